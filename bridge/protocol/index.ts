@@ -1,0 +1,5 @@
+/** The one contract shared by bridge, relay and renderer (ARCHITECTURE.md). */
+export * from './errors.js';
+export * from './frames.js';
+export * from './peers.js';
+export * from './tools.js';
