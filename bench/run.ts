@@ -1,0 +1,23 @@
+/**
+ * `npm run bench` — every benchmark, each printing ratios measured side by side in one run.
+ * Pass section names to run only some: `npm run bench -- roundtrip audit`.
+ */
+import { benchAudit } from './audit.bench.js';
+import { benchRoundTrip } from './roundtrip.bench.js';
+
+const sections: Record<string, () => Promise<void>> = {
+  roundtrip: benchRoundTrip,
+  audit: benchAudit,
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const name of wanted.length ? wanted : Object.keys(sections)) {
+  const run = sections[name];
+  if (!run) {
+    process.stderr.write(`unknown bench section "${name}"; known: ${Object.keys(sections).join(', ')}\n`);
+    process.exit(2);
+  }
+  process.stdout.write(`\n== ${name} ==\n`);
+  await run();
+}
+process.exit(0);

@@ -1,0 +1,216 @@
+/**
+ * `tg-bridge` — the headless bridge CLI.
+ *
+ *   tg-bridge connect --relay <url>      run the device: connect to the relay, answer approvals here
+ *   tg-bridge audit verify [--json]      check the local audit chain
+ *
+ * Secrets never go on the command line (other users can read process arguments): the bridge token and the
+ * Telegram session come from environment variables or 0600 files.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import pino from 'pino';
+import { verifyAuditFile } from '../audit/auditChain.js';
+import { startBridgeHost } from '../host/bridgeHost.js';
+import { attachTerminalApprovals } from '../host/terminalApprovals.js';
+import type { LinkStatus } from '../link/relayLink.js';
+import { parseEndpoint } from '../telegram/endpoint.js';
+import { GramjsGateway } from '../telegram/gateway.js';
+import { APP_NAME, APP_VERSION } from '../version.js';
+
+/** Default data directory: `$TG_BRIDGE_HOME` or `~/.tg-bridge`. */
+export function defaultHome(): string {
+  return process.env.TG_BRIDGE_HOME || join(homedir(), '.tg-bridge');
+}
+
+/** Default audit chain path inside a data directory. */
+export function auditPathIn(home: string): string {
+  return join(home, 'audit.jsonl');
+}
+
+/**
+ * Runs the CLI.
+ * @param argv full process argv (node, script, ...args).
+ * @returns the process exit code: 0 ok, 1 failure (e.g. audit chain broken), 2 usage or setup error.
+ */
+export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  const program = new Command()
+    .name('tg-bridge')
+    .description(
+      'Bridge your own Telegram account to AI assistants over MCP; every write waits for your approval.',
+    )
+    .version(APP_VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+
+  let exitCode = 0;
+
+  program
+    .command('connect')
+    .description('Connect this device to a relay and serve tool calls until Ctrl-C.')
+    .requiredOption('--relay <url>', 'relay URL, e.g. https://relay.example.com (or its /bridge URL)')
+    .option('--home <dir>', 'data directory (audit chain lives here)', defaultHome())
+    .option('--token-file <path>', 'file holding the bridge token (else $TG_BRIDGE_TOKEN)')
+    .option('--session-file <path>', 'file holding the Telegram StringSession (else $TG_BRIDGE_SESSION)')
+    .option('--api-id <n>', 'your Telegram api_id from my.telegram.org (else $TG_API_ID)', parsePositiveInt)
+    .option('--api-hash <hash>', 'your Telegram api_hash (else $TG_API_HASH)')
+    .option('--server <host:port>', 'a non-production MTProto server, e.g. the local sandbox (dc@host:port)')
+    .option('--approval-timeout <seconds>', 'how long a write waits for your answer', parsePositiveInt, 120)
+    .option('--no-prompt', 'do not answer approvals in this terminal')
+    .addHelpText(
+      'after',
+      '\nEnvironment: TG_BRIDGE_TOKEN, TG_BRIDGE_SESSION, TG_API_ID, TG_API_HASH, TG_BRIDGE_LOG (pino level, default warn).',
+    )
+    .action(async (opts: ConnectOptions) => {
+      exitCode = await connect(opts, io);
+    });
+
+  const audit = program.command('audit').description('Inspect the local audit chain.');
+  audit
+    .command('verify')
+    .description('Recompute every hash of the audit chain and report the first bad entry.')
+    .option('--file <path>', 'audit chain file', auditPathIn(defaultHome()))
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { file: string; json?: boolean }) => {
+      exitCode = await auditVerify(opts, io);
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    io.err(`tg-bridge: ${(err as Error).message}\n`);
+    return 2;
+  }
+  return exitCode;
+}
+
+/** Where the CLI writes, and how it waits for shutdown (tests replace these). */
+export interface CliIo {
+  out(s: string): void;
+  err(s: string): void;
+  /** Resolves when the person asks to stop (SIGINT/SIGTERM). */
+  untilStopped(): Promise<string>;
+}
+
+function defaultIo(): CliIo {
+  return {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    untilStopped: () =>
+      new Promise((resolve) => {
+        process.once('SIGINT', () => resolve('SIGINT'));
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+      }),
+  };
+}
+
+interface ConnectOptions {
+  relay: string;
+  home: string;
+  tokenFile?: string;
+  sessionFile?: string;
+  apiId?: number;
+  apiHash?: string;
+  server?: string;
+  approvalTimeout: number;
+  prompt: boolean;
+}
+
+async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
+  const token = await secretFrom(opts.tokenFile, 'TG_BRIDGE_TOKEN', 'bridge token');
+  const session = await secretFrom(opts.sessionFile, 'TG_BRIDGE_SESSION', 'Telegram session');
+  if (opts.apiId === undefined && !process.env.TG_API_ID) {
+    throw new Error('no api_id: pass --api-id or set TG_API_ID (from my.telegram.org)');
+  }
+  const apiId = opts.apiId ?? parsePositiveInt(process.env.TG_API_ID ?? '');
+  const apiHash = opts.apiHash ?? process.env.TG_API_HASH;
+  if (!apiHash) throw new Error('no api_hash: pass --api-hash or set TG_API_HASH (from my.telegram.org)');
+  const logger = pino(
+    { level: process.env.TG_BRIDGE_LOG ?? 'warn', redact: ['token', 'session', '*.token', '*.session'] },
+    pino.destination(2),
+  );
+  const gateway = new GramjsGateway({
+    apiId,
+    apiHash,
+    session,
+    ...(opts.server ? { endpoint: parseEndpoint(opts.server) } : {}),
+  });
+  const host = await startBridgeHost({
+    relayUrl: opts.relay,
+    bridgeToken: token,
+    gateway,
+    auditPath: auditPathIn(opts.home),
+    approvalTimeoutMs: opts.approvalTimeout * 1000,
+    logger,
+  });
+  io.out(`${APP_NAME} ${APP_VERSION}: audit chain at ${auditPathIn(opts.home)}\n`);
+  host.link.on('status', (s) => io.out(`${describeStatus(s)}\n`));
+  const detach = opts.prompt ? attachTerminalApprovals(host.approvals) : () => {};
+  const signal = await io.untilStopped();
+  io.out(`\n${signal}: withdrawing pending approvals and disconnecting…\n`);
+  detach();
+  await host.stop();
+  const result = await verifyAuditFile(auditPathIn(opts.home));
+  io.out(`${describeVerify(result)}\n`);
+  return 0;
+}
+
+async function auditVerify(opts: { file: string; json?: boolean }, io: CliIo): Promise<number> {
+  try {
+    await stat(opts.file);
+  } catch {
+    io.err(`tg-bridge: no audit chain at ${opts.file} (nothing has run yet, or pass --file)\n`);
+    return 2;
+  }
+  const result = await verifyAuditFile(opts.file);
+  io.out(opts.json ? `${JSON.stringify(result)}\n` : `${describeVerify(result)}\n`);
+  return result.ok ? 0 : 1;
+}
+
+/** One-line verdict, starting `audit chain:` (the demo and CI grep for it). */
+export function describeVerify(r: Awaited<ReturnType<typeof verifyAuditFile>>): string {
+  if (r.ok) {
+    const torn = r.torn_tail ? ' (a torn final line from a crash will be repaired on next start)' : '';
+    return `audit chain: ok — ${r.verified} entries verified${torn}`;
+  }
+  return `audit chain: BROKEN at entry ${r.first_bad_seq ?? '?'} — ${r.reason ?? 'unknown reason'} (${r.verified} entries before it verify)`;
+}
+
+/** Human line for a link status. */
+export function describeStatus(s: LinkStatus): string {
+  switch (s.state) {
+    case 'connecting':
+      return `relay: connecting (attempt ${s.attempt})…`;
+    case 'connected':
+      return 'relay: connected — AI tool calls now reach this device';
+    case 'waiting':
+      return `relay: ${s.reason}; retrying in ${(s.retryInMs / 1000).toFixed(1)} s`;
+    case 'stopped':
+      return 'relay: disconnected';
+  }
+}
+
+async function secretFrom(file: string | undefined, env: string, what: string): Promise<string> {
+  if (file) {
+    const st = await stat(file).catch(() => null);
+    if (!st) throw new Error(`${what} file not found: ${file}`);
+    if ((st.mode & 0o077) !== 0)
+      throw new Error(`${what} file ${file} is readable by others; run: chmod 600 ${file}`);
+    const value = (await readFile(file, 'utf8')).trim();
+    if (!value) throw new Error(`${what} file ${file} is empty`);
+    return value;
+  }
+  const value = process.env[env]?.trim();
+  if (!value) throw new Error(`no ${what}: set ${env} or pass the --*-file option`);
+  return value;
+}
+
+function parsePositiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a positive whole number, got "${v}"`);
+  return n;
+}

@@ -1,0 +1,105 @@
+/**
+ * The on-device engine: one Telegram gateway, one audit chain, one approval queue, and the tool registry in
+ * front of them. Front doors (the relay link, later the local MCP server and the UI) hand calls to
+ * {@link BridgeEngine.call}.
+ */
+import type { AuditChain } from './audit/auditChain.js';
+import { type Clock, systemClock } from './clock.js';
+import type { ApprovalQueue } from './policy/approvals.js';
+import { isToolName, type RelayLimits, TOOLS } from './protocol/index.js';
+import type { TelegramGateway } from './telegram/gateway.js';
+import type { ToolContext } from './tools/context.js';
+import { runTool } from './tools/registry.js';
+
+/** Default time a write waits for the person, in ms (issue: default 120 s). */
+export const DEFAULT_APPROVAL_TIMEOUT_MS = 120_000;
+/**
+ * Approval ceiling on a relay that sent no `welcome`, in ms: it will give up on the call at 30 s
+ * (PROTOCOL.md), so the approval must end first.
+ */
+export const PLAIN_RELAY_APPROVAL_TIMEOUT_MS = 25_000;
+/** How many finished write results are remembered for idempotent replays (by call id). */
+const REMEMBERED_WRITES = 1_000;
+
+/** Options of {@link BridgeEngine}. */
+export interface BridgeEngineOptions {
+  gateway: TelegramGateway;
+  audit: AuditChain;
+  approvals: ApprovalQueue;
+  clock?: Clock;
+  /** How long a write waits for the person, in ms (default 120 000). */
+  approvalTimeoutMs?: number;
+}
+
+/** One call as a front door hands it over. */
+export interface EngineCall {
+  callId: string;
+  tool: string;
+  args: unknown;
+  client?: string;
+  signal?: AbortSignal;
+  progress?: (message: string) => void;
+}
+
+/** Runs tool calls against Telegram under the device's policy. */
+export class BridgeEngine {
+  readonly gateway: TelegramGateway;
+  readonly audit: AuditChain;
+  readonly approvals: ApprovalQueue;
+  private readonly clock: Clock;
+  private readonly approvalTimeoutMs: number;
+  private relayLimits: RelayLimits | null = null;
+  /** Write calls by call id, running or finished: an approved write happens at most once (custody rule 3). */
+  private readonly writes = new Map<string, Promise<unknown>>();
+
+  constructor(options: BridgeEngineOptions) {
+    this.gateway = options.gateway;
+    this.audit = options.audit;
+    this.approvals = options.approvals;
+    this.clock = options.clock ?? systemClock;
+    this.approvalTimeoutMs = options.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
+  }
+
+  /** Records the relay's `welcome` limits (or null for a plain relay / no relay). */
+  setRelayLimits(limits: RelayLimits | null): void {
+    this.relayLimits = limits;
+  }
+
+  /** The approval timeout in force now, in ms. */
+  currentApprovalTimeoutMs(): number {
+    const ceiling = this.relayLimits ? this.relayLimits.approval_timeout_ms : PLAIN_RELAY_APPROVAL_TIMEOUT_MS;
+    return Math.min(this.approvalTimeoutMs, ceiling);
+  }
+
+  /**
+   * Runs one call. Write tools are idempotent by call id: a repeated id gets the first run's outcome.
+   * @throws ToolError (see runTool).
+   */
+  call(call: EngineCall): Promise<unknown> {
+    const ctx: ToolContext = {
+      callId: call.callId,
+      ...(call.client ? { client: call.client } : {}),
+      signal: call.signal ?? new AbortController().signal,
+      progress: call.progress ?? (() => {}),
+      gateway: this.gateway,
+      audit: this.audit,
+      approvals: this.approvals,
+      clock: this.clock,
+      approvalTimeoutMs: () => this.currentApprovalTimeoutMs(),
+    };
+    if (!isToolName(call.tool) || !TOOLS[call.tool].write) return runTool(call.tool, call.args, ctx);
+    const previous = this.writes.get(call.callId);
+    if (previous) return previous;
+    const run = runTool(call.tool, call.args, ctx);
+    this.writes.set(call.callId, run);
+    if (this.writes.size > REMEMBERED_WRITES) this.writes.delete(this.writes.keys().next().value!);
+    return run;
+  }
+
+  /** Withdraws pending approvals and closes the gateway and audit chain. */
+  async close(reason = 'the bridge is shutting down'): Promise<void> {
+    this.approvals.cancelAll(reason);
+    await this.gateway.close();
+    await this.audit.close();
+  }
+}

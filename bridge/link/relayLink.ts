@@ -1,0 +1,323 @@
+/**
+ * The relay link: the device's one outgoing WebSocket to the relay (PROTOCOL.md "Transport").
+ *
+ * Dials `GET <relay>/bridge` with `Authorization: Bearer <bridge token>`, sends `hello`, answers `ping`,
+ * runs each `call` through `onCall`, answers with `response` / `error`, and turns `cancel` into an abort.
+ * It detects a dead connection (nothing heard for 30 s), and reconnects by itself with jittered
+ * exponential backoff (2 s doubling to 60 s, reset after a connection that lived 60 s).
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import WebSocket from 'ws';
+import {
+  type CallFrame,
+  encodeFrame,
+  type Frame,
+  IDLE_TIMEOUT_MS,
+  MAX_FRAME_BYTES,
+  PING_INTERVAL_MS,
+  PROTOCOL_NAME,
+  parseFrame,
+  type RelayLimits,
+  ToolErrorCode,
+} from '../protocol/index.js';
+import { ToolError } from '../tools/toolError.js';
+
+/** What a call handler gets: an abort signal (relay `cancel` or link loss) and a progress reporter. */
+export interface CallScope {
+  signal: AbortSignal;
+  progress(message: string): void;
+}
+
+/** Backoff settings, in ms (PROTOCOL.md: 2 s doubling to 60 s, reset after 60 s of connection). */
+export interface BackoffOptions {
+  initialMs: number;
+  maxMs: number;
+  resetAfterMs: number;
+}
+
+/** Options of {@link RelayLink}. */
+export interface RelayLinkOptions {
+  /** Relay base URL (`https://relay.example`) or full bridge URL (`wss://relay.example/bridge`). */
+  url: string;
+  /** The bridge token (secret; never logged), or a function minting a fresh one per connection. */
+  token: string | (() => Promise<string>);
+  /** Runs one call; resolves with the result or throws (ToolError → `[code] message`). */
+  onCall(call: CallFrame, scope: CallScope): Promise<unknown>;
+  /** Identity sent in `hello`. */
+  hello: { app: string; version: string; tools: string[] };
+  backoff?: Partial<BackoffOptions>;
+  /** Keep-alive interval, in ms (default 25 000). */
+  pingIntervalMs?: number;
+  /** Close a connection silent this long, in ms (default 30 000). */
+  idleTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** Link state as the UI shows it. */
+export type LinkStatus =
+  | { state: 'connecting'; attempt: number }
+  | { state: 'connected'; since: number }
+  | { state: 'waiting'; retryInMs: number; attempt: number; reason: string }
+  | { state: 'stopped' };
+
+interface LinkEvents {
+  status: [LinkStatus];
+  welcome: [RelayLimits];
+}
+
+/** Normalises a relay URL to its `/bridge` WebSocket URL (http→ws, https→wss). @throws Error on a bad URL. */
+export function bridgeUrlOf(url: string): string {
+  const u = new URL(url);
+  if (u.protocol === 'http:') u.protocol = 'ws:';
+  else if (u.protocol === 'https:') u.protocol = 'wss:';
+  else if (u.protocol !== 'ws:' && u.protocol !== 'wss:')
+    throw new Error(`relay URL must be http(s) or ws(s): ${url}`);
+  if (u.pathname === '/' || u.pathname === '') u.pathname = '/bridge';
+  return u.toString();
+}
+
+/** One device↔relay connection that keeps itself alive. */
+export class RelayLink extends EventEmitter<LinkEvents> {
+  private readonly url: string;
+  private readonly backoff: BackoffOptions;
+  private readonly pingIntervalMs: number;
+  private readonly idleTimeoutMs: number;
+  private ws: WebSocket | null = null;
+  private stopped = true;
+  private attempt = 0;
+  private connectedAt = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private pingTimer: NodeJS.Timeout | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private readonly inFlight = new Map<string, AbortController>();
+  private limits: RelayLimits | null = null;
+  private current: LinkStatus = { state: 'stopped' };
+
+  constructor(private readonly options: RelayLinkOptions) {
+    super();
+    this.url = bridgeUrlOf(options.url);
+    this.backoff = { initialMs: 2_000, maxMs: 60_000, resetAfterMs: 60_000, ...options.backoff };
+    this.pingIntervalMs = options.pingIntervalMs ?? PING_INTERVAL_MS;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+  }
+
+  /** Limits from the relay's `welcome`, or null for a plain (mctl-style) relay or before it arrives. */
+  get relayLimits(): RelayLimits | null {
+    return this.limits;
+  }
+
+  /** Current state. */
+  get status(): LinkStatus {
+    return this.current;
+  }
+
+  /** Number of calls running now. */
+  get callsInFlight(): number {
+    return this.inFlight.size;
+  }
+
+  /** Starts dialing (idempotent). */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.attempt = 0;
+    void this.dial();
+  }
+
+  /** Closes the connection, aborts calls in flight, and stops reconnecting. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    const ws = this.ws;
+    this.teardown('the bridge is shutting down');
+    if (ws && ws.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((resolve) => {
+        ws.once('close', () => resolve());
+        ws.close(1000, 'bridge stopped');
+        setTimeout(() => {
+          ws.terminate();
+          resolve();
+        }, 2_000).unref();
+      });
+    }
+    this.setStatus({ state: 'stopped' });
+  }
+
+  private setStatus(status: LinkStatus): void {
+    this.current = status;
+    this.emit('status', status);
+  }
+
+  private async dial(): Promise<void> {
+    if (this.stopped) return;
+    this.attempt += 1;
+    this.setStatus({ state: 'connecting', attempt: this.attempt });
+    let token: string;
+    try {
+      token = typeof this.options.token === 'string' ? this.options.token : await this.options.token();
+    } catch (err) {
+      this.scheduleRetry(`could not get a bridge token: ${(err as Error).message}`);
+      return;
+    }
+    if (this.stopped) return;
+    const ws = new WebSocket(this.url, {
+      headers: { Authorization: `Bearer ${token}` },
+      maxPayload: MAX_FRAME_BYTES,
+      handshakeTimeout: 10_000,
+    });
+    this.ws = ws;
+    let failure = 'connection closed';
+    let refused = false;
+    ws.on('unexpected-response', (_req, res) => {
+      refused = true;
+      failure =
+        res.statusCode === 401
+          ? 'the relay refused the bridge token (401): pair this device again or check the token'
+          : `the relay answered HTTP ${res.statusCode}`;
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      this.connectedAt = Date.now();
+      this.limits = null;
+      this.options.logger?.info({ url: redactUrl(this.url) }, 'relay link open');
+      this.setStatus({ state: 'connected', since: this.connectedAt });
+      this.send({ type: 'hello', protocol: PROTOCOL_NAME, ...this.options.hello });
+      this.pingTimer = setInterval(() => this.send({ type: 'ping', id: 'ping' }), this.pingIntervalMs);
+      this.armIdle();
+    });
+    ws.on('message', (data, isBinary) => {
+      this.armIdle();
+      if (isBinary) return;
+      this.onFrame(data as Buffer);
+    });
+    ws.on('pong', () => this.armIdle());
+    ws.on('error', (err) => {
+      if (!refused) failure = describeSocketError(err);
+    });
+    ws.on('close', (code, reason) => {
+      if (this.ws !== ws) return;
+      const why = this.connectedAt
+        ? `closed by relay (${code}${reason.length ? ` ${reason.toString()}` : ''})`
+        : failure;
+      this.options.logger?.info({ code }, 'relay link closed');
+      this.teardown('the relay connection was lost');
+      if (this.connectedAt && Date.now() - this.connectedAt >= this.backoff.resetAfterMs) this.attempt = 0;
+      this.connectedAt = 0;
+      this.scheduleRetry(why);
+    });
+  }
+
+  private scheduleRetry(reason: string): void {
+    if (this.stopped) return;
+    const exp = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.max(0, this.attempt - 1));
+    // Full jitter in [exp/2, exp] so many devices don't reconnect in lockstep after a relay restart.
+    const retryInMs = Math.round(exp / 2 + Math.random() * (exp / 2));
+    this.setStatus({ state: 'waiting', retryInMs, attempt: this.attempt, reason });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.dial();
+    }, retryInMs);
+  }
+
+  private teardown(reason: string): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.pingTimer = null;
+    this.idleTimer = null;
+    for (const ctl of this.inFlight.values()) ctl.abort(reason);
+    this.inFlight.clear();
+    this.ws?.removeAllListeners('message');
+    this.ws = this.ws && this.ws.readyState === WebSocket.CLOSED ? null : this.ws;
+  }
+
+  private armIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    const ws = this.ws;
+    this.idleTimer = setTimeout(() => {
+      this.options.logger?.warn('relay silent too long; reconnecting');
+      ws?.terminate();
+    }, this.idleTimeoutMs);
+  }
+
+  private send(frame: Frame): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(encodeFrame(frame));
+  }
+
+  private onFrame(data: Buffer): void {
+    const parsed = parseFrame(data);
+    if (parsed.kind === 'ignored') return;
+    if (parsed.kind === 'invalid') {
+      this.options.logger?.warn({ error: parsed.error }, 'invalid frame from relay ignored');
+      if (parsed.id)
+        this.send({ type: 'error', id: parsed.id, error: `[invalid_arguments] ${parsed.error}` });
+      return;
+    }
+    const frame = parsed.frame;
+    switch (frame.type) {
+      case 'ping':
+        this.send({ type: 'pong', id: 'ping' });
+        return;
+      case 'welcome':
+        this.limits = frame.limits;
+        this.emit('welcome', frame.limits);
+        return;
+      case 'call':
+        void this.runCall(frame);
+        return;
+      case 'cancel':
+        this.inFlight.get(frame.id)?.abort(frame.reason || 'cancelled by the relay');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async runCall(call: CallFrame): Promise<void> {
+    if (this.inFlight.has(call.id)) return; // a duplicate delivery: the first run answers it
+    const ctl = new AbortController();
+    this.inFlight.set(call.id, ctl);
+    const ws = this.ws;
+    const answer = (frame: Frame) => {
+      if (this.ws === ws) this.send(frame);
+    };
+    try {
+      const result = await this.options.onCall(call, {
+        signal: ctl.signal,
+        progress: (message) => answer({ type: 'progress', id: call.id, message: message.slice(0, 500) }),
+      });
+      answer({ type: 'response', id: call.id, result: result ?? null });
+    } catch (err) {
+      const text =
+        err instanceof ToolError
+          ? err.toFrameText()
+          : new ToolError(ToolErrorCode.internal, 'an unexpected error happened on the device').toFrameText();
+      if (!(err instanceof ToolError)) this.options.logger?.error({ err: errName(err) }, 'tool call failed');
+      answer({ type: 'error', id: call.id, error: text });
+    } finally {
+      if (this.inFlight.get(call.id) === ctl) this.inFlight.delete(call.id);
+    }
+  }
+}
+
+function describeSocketError(err: Error & { code?: string }): string {
+  if (err.code === 'ECONNREFUSED') return 'the relay is not reachable (connection refused)';
+  if (err.code === 'ENOTFOUND') return 'the relay host name does not resolve';
+  return `connection error: ${err.code ?? err.message}`;
+}
+
+function redactUrl(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  u.search = '';
+  return u.toString();
+}
+
+function errName(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : typeof err;
+}

@@ -1,0 +1,29 @@
+/**
+ * What a tool handler gets besides its arguments: the call's identity, cancellation, progress reporting, and
+ * the engine's ports (gateway, audit, approvals).
+ */
+import type { AuditChain } from '../audit/auditChain.js';
+import type { Clock } from '../clock.js';
+import type { ApprovalQueue } from '../policy/approvals.js';
+import type { TelegramGateway } from '../telegram/gateway.js';
+
+/** Per-call context handed to every tool handler. */
+export interface ToolContext {
+  /** The relay's call id (uuid); also the idempotency key of writes. */
+  callId: string;
+  /** Which MCP client asked, when the relay told us. */
+  client?: string;
+  /** Aborted when the relay sends `cancel` or the link drops. */
+  signal: AbortSignal;
+  /** Sends a `progress` frame (the call waits for the person). */
+  progress(message: string): void;
+  gateway: TelegramGateway;
+  audit: AuditChain;
+  approvals: ApprovalQueue;
+  clock: Clock;
+  /** How long an approval may wait right now, in ms (shorter on a relay that sent no `welcome`). */
+  approvalTimeoutMs(): number;
+}
+
+/** A tool handler: validated arguments in, a JSON-serialisable result out; throws ToolError on failure. */
+export type ToolHandler<A, R> = (args: A, ctx: ToolContext) => Promise<R>;

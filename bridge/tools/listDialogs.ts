@@ -1,0 +1,27 @@
+/** `list_dialogs` (PROTOCOL.md "Tools"): the person's chats, titles wrapped as untrusted content. */
+import { UNTRUSTED_NOTICE, wrapTitle } from '../content/boundary.js';
+import { redactPeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
+import type { ToolContext } from './context.js';
+
+/** Lists dialogs newest first, at most `limit`, filtered by `query` when given. */
+export async function listDialogs(
+  args: ToolArgs<'list_dialogs'>,
+  ctx: ToolContext,
+): Promise<ToolResult<'list_dialogs'>> {
+  const dialogs = await ctx.gateway.listDialogs({
+    limit: args.limit,
+    ...(args.query ? { query: args.query } : {}),
+  });
+  return {
+    dialogs: dialogs.map((d) => ({
+      id: Number(d.peer.id),
+      peer: d.peer.ref,
+      type: d.type,
+      title: wrapTitle(d.peer.title, { peer: redactPeer(d.peer.ref) }),
+      username: d.peer.username,
+      unread_count: d.unreadCount,
+      last_message_date: d.lastMessageDate === null ? null : new Date(d.lastMessageDate).toISOString(),
+    })),
+    notice: UNTRUSTED_NOTICE,
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * The tool registry: validates a call's arguments against the shared schema, runs the handler, and keeps the
+ * audit chain complete for every outcome (custody rule 4: every call is in the chain before its effect is
+ * reported).
+ */
+import {
+  formatZodIssues,
+  isToolName,
+  redactPeer,
+  TOOLS,
+  type ToolArgs,
+  ToolErrorCode,
+  type ToolName,
+  type ToolResult,
+} from '../protocol/index.js';
+import type { ToolContext, ToolHandler } from './context.js';
+import { getMessages } from './getMessages.js';
+import { listDialogs } from './listDialogs.js';
+import { sendMessage } from './sendMessage.js';
+import { ToolError } from './toolError.js';
+import { isAudited } from './writeGate.js';
+
+const HANDLERS: { [K in ToolName]: ToolHandler<ToolArgs<K>, ToolResult<K>> } = {
+  list_dialogs: listDialogs,
+  get_messages: getMessages,
+  send_message: sendMessage,
+};
+
+/** Names of the tools this device serves, for the `hello` frame. */
+export const TOOL_NAMES = Object.keys(HANDLERS) as ToolName[];
+
+/**
+ * Runs one tool call.
+ * @param tool tool name from the `call` frame (untrusted).
+ * @param rawArgs arguments from the `call` frame (untrusted).
+ * @returns the tool's result (JSON-serialisable).
+ * @throws ToolError `unknown_tool`, `invalid_arguments` (message names each bad field), or whatever the
+ *   handler raises; each is audited before it is thrown.
+ */
+export async function runTool(tool: string, rawArgs: unknown, ctx: ToolContext): Promise<unknown> {
+  const auditTool = /^[a-z_]{1,64}$/.test(tool) ? tool : 'unknown';
+  const audit = (entry: {
+    phase: 'intent' | 'result';
+    status: 'ok' | 'invalid' | 'error';
+    peer?: string;
+    error?: string;
+  }) =>
+    ctx.audit.append({
+      call_id: ctx.callId,
+      tool: auditTool,
+      peer: entry.peer ?? '',
+      decided_by: '—',
+      ...entry,
+    });
+
+  if (!isToolName(tool)) {
+    await audit({ phase: 'result', status: 'invalid', error: ToolErrorCode.unknownTool });
+    throw new ToolError(ToolErrorCode.unknownTool, `this device has no tool "${auditTool}"`);
+  }
+  const contract = TOOLS[tool];
+  const parsed = contract.args.safeParse(rawArgs ?? {});
+  if (!parsed.success) {
+    await audit({ phase: 'result', status: 'invalid', error: ToolErrorCode.invalidArguments });
+    throw new ToolError(
+      ToolErrorCode.invalidArguments,
+      `bad arguments for ${tool}: ${formatZodIssues(parsed.error)}`,
+    );
+  }
+  const args = parsed.data as Record<string, unknown>;
+  const peer = typeof args.peer === 'string' ? redactPeer(args.peer) : '';
+  const handler = HANDLERS[tool] as ToolHandler<unknown, unknown>;
+
+  if (contract.write) {
+    try {
+      return await handler(args, ctx);
+    } catch (err) {
+      if (!isAudited(err)) await audit({ phase: 'result', status: 'error', peer, error: errorCode(err) });
+      throw err;
+    }
+  }
+  await audit({ phase: 'intent', status: 'ok', peer });
+  try {
+    const result = await handler(args, ctx);
+    await audit({ phase: 'result', status: 'ok', peer });
+    return result;
+  } catch (err) {
+    await audit({ phase: 'result', status: 'error', peer, error: errorCode(err) });
+    throw err;
+  }
+}
+
+function errorCode(err: unknown): string {
+  return err instanceof ToolError ? err.code : ToolErrorCode.internal;
+}

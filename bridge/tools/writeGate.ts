@@ -1,0 +1,123 @@
+/**
+ * The gate every write passes (ARCHITECTURE.md custody rules 2–4): wait for a local decision, then write an
+ * `intent` audit entry before the Telegram call and a `result` entry after it. The relay cannot approve.
+ */
+import { redactPeer } from '../protocol/index.js';
+import type { ResolvedPeer } from '../telegram/gateway.js';
+import type { ToolContext } from './context.js';
+import { ToolError } from './toolError.js';
+
+/** How often a waiting write re-sends `progress`, in ms, so a relay keeps extending its deadline. */
+export const PROGRESS_INTERVAL_MS = 10_000;
+
+/** Why a write did not happen: the person denied it, nobody answered in time, or the relay cancelled it. */
+export type WriteRefusal =
+  | { status: 'denied'; reason: string }
+  | { status: 'expired'; reason: string }
+  | { status: 'cancelled'; reason: string };
+
+/** A write that happened: what was sent (maybe edited by the person), who decided, and the gateway result. */
+export interface WriteDone<R> {
+  status: 'sent';
+  text: string;
+  edited: boolean;
+  decidedBy: 'person' | 'auto';
+  value: R;
+}
+
+/**
+ * Asks the person to approve a write of `text` to `peer`, then runs `perform` at most once with the approved
+ * (possibly edited) text. Denial, expiry and cancellation are returned, not thrown; each is audited.
+ * @throws ToolError from `perform` (audited as `error` with its code) — the intent entry stays in the chain.
+ */
+export async function gateWrite<R>(
+  ctx: ToolContext,
+  tool: string,
+  peer: ResolvedPeer,
+  text: string,
+  perform: (approvedText: string) => Promise<R>,
+): Promise<WriteDone<R> | WriteRefusal> {
+  const peerTag = redactPeer(peer.ref);
+  const timeoutMs = ctx.approvalTimeoutMs();
+  ctx.progress(
+    `waiting for the person to approve ${tool} on their device (up to ${Math.round(timeoutMs / 1000)} s)`,
+  );
+  const ticker = setInterval(
+    () => ctx.progress(`still waiting for the person to approve ${tool}`),
+    PROGRESS_INTERVAL_MS,
+  );
+  let outcome: Awaited<ReturnType<ToolContext['approvals']['request']>>;
+  try {
+    outcome = await ctx.approvals.request(
+      {
+        callId: ctx.callId,
+        tool,
+        peer: {
+          ref: peer.ref,
+          title: peer.title,
+          id: peer.id,
+          ...(peer.username ? { username: peer.username } : {}),
+        },
+        text,
+        ...(ctx.client ? { client: ctx.client } : {}),
+      },
+      { timeoutMs, signal: ctx.signal },
+    );
+  } finally {
+    clearInterval(ticker);
+  }
+  const base = { call_id: ctx.callId, tool, peer: peerTag };
+  if (outcome.status !== 'approved') {
+    await ctx.audit.append({
+      ...base,
+      phase: 'result',
+      status: outcome.status,
+      decided_by: decidedByOf(outcome),
+    });
+    return { status: outcome.status, reason: refusalReason(outcome) };
+  }
+  const decidedBy = outcome.decidedBy;
+  await ctx.audit.append({ ...base, phase: 'intent', status: 'ok', decided_by: decidedBy });
+  try {
+    const value = await perform(outcome.text);
+    await ctx.audit.append({ ...base, phase: 'result', status: 'ok', decided_by: decidedBy });
+    return { status: 'sent', text: outcome.text, edited: outcome.edited, decidedBy, value };
+  } catch (err) {
+    const code = err instanceof ToolError ? err.code : 'internal_error';
+    await ctx.audit.append({ ...base, phase: 'result', status: 'error', decided_by: decidedBy, error: code });
+    throw markAudited(err);
+  }
+}
+
+function decidedByOf(outcome: { status: string }): 'person' | '—' {
+  return outcome.status === 'denied' ? 'person' : '—';
+}
+
+function refusalReason(
+  outcome:
+    | { status: 'denied'; reason?: string }
+    | { status: 'expired' }
+    | { status: 'cancelled'; reason: string },
+): string {
+  switch (outcome.status) {
+    case 'denied':
+      return outcome.reason ? `the person denied it: ${outcome.reason}` : 'the person denied it';
+    case 'expired':
+      return 'the person did not answer in time; nothing was sent. Ask them before trying again.';
+    case 'cancelled':
+      return `the request was withdrawn before the person decided (${outcome.reason}); nothing was sent`;
+  }
+}
+
+const AUDITED = Symbol('tg-bridge.audited');
+
+/** Marks an error whose result entry is already in the audit chain, so the dispatcher doesn't add another. */
+export function markAudited(err: unknown): unknown {
+  if (typeof err === 'object' && err !== null) (err as Record<symbol, boolean>)[AUDITED] = true;
+  return err;
+}
+
+/** True when {@link markAudited} was applied to `err`. */
+export function isAudited(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, boolean>)[AUDITED] === true;
+}

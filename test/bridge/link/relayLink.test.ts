@@ -1,0 +1,247 @@
+/**
+ * The relay link against a minimal relay written here from PROTOCOL.md (no relay/ code): hello, ping/pong,
+ * call/response/error, cancel, unknown frames, 401, reconnect with backoff, and dead-connection detection.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import {
+  bridgeUrlOf,
+  type LinkStatus,
+  RelayLink,
+  type RelayLinkOptions,
+} from '../../../bridge/link/relayLink.js';
+import { ToolError } from '../../../bridge/tools/toolError.js';
+
+const TOKEN = 'test-bridge-token-0123456789';
+
+interface MiniRelay {
+  url: string;
+  port: number;
+  frames: Array<Record<string, unknown>>;
+  sockets: WebSocket[];
+  headers: IncomingMessage['headers'][];
+  next(type: string): Promise<Record<string, unknown>>;
+  send(frame: unknown): void;
+  close(): Promise<void>;
+}
+
+/** A relay speaking only the mctl frames: it authenticates, records frames, and sends what a test asks. */
+async function miniRelay(opts: { port?: number; answerPings?: boolean } = {}): Promise<MiniRelay> {
+  const wss = new WebSocketServer({
+    port: opts.port ?? 0,
+    host: '127.0.0.1',
+    verifyClient: (info, cb) =>
+      info.req.headers.authorization === `Bearer ${TOKEN}` ? cb(true) : cb(false, 401, 'Unauthorized'),
+  });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  const frames: Array<Record<string, unknown>> = [];
+  const waiters: Array<{ type: string; resolve: (f: Record<string, unknown>) => void }> = [];
+  const sockets: WebSocket[] = [];
+  const headers: IncomingMessage['headers'][] = [];
+  wss.on('connection', (ws, req) => {
+    sockets.push(ws);
+    headers.push(req.headers);
+    ws.on('message', (data) => {
+      const f = JSON.parse(data.toString()) as Record<string, unknown>;
+      frames.push(f);
+      if (f.type === 'ping' && opts.answerPings !== false)
+        ws.send(JSON.stringify({ type: 'pong', id: 'ping' }));
+      const i = waiters.findIndex((w) => w.type === f.type);
+      if (i >= 0) {
+        (f as { _taken?: boolean })._taken = true;
+        waiters.splice(i, 1)[0]!.resolve(f);
+      }
+    });
+  });
+  const port = (wss.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    frames,
+    sockets,
+    headers,
+    next: (type) => {
+      const seen = frames.find((f) => f.type === type && !(f as { _taken?: boolean })._taken);
+      if (seen) {
+        (seen as { _taken?: boolean })._taken = true;
+        return Promise.resolve(seen);
+      }
+      return new Promise((resolve) => waiters.push({ type, resolve }));
+    },
+    send: (frame) => {
+      for (const s of sockets) if (s.readyState === WebSocket.OPEN) s.send(JSON.stringify(frame));
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of wss.clients) s.terminate();
+        wss.close(() => resolve());
+      }),
+  };
+}
+
+const links: RelayLink[] = [];
+const relays: MiniRelay[] = [];
+afterEach(async () => {
+  for (const l of links.splice(0)) await l.stop();
+  for (const r of relays.splice(0)) await r.close();
+});
+
+function link(url: string, over: Partial<RelayLinkOptions> = {}): RelayLink {
+  const l = new RelayLink({
+    url,
+    token: TOKEN,
+    hello: { app: 'tg-bridge', version: '0.0.0-test', tools: ['list_dialogs'] },
+    onCall: async (call) => ({ echo: call.args }),
+    backoff: { initialMs: 50, maxMs: 200 },
+    ...over,
+  });
+  links.push(l);
+  l.start();
+  return l;
+}
+
+function waitStatus(l: RelayLink, state: LinkStatus['state']): Promise<LinkStatus> {
+  if (l.status.state === state) return Promise.resolve(l.status);
+  return new Promise((resolve) => {
+    const on = (s: LinkStatus) => {
+      if (s.state !== state) return;
+      l.off('status', on);
+      resolve(s);
+    };
+    l.on('status', on);
+  });
+}
+
+describe('relay link', () => {
+  it('turns relay URLs into /bridge WebSocket URLs', () => {
+    expect(bridgeUrlOf('https://relay.example.com')).toBe('wss://relay.example.com/bridge');
+    expect(bridgeUrlOf('http://127.0.0.1:8080/')).toBe('ws://127.0.0.1:8080/bridge');
+    expect(bridgeUrlOf('wss://r.example/custom/bridge')).toBe('wss://r.example/custom/bridge');
+    expect(() => bridgeUrlOf('ftp://x')).toThrow(/http\(s\) or ws\(s\)/);
+  });
+
+  it('dials with the Bearer token, sends hello first, and answers pings', async () => {
+    const relay = await miniRelay();
+    relays.push(relay);
+    link(relay.url);
+    const hello = await relay.next('hello');
+    expect(relay.frames[0]).toBe(hello);
+    expect({ ...hello, _taken: undefined }).toMatchObject({
+      protocol: 'tgbridge/1',
+      app: 'tg-bridge',
+      tools: ['list_dialogs'],
+    });
+    expect(relay.headers[0]!.authorization).toBe(`Bearer ${TOKEN}`);
+    relay.send({ type: 'ping', id: 'ping' });
+    expect(await relay.next('pong')).toMatchObject({ type: 'pong', id: 'ping' });
+  });
+
+  it('runs calls and answers with response or error frames; ignores unknown and malformed frames', async () => {
+    const relay = await miniRelay();
+    relays.push(relay);
+    link(relay.url, {
+      onCall: async (call) => {
+        if (call.tool === 'fail') throw new ToolError('invalid_arguments', 'peer: not a peer');
+        if (call.tool === 'crash') throw new Error('secret internals');
+        return { ok: true, got: call.args };
+      },
+    });
+    await relay.next('hello');
+    relay.sockets[0]!.send('this is not json');
+    relay.send({ type: 'from_the_future', id: 'x' });
+    relay.send({ type: 'call', id: 'c1', tool: 'list_dialogs', args: { limit: 2 } });
+    expect(await relay.next('response')).toMatchObject({
+      type: 'response',
+      id: 'c1',
+      result: { ok: true, got: { limit: 2 } },
+    });
+    relay.send({ type: 'call', id: 'c2', tool: 'fail', args: {} });
+    expect(await relay.next('error')).toMatchObject({
+      type: 'error',
+      id: 'c2',
+      error: '[invalid_arguments] peer: not a peer',
+    });
+    relay.send({ type: 'call', id: 'c3', tool: 'crash', args: {} });
+    const crash = await relay.next('error');
+    expect(crash.error).toMatch(/^\[internal_error\]/);
+    expect(String(crash.error)).not.toContain('secret internals');
+  });
+
+  it('a cancel frame aborts the running call', async () => {
+    const relay = await miniRelay();
+    relays.push(relay);
+    let aborted: string | undefined;
+    link(relay.url, {
+      onCall: (_call, scope) =>
+        new Promise((_resolve, reject) => {
+          scope.progress('waiting for the person');
+          scope.signal.addEventListener('abort', () => {
+            aborted = String(scope.signal.reason);
+            reject(new ToolError('deadline_exceeded', 'withdrawn'));
+          });
+        }),
+    });
+    await relay.next('hello');
+    relay.send({ type: 'call', id: 'c9', tool: 'send_message', args: {} });
+    expect(await relay.next('progress')).toMatchObject({ id: 'c9', message: 'waiting for the person' });
+    relay.send({ type: 'cancel', id: 'c9', reason: 'client cancelled' });
+    await relay.next('error');
+    expect(aborted).toBe('client cancelled');
+  });
+
+  it('a refused token is reported clearly and retried with backoff', async () => {
+    const relay = await miniRelay();
+    relays.push(relay);
+    const l = link(relay.url, { token: 'wrong' });
+    const s = await waitStatus(l, 'waiting');
+    expect(s).toMatchObject({
+      state: 'waiting',
+      reason: expect.stringMatching(/refused the bridge token \(401\)/),
+    });
+  });
+
+  it('reconnects by itself when the relay comes back, with jittered doubling backoff', async () => {
+    const relay = await miniRelay();
+    const port = relay.port;
+    const statuses: LinkStatus[] = [];
+    const l = link(relay.url, { backoff: { initialMs: 40, maxMs: 160 } });
+    l.on('status', (s) => statuses.push(s));
+    await relay.next('hello');
+    await relay.close();
+    await new Promise((r) => setTimeout(r, 600));
+    const waits = statuses.filter((s) => s.state === 'waiting') as Array<{
+      retryInMs: number;
+      attempt: number;
+    }>;
+    expect(waits.length).toBeGreaterThanOrEqual(3);
+    for (const w of waits) {
+      const exp = Math.min(160, 40 * 2 ** (w.attempt - 1));
+      expect(w.retryInMs).toBeGreaterThanOrEqual(exp / 2);
+      expect(w.retryInMs).toBeLessThanOrEqual(exp);
+    }
+    const back = await miniRelay({ port });
+    relays.push(back);
+    await back.next('hello');
+    expect(l.status.state).toBe('connected');
+  });
+
+  it('detects a dead connection (nothing heard) and redials', async () => {
+    const relay = await miniRelay({ answerPings: false });
+    relays.push(relay);
+    link(relay.url, { pingIntervalMs: 50, idleTimeoutMs: 200 });
+    await relay.next('hello');
+    const t0 = Date.now();
+    // The relay stays silent: the link must give up on this socket and dial again.
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (relay.sockets.length >= 2) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 20);
+    });
+    expect(Date.now() - t0).toBeLessThan(2_000);
+  });
+});
