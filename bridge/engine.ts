@@ -6,6 +6,7 @@
 import type { AuditChain } from './audit/auditChain.js';
 import { type Clock, systemClock } from './clock.js';
 import type { ApprovalQueue } from './policy/approvals.js';
+import { WriteRateLimiter } from './policy/rateLimits.js';
 import { isToolName, type RelayLimits, TOOLS } from './protocol/index.js';
 import type { TelegramGateway } from './telegram/gateway.js';
 import type { ToolContext } from './tools/context.js';
@@ -29,6 +30,8 @@ export interface BridgeEngineOptions {
   clock?: Clock;
   /** How long a write waits for the person, in ms (default 120 000). */
   approvalTimeoutMs?: number;
+  /** Write limits (default: 30/min per account, 20/h per peer, on `clock`). */
+  limiter?: WriteRateLimiter;
 }
 
 /** One call as a front door hands it over. */
@@ -47,6 +50,7 @@ export class BridgeEngine {
   readonly audit: AuditChain;
   readonly approvals: ApprovalQueue;
   private readonly clock: Clock;
+  private readonly limiter: WriteRateLimiter;
   private readonly approvalTimeoutMs: number;
   private relayLimits: RelayLimits | null = null;
   /** Write calls by call id, running or finished: an approved write happens at most once (custody rule 3). */
@@ -57,6 +61,7 @@ export class BridgeEngine {
     this.audit = options.audit;
     this.approvals = options.approvals;
     this.clock = options.clock ?? systemClock;
+    this.limiter = options.limiter ?? new WriteRateLimiter(() => this.clock.now());
     this.approvalTimeoutMs = options.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
   }
 
@@ -84,6 +89,7 @@ export class BridgeEngine {
       gateway: this.gateway,
       audit: this.audit,
       approvals: this.approvals,
+      limiter: this.limiter,
       clock: this.clock,
       approvalTimeoutMs: () => this.currentApprovalTimeoutMs(),
     };

@@ -16,6 +16,8 @@ export const ToolErrorCode = {
   deadlineExceeded: 'deadline_exceeded',
   /** The peer could not be found in Telegram. */
   peerNotFound: 'peer_not_found',
+  /** The device's own write limits refused (PROTOCOL.md: 30/min per account, 20/h per peer); carries retry-after. */
+  rateLimited: 'rate_limited',
   /** Telegram asked us to slow down; the message carries retry-after seconds. */
   floodWait: 'flood_wait',
   /** Telegram answered with an RPC error. */

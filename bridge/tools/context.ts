@@ -5,6 +5,7 @@
 import type { AuditChain } from '../audit/auditChain.js';
 import type { Clock } from '../clock.js';
 import type { ApprovalQueue } from '../policy/approvals.js';
+import type { WriteRateLimiter } from '../policy/rateLimits.js';
 import type { TelegramGateway } from '../telegram/gateway.js';
 
 /** Per-call context handed to every tool handler. */
@@ -20,6 +21,8 @@ export interface ToolContext {
   gateway: TelegramGateway;
   audit: AuditChain;
   approvals: ApprovalQueue;
+  /** Write limits keyed on the real peer id. */
+  limiter: WriteRateLimiter;
   clock: Clock;
   /** How long an approval may wait right now, in ms (shorter on a relay that sent no `welcome`). */
   approvalTimeoutMs(): number;

@@ -1,8 +1,8 @@
 /**
- * The gate every write passes (ARCHITECTURE.md custody rules 2–4): wait for a local decision, then write an
+ * The gate every write passes (ARCHITECTURE.md custody rules 2–4): write limits, then a local decision, then an
  * `intent` audit entry before the Telegram call and a `result` entry after it. The relay cannot approve.
  */
-import { redactPeer } from '../protocol/index.js';
+import { redactPeer, ToolErrorCode } from '../protocol/index.js';
 import type { ResolvedPeer } from '../telegram/gateway.js';
 import type { ToolContext } from './context.js';
 import { ToolError } from './toolError.js';
@@ -38,6 +38,19 @@ export async function gateWrite<R>(
   perform: (approvedText: string) => Promise<R>,
 ): Promise<WriteDone<R> | WriteRefusal> {
   const peerTag = redactPeer(peer.ref);
+  const base = { call_id: ctx.callId, tool, peer: peerTag };
+  const limited = ctx.limiter.take(peer.ref);
+  if (limited) {
+    await ctx.audit.append({ ...base, phase: 'result', status: 'rate_limited', decided_by: '—' });
+    const which = limited.limit === 'peer' ? '20 writes per hour to this chat' : '30 writes per minute';
+    throw markAudited(
+      new ToolError(
+        ToolErrorCode.rateLimited,
+        `this device allows ${which}; nothing was sent. Retry after ${limited.retryAfterSeconds} s.`,
+        { retryAfterSeconds: limited.retryAfterSeconds },
+      ),
+    );
+  }
   const timeoutMs = ctx.approvalTimeoutMs();
   ctx.progress(
     `waiting for the person to approve ${tool} on their device (up to ${Math.round(timeoutMs / 1000)} s)`,
@@ -66,8 +79,8 @@ export async function gateWrite<R>(
   } finally {
     clearInterval(ticker);
   }
-  const base = { call_id: ctx.callId, tool, peer: peerTag };
   if (outcome.status !== 'approved') {
+    ctx.limiter.refund(peer.ref);
     await ctx.audit.append({
       ...base,
       phase: 'result',
