@@ -42,6 +42,8 @@ export interface EngineCall {
   client?: string;
   signal?: AbortSignal;
   progress?: (message: string) => void;
+  /** Upper bound on this call's approval wait, in ms (a relay's deadline); absent = the engine's own timeout. */
+  approvalCeilingMs?: number;
 }
 
 /** Runs tool calls against Telegram under the device's policy. */
@@ -52,7 +54,6 @@ export class BridgeEngine {
   private readonly clock: Clock;
   private readonly limiter: WriteRateLimiter;
   private readonly approvalTimeoutMs: number;
-  private relayLimits: RelayLimits | null = null;
   /** Write calls by call id, running or finished: an approved write happens at most once (custody rule 3). */
   private readonly writes = new Map<string, Promise<unknown>>();
 
@@ -65,15 +66,12 @@ export class BridgeEngine {
     this.approvalTimeoutMs = options.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
   }
 
-  /** Records the relay's `welcome` limits (or null for a plain relay / no relay). */
-  setRelayLimits(limits: RelayLimits | null): void {
-    this.relayLimits = limits;
-  }
-
-  /** The approval timeout in force now, in ms. */
-  currentApprovalTimeoutMs(): number {
-    const ceiling = this.relayLimits ? this.relayLimits.approval_timeout_ms : PLAIN_RELAY_APPROVAL_TIMEOUT_MS;
-    return Math.min(this.approvalTimeoutMs, ceiling);
+  /**
+   * Approval ceiling for calls from a relay, in ms: what its `welcome` allows, or 25 s for a plain relay that
+   * sent none (it gives up on a call at 30 s, PROTOCOL.md).
+   */
+  static relayApprovalCeilingMs(limits: RelayLimits | null): number {
+    return limits ? limits.approval_timeout_ms : PLAIN_RELAY_APPROVAL_TIMEOUT_MS;
   }
 
   /**
@@ -91,7 +89,8 @@ export class BridgeEngine {
       approvals: this.approvals,
       limiter: this.limiter,
       clock: this.clock,
-      approvalTimeoutMs: () => this.currentApprovalTimeoutMs(),
+      approvalTimeoutMs: () =>
+        Math.min(this.approvalTimeoutMs, call.approvalCeilingMs ?? Number.POSITIVE_INFINITY),
     };
     if (!isToolName(call.tool) || !TOOLS[call.tool].write) return runTool(call.tool, call.args, ctx);
     const previous = this.writes.get(call.callId);

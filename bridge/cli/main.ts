@@ -1,7 +1,8 @@
 /**
  * `tg-bridge` — the headless bridge CLI.
  *
- *   tg-bridge connect --relay <url>      run the device: connect to the relay, answer approvals here
+ *   tg-bridge connect [--relay <url>]    run the engine: serve the relay and local clients, answer approvals here
+ *   tg-bridge mcp                        MCP over stdio for local clients, through the running engine
  *   tg-bridge audit verify [--json]      check the local audit chain
  *
  * Secrets never go on the command line (other users can read process arguments): the bridge token and the
@@ -13,9 +14,11 @@ import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { verifyAuditFile } from '../audit/auditChain.js';
+import { connectControl, controlSocketPath } from '../control/controlSocket.js';
 import { startBridgeHost } from '../host/bridgeHost.js';
 import { attachTerminalApprovals } from '../host/terminalApprovals.js';
 import type { LinkStatus } from '../link/relayLink.js';
+import { serveMcpOverStdio } from '../mcp/localMcp.js';
 import { parseEndpoint } from '../telegram/endpoint.js';
 import { GramjsGateway } from '../telegram/gateway.js';
 import { APP_NAME, APP_VERSION } from '../version.js';
@@ -49,8 +52,13 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
 
   program
     .command('connect')
-    .description('Connect this device to a relay and serve tool calls until Ctrl-C.')
-    .requiredOption('--relay <url>', 'relay URL, e.g. https://relay.example.com (or its /bridge URL)')
+    .description(
+      'Run the engine: connect to a relay (if given) and serve local MCP clients (`tg-bridge mcp`) until Ctrl-C.',
+    )
+    .option(
+      '--relay <url>',
+      'relay URL, e.g. https://relay.example.com (or its /bridge URL); omit for local only',
+    )
     .option('--home <dir>', 'data directory (audit chain lives here)', defaultHome())
     .option('--token-file <path>', 'file holding the bridge token (else $TG_BRIDGE_TOKEN)')
     .option('--session-file <path>', 'file holding the Telegram StringSession (else $TG_BRIDGE_SESSION)')
@@ -65,6 +73,24 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     )
     .action(async (opts: ConnectOptions) => {
       exitCode = await connect(opts, io);
+    });
+
+  program
+    .command('mcp')
+    .description('Serve the tools over stdio to a local MCP client, through the running engine (no cloud).')
+    .option('--home <dir>', 'data directory of the running engine', defaultHome())
+    .addHelpText(
+      'after',
+      '\nStart the engine first (`tg-bridge connect`, or the tray app): it holds the only Telegram connection and\n' +
+        'shows the approval prompts. Example MCP client entry: {"command": "npx", "args": ["tg-bridge", "mcp"]}',
+    )
+    .action(async (opts: { home: string }) => {
+      const control = await connectControl(controlSocketPath(opts.home), {
+        app: 'tg-bridge mcp',
+        version: APP_VERSION,
+      });
+      await serveMcpOverStdio(control);
+      control.close();
     });
 
   const audit = program.command('audit').description('Inspect the local audit chain.');
@@ -108,7 +134,7 @@ function defaultIo(): CliIo {
 }
 
 interface ConnectOptions {
-  relay: string;
+  relay?: string;
   home: string;
   tokenFile?: string;
   sessionFile?: string;
@@ -120,7 +146,7 @@ interface ConnectOptions {
 }
 
 async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
-  const token = await secretFrom(opts.tokenFile, 'TG_BRIDGE_TOKEN', 'bridge token');
+  const token = opts.relay ? await secretFrom(opts.tokenFile, 'TG_BRIDGE_TOKEN', 'bridge token') : undefined;
   const session = await secretFrom(opts.sessionFile, 'TG_BRIDGE_SESSION', 'Telegram session');
   if (opts.apiId === undefined && !process.env.TG_API_ID) {
     throw new Error('no api_id: pass --api-id or set TG_API_ID (from my.telegram.org)');
@@ -139,15 +165,16 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
     ...(opts.server ? { endpoint: parseEndpoint(opts.server) } : {}),
   });
   const host = await startBridgeHost({
-    relayUrl: opts.relay,
-    bridgeToken: token,
+    ...(opts.relay && token ? { relayUrl: opts.relay, bridgeToken: token } : {}),
+    controlSocketPath: controlSocketPath(opts.home),
     gateway,
     auditPath: auditPathIn(opts.home),
     approvalTimeoutMs: opts.approvalTimeout * 1000,
     logger,
   });
   io.out(`${APP_NAME} ${APP_VERSION}: audit chain at ${auditPathIn(opts.home)}\n`);
-  host.link.on('status', (s) => io.out(`${describeStatus(s)}\n`));
+  if (host.link) host.link.on('status', (s) => io.out(`${describeStatus(s)}\n`));
+  else io.out('no relay given: serving local MCP clients only (`tg-bridge mcp`)\n');
   const detach = opts.prompt ? attachTerminalApprovals(host.approvals) : () => {};
   const signal = await io.untilStopped();
   io.out(`\n${signal}: withdrawing pending approvals and disconnecting…\n`);

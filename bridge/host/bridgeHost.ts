@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { AuditChain } from '../audit/auditChain.js';
+import { type ControlServer, startControlServer } from '../control/controlSocket.js';
 import { BridgeEngine } from '../engine.js';
 import { type LinkStatus, RelayLink, type RelayLinkOptions } from '../link/relayLink.js';
 import { ApprovalQueue } from '../policy/approvals.js';
@@ -14,10 +15,12 @@ import { APP_NAME, APP_VERSION } from '../version.js';
 
 /** Options of {@link startBridgeHost}. */
 export interface BridgeHostOptions {
-  /** Relay base URL or `/bridge` URL. */
-  relayUrl: string;
-  /** Bridge token (secret, never logged) or a function minting one per connection. */
-  bridgeToken: RelayLinkOptions['token'];
+  /** Relay base URL or `/bridge` URL; absent = local front doors only (no cloud). */
+  relayUrl?: string;
+  /** Bridge token (secret, never logged) or a function minting one per connection; required with `relayUrl`. */
+  bridgeToken?: RelayLinkOptions['token'];
+  /** Path of the local control socket for `tg-bridge mcp` and other local front doors; absent = none. */
+  controlSocketPath?: string;
   /** The Telegram gateway (already constructed; connected lazily on first use). */
   gateway: TelegramGateway;
   /** Path of the audit chain file (created 0600 in a 0700 directory). */
@@ -34,7 +37,10 @@ export interface BridgeHost {
   engine: BridgeEngine;
   approvals: ApprovalQueue;
   audit: AuditChain;
-  link: RelayLink;
+  /** The relay link, when a relay was configured. */
+  link: RelayLink | null;
+  /** The control socket, when one was requested. */
+  control: ControlServer | null;
   /** Resolves once the link is connected (or rejects after `timeoutMs`, default 10 000). */
   waitConnected(timeoutMs?: number): Promise<void>;
   /** Withdraws pending approvals, closes the link, the gateway and the audit chain. */
@@ -42,10 +48,12 @@ export interface BridgeHost {
 }
 
 /**
- * Starts a device: opens (and repairs) the audit chain, then dials the relay.
- * @throws when the audit chain can't be opened (e.g. permissions) — nothing else has started then.
+ * Starts a device: opens (and repairs) the audit chain, opens the control socket, then dials the relay.
+ * @throws when the audit chain or control socket can't be opened (e.g. permissions, another engine running)
+ *   — nothing is left running then.
  */
 export async function startBridgeHost(options: BridgeHostOptions): Promise<BridgeHost> {
+  if (options.relayUrl && !options.bridgeToken) throw new Error('a relay URL needs a bridge token');
   const audit = await AuditChain.open(options.auditPath);
   const approvals = new ApprovalQueue(
     options.approvalTimeoutMs ? { timeoutMs: options.approvalTimeoutMs } : {},
@@ -56,38 +64,53 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
     approvals,
     ...(options.approvalTimeoutMs ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
   });
-  const link = new RelayLink({
-    url: options.relayUrl,
-    token: options.bridgeToken,
-    hello: { app: APP_NAME, version: APP_VERSION, tools: TOOL_NAMES },
-    onCall: (call, scope) =>
-      engine.call({
-        callId: call.id,
-        tool: call.tool,
-        args: call.args,
-        signal: scope.signal,
-        progress: scope.progress,
-      }),
-    ...options.link,
-    ...(options.logger ? { logger: options.logger } : {}),
-  });
-  link.on('welcome', (limits) => engine.setRelayLimits(limits));
-  link.on('status', (s) => {
-    if (s.state !== 'connected') engine.setRelayLimits(null);
-  });
-  link.start();
+  let control: ControlServer | null = null;
+  if (options.controlSocketPath) {
+    try {
+      control = await startControlServer(options.controlSocketPath, (call, scope) =>
+        engine.call({ callId: call.id, tool: call.tool, args: call.args, client: call.client, ...scope }),
+      );
+    } catch (err) {
+      await audit.close();
+      throw err;
+    }
+  }
+  let link: RelayLink | null = null;
+  if (options.relayUrl && options.bridgeToken) {
+    const relayLink: RelayLink = new RelayLink({
+      url: options.relayUrl,
+      token: options.bridgeToken,
+      hello: { app: APP_NAME, version: APP_VERSION, tools: TOOL_NAMES },
+      onCall: (call, scope): Promise<unknown> =>
+        engine.call({
+          callId: call.id,
+          tool: call.tool,
+          args: call.args,
+          signal: scope.signal,
+          progress: scope.progress,
+          approvalCeilingMs: BridgeEngine.relayApprovalCeilingMs(relayLink.relayLimits),
+        }),
+      ...options.link,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+    relayLink.start();
+    link = relayLink;
+  }
   let stopped = false;
   return {
     engine,
     approvals,
     audit,
     link,
-    waitConnected: (timeoutMs = 10_000) => waitForStatus(link, 'connected', timeoutMs),
+    control,
+    waitConnected: (timeoutMs = 10_000) =>
+      link ? waitForStatus(link, 'connected', timeoutMs) : Promise.reject(new Error('no relay configured')),
     async stop() {
       if (stopped) return;
       stopped = true;
       approvals.cancelAll('the bridge is shutting down');
-      await link.stop();
+      await control?.close();
+      await link?.stop();
       await engine.close();
     },
   };

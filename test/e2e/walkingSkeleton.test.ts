@@ -295,7 +295,7 @@ describe('walking skeleton: MCP client → relay → bridge → sandbox', () => 
     await ai.close();
     await relay.close();
     await new Promise((res) => setTimeout(res, 300));
-    expect(host.link.status.state).not.toBe('connected');
+    expect(host.link!.status.state).not.toBe('connected');
     relay = await startTestRelay(port);
     await host.waitConnected(10_000);
     ai = await mcpClient(relay.mcpUrl, mcpToken);
