@@ -1,0 +1,87 @@
+/**
+ * The MTProto TCP listener: accepts connections, tracks them, pushes server-initiated updates to the
+ * connections of an account, and closes everything on stop.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AuthKeyStore } from './authKeys.js';
+import { type ConnectionHost, MtprotoConnection } from './connection.js';
+import { MsgIdClock } from './msgIdClock.js';
+import { serverRsaKey } from './rsaKey.js';
+import type { RpcDispatcher, ServerSession } from './session.js';
+
+/** Options of {@link MtprotoServer}. */
+export interface MtprotoServerOptions {
+  keys: AuthKeyStore;
+  dispatcher: RpcDispatcher;
+  /** Unexpected failures (dispatcher bugs); default: printed when SANDBOX_DEBUG is set. */
+  report?: (error: unknown, context: string) => void;
+}
+
+function defaultReport(error: unknown, context: string): void {
+  if (process.env.SANDBOX_DEBUG) console.error(`[sandbox] ${context}:`, error);
+}
+
+/** A listening MTProto server. */
+export class MtprotoServer {
+  private readonly server: Server;
+  private readonly connections = new Set<MtprotoConnection>();
+  private readonly host: ConnectionHost;
+
+  constructor(options: MtprotoServerOptions) {
+    this.host = {
+      keys: options.keys,
+      rsa: serverRsaKey(),
+      clock: new MsgIdClock(),
+      dispatcher: options.dispatcher,
+      report: options.report ?? defaultReport,
+      onClose: (c) => this.connections.delete(c),
+    };
+    this.server = createServer((socket: Socket) => {
+      this.connections.add(new MtprotoConnection(socket, this.host));
+    });
+  }
+
+  /**
+   * Starts listening.
+   * @returns the bound port.
+   * @throws the listen error (e.g. EADDRINUSE).
+   */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError);
+        const address = this.server.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  }
+
+  /**
+   * Sends a serialised `Updates` to every live connection logged in as `userId`, in the session that last
+   * talked on it, except `exceptSession` (the session whose own call caused the update).
+   * @returns how many connections it was sent to.
+   */
+  pushUpdates(userId: number, body: Buffer, exceptSession?: ServerSession): number {
+    let sent = 0;
+    for (const c of this.connections) {
+      const session = c.currentSession;
+      if (c.userId !== userId || !session || session === exceptSession) continue;
+      session.pushUpdates(body);
+      sent++;
+    }
+    return sent;
+  }
+
+  /** Number of open client connections. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Stops listening and closes every client connection. */
+  async close(): Promise<void> {
+    for (const c of [...this.connections]) c.close();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
