@@ -111,7 +111,7 @@ async function run(): Promise<number> {
     };
     for (const d of dialogs.dialogs) {
       say(
-        `  ${d.peer.padEnd(14)} ${d.type.padEnd(6)} unread ${String(d.unread_count).padStart(2)}  ${unwrap(d.title)}`,
+        `  ${d.peer.padEnd(16)} ${d.type.padEnd(6)} unread ${String(d.unread_count).padStart(2)}  ${unwrap(d.title)}`,
       );
     }
     say('  (titles reach the AI wrapped as untrusted content, e.g.)');

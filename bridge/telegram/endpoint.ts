@@ -4,6 +4,8 @@
  * gramjs's `connect()` dials port 80 (or 443 with WSS) whatever port the session holds; the documented way
  * around it is a `Connection` subclass that pins the port (SANDBOX.md "Client side").
  */
+// gramjs has circular imports: loading its index first is what makes the deep import below resolve.
+import 'telegram';
 import { ConnectionTCPFull } from 'telegram/network/connection/TCPFull.js';
 
 /** An MTProto server address: DC id, IPv4 host, TCP port (≤ 32767: StringSession stores it as int16). */

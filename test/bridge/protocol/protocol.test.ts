@@ -31,7 +31,10 @@ describe('frames', () => {
     expect(parseFrame('{"id":"x"}')).toMatchObject({ kind: 'invalid' });
     const bad = parseFrame('{"type":"call","id":"c7","tool":7}');
     expect(bad).toMatchObject({ kind: 'invalid', id: 'c7', error: expect.stringMatching(/tool/) });
-    expect(parseFrame('x'.repeat(MAX_FRAME_BYTES + 1))).toEqual({ kind: 'invalid', error: 'frame too large' });
+    expect(parseFrame('x'.repeat(MAX_FRAME_BYTES + 1))).toEqual({
+      kind: 'invalid',
+      error: 'frame too large',
+    });
   });
 
   it('never throws on arbitrary input', () => {
@@ -62,7 +65,19 @@ describe('peers', () => {
   });
 
   it('rejects what is not a peer', () => {
-    for (const s of ['', '@', 'ab', 'user:', 'user:abc', 'group:1', '0', 'user:0', '@1abc', 'a b c d e', '../etc']) {
+    for (const s of [
+      '',
+      '@',
+      'ab',
+      'user:',
+      'user:abc',
+      'group:1',
+      '0',
+      'user:0',
+      '@1abc',
+      'a b c d e',
+      '../etc',
+    ]) {
       expect(parsePeer(s), s).toBeNull();
     }
   });
