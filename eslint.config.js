@@ -1,0 +1,61 @@
+// Lint: ESLint + typescript-eslint. The folder is the boundary (ARCHITECTURE.md): these rules keep imports honest.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const electronBan = {
+  name: 'electron',
+  message: 'Only main/ may import electron (ARCHITECTURE.md: boundaries are by folder).',
+};
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', Buffer: 'readonly', console: 'readonly', URL: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'warn',
+      'no-control-regex': 'off', // the content boundary matches control characters on purpose
+      'no-misleading-character-class': 'off', // ditto: bidi and zero-width classes
+      'no-empty': ['error', { allowEmptyCatch: false }],
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
+    },
+  },
+  {
+    files: ['bridge/**', 'sandbox/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [electronBan] }] },
+  },
+  {
+    files: ['relay/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [electronBan],
+          patterns: [
+            {
+              regex: '(^|/)bridge/(?!protocol/)',
+              message: 'relay/ may import only bridge/protocol from bridge (ARCHITECTURE.md).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['renderer/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [electronBan, { name: 'telegram', message: 'The renderer never knows about gramjs.' }],
+          patterns: [
+            { group: ['node:*', 'fs', 'net', 'child_process', 'os', 'path'], message: 'No Node in the renderer.' },
+            { group: ['telegram/*'], message: 'The renderer never knows about gramjs.' },
+          ],
+        },
+      ],
+    },
+  },
+);
