@@ -3,10 +3,12 @@
  * front of them. Front doors (the relay link, later the local MCP server and the UI) hand calls to
  * {@link BridgeEngine.call}.
  */
+import { createHash } from 'node:crypto';
 import type { AuditChain } from './audit/auditChain.js';
 import { type Clock, systemClock } from './clock.js';
 import type { ApprovalQueue } from './policy/approvals.js';
 import { WriteRateLimiter } from './policy/rateLimits.js';
+import { StandingRules } from './policy/standingRules.js';
 import { isToolName, type RelayLimits, TOOLS } from './protocol/index.js';
 import type { TelegramGateway } from './telegram/gateway.js';
 import type { ToolContext } from './tools/context.js';
@@ -32,6 +34,8 @@ export interface BridgeEngineOptions {
   approvalTimeoutMs?: number;
   /** Write limits (default: 30/min per account, 20/h per peer, on `clock`). */
   limiter?: WriteRateLimiter;
+  /** Standing rules (default: none, in memory). */
+  rules?: StandingRules;
 }
 
 /** One call as a front door hands it over. */
@@ -53,6 +57,8 @@ export class BridgeEngine {
   readonly approvals: ApprovalQueue;
   private readonly clock: Clock;
   private readonly limiter: WriteRateLimiter;
+  /** The person's standing rules; created and revoked only on the device. */
+  readonly rules: StandingRules;
   private readonly approvalTimeoutMs: number;
   /** Write calls by call id, running or finished: an approved write happens at most once (custody rule 3). */
   private readonly writes = new Map<string, Promise<unknown>>();
@@ -63,6 +69,7 @@ export class BridgeEngine {
     this.approvals = options.approvals;
     this.clock = options.clock ?? systemClock;
     this.limiter = options.limiter ?? new WriteRateLimiter(() => this.clock.now());
+    this.rules = options.rules ?? new StandingRules(this.clock);
     this.approvalTimeoutMs = options.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
   }
 
@@ -79,8 +86,9 @@ export class BridgeEngine {
    * @throws ToolError (see runTool).
    */
   call(call: EngineCall): Promise<unknown> {
+    const callId = auditableCallId(call.callId);
     const ctx: ToolContext = {
-      callId: call.callId,
+      callId,
       ...(call.client ? { client: call.client } : {}),
       signal: call.signal ?? new AbortController().signal,
       progress: call.progress ?? (() => {}),
@@ -88,15 +96,16 @@ export class BridgeEngine {
       audit: this.audit,
       approvals: this.approvals,
       limiter: this.limiter,
+      rules: this.rules,
       clock: this.clock,
       approvalTimeoutMs: () =>
         Math.min(this.approvalTimeoutMs, call.approvalCeilingMs ?? Number.POSITIVE_INFINITY),
     };
     if (!isToolName(call.tool) || !TOOLS[call.tool].write) return runTool(call.tool, call.args, ctx);
-    const previous = this.writes.get(call.callId);
+    const previous = this.writes.get(callId);
     if (previous) return previous;
     const run = runTool(call.tool, call.args, ctx);
-    this.writes.set(call.callId, run);
+    this.writes.set(callId, run);
     if (this.writes.size > REMEMBERED_WRITES) this.writes.delete(this.writes.keys().next().value!);
     return run;
   }
@@ -107,4 +116,13 @@ export class BridgeEngine {
     await this.gateway.close();
     await this.audit.close();
   }
+}
+
+/**
+ * Call ids come from the relay (any string up to 128 chars); the audit chain accepts `[A-Za-z0-9._:-]` only.
+ * Others are replaced by a stable digest, so idempotency and audit correlation still hold.
+ */
+export function auditableCallId(id: string): string {
+  if (/^[A-Za-z0-9._:-]{1,128}$/.test(id)) return id;
+  return `sha256:${createHash('sha256').update(id).digest('hex').slice(0, 32)}`;
 }

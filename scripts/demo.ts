@@ -75,7 +75,7 @@ async function run(): Promise<number> {
         host.approvals.approve(p.callId, { by: 'auto' });
       });
     } else {
-      const detach = attachTerminalApprovals(host.approvals);
+      const detach = attachTerminalApprovals(host.approvals, { rules: host.engine.rules });
       cleanup.push(async () => detach());
     }
 

@@ -175,7 +175,7 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
   io.out(`${APP_NAME} ${APP_VERSION}: audit chain at ${auditPathIn(opts.home)}\n`);
   if (host.link) host.link.on('status', (s) => io.out(`${describeStatus(s)}\n`));
   else io.out('no relay given: serving local MCP clients only (`tg-bridge mcp`)\n');
-  const detach = opts.prompt ? attachTerminalApprovals(host.approvals) : () => {};
+  const detach = opts.prompt ? attachTerminalApprovals(host.approvals, { rules: host.engine.rules }) : () => {};
   const signal = await io.untilStopped();
   io.out(`\n${signal}: withdrawing pending approvals and disconnecting…\n`);
   detach();

@@ -5,6 +5,7 @@
 import { createInterface, type Interface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 import type { ApprovalQueue, PendingApproval } from '../policy/approvals.js';
+import { DEFAULT_RULE_DURATION_MS, type StandingRules } from '../policy/standingRules.js';
 
 /** Options of {@link attachTerminalApprovals}. */
 export interface TerminalApprovalsOptions {
@@ -12,6 +13,8 @@ export interface TerminalApprovalsOptions {
   output?: Writable;
   /** Current time in ms (for "time left"); default Date.now. */
   now?: () => number;
+  /** When given, the prompt offers "[a]lways: allow this tool to this chat for 1 hour". */
+  rules?: StandingRules;
 }
 
 /**
@@ -61,9 +64,21 @@ export function attachTerminalApprovals(
     write(renderApproval(item, now()));
     try {
       for (;;) {
-        const answer = (await rl.question('Approve? [y]es / [n]o / [e]dit: ', { signal }))
-          .trim()
-          .toLowerCase();
+        const question = options.rules
+          ? 'Approve? [y]es / [n]o / [e]dit / [a]lways for this chat (1 h): '
+          : 'Approve? [y]es / [n]o / [e]dit: ';
+        const answer = (await rl.question(question, { signal })).trim().toLowerCase();
+        if (options.rules && (answer === 'a' || answer === 'always')) {
+          options.rules.add({
+            tool: item.tool,
+            peerRef: item.peer.ref,
+            peerTitle: item.peer.title,
+            durationMs: DEFAULT_RULE_DURATION_MS,
+          });
+          decide(() => queue.approve(item.callId, { by: 'person' }));
+          write(`  → approved; ${item.tool} to this chat is allowed without asking for 1 hour\n\n`);
+          return;
+        }
         if (answer === 'y' || answer === 'yes') {
           decide(() => queue.approve(item.callId, { by: 'person' }));
           write('  → approved\n\n');
@@ -90,7 +105,7 @@ export function attachTerminalApprovals(
           write('  (that text cannot be sent: 1 to 4096 characters)\n');
           continue;
         }
-        write('  Please type y, n or e.\n');
+        write(options.rules ? '  Please type y, n, e or a.\n' : '  Please type y, n or e.\n');
       }
     } catch (err) {
       if (signal.aborted) return; // decided elsewhere (expired, cancelled, or answered in another window)

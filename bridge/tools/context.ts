@@ -6,6 +6,7 @@ import type { AuditChain } from '../audit/auditChain.js';
 import type { Clock } from '../clock.js';
 import type { ApprovalQueue } from '../policy/approvals.js';
 import type { WriteRateLimiter } from '../policy/rateLimits.js';
+import type { StandingRules } from '../policy/standingRules.js';
 import type { TelegramGateway } from '../telegram/gateway.js';
 
 /** Per-call context handed to every tool handler. */
@@ -23,6 +24,8 @@ export interface ToolContext {
   approvals: ApprovalQueue;
   /** Write limits keyed on the real peer id. */
   limiter: WriteRateLimiter;
+  /** Standing rules the person made on this device (off by default). */
+  rules: StandingRules;
   clock: Clock;
   /** How long an approval may wait right now, in ms (shorter on a relay that sent no `welcome`). */
   approvalTimeoutMs(): number;

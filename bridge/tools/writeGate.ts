@@ -21,7 +21,7 @@ export interface WriteDone<R> {
   status: 'sent';
   text: string;
   edited: boolean;
-  decidedBy: 'person' | 'auto';
+  decidedBy: 'person' | 'auto' | 'rule';
   value: R;
 }
 
@@ -51,34 +51,7 @@ export async function gateWrite<R>(
       ),
     );
   }
-  const timeoutMs = ctx.approvalTimeoutMs();
-  ctx.progress(
-    `waiting for the person to approve ${tool} on their device (up to ${Math.round(timeoutMs / 1000)} s)`,
-  );
-  const ticker = setInterval(
-    () => ctx.progress(`still waiting for the person to approve ${tool}`),
-    PROGRESS_INTERVAL_MS,
-  );
-  let outcome: Awaited<ReturnType<ToolContext['approvals']['request']>>;
-  try {
-    outcome = await ctx.approvals.request(
-      {
-        callId: ctx.callId,
-        tool,
-        peer: {
-          ref: peer.ref,
-          title: peer.title,
-          id: peer.id,
-          ...(peer.username ? { username: peer.username } : {}),
-        },
-        text,
-        ...(ctx.client ? { client: ctx.client } : {}),
-      },
-      { timeoutMs, signal: ctx.signal },
-    );
-  } finally {
-    clearInterval(ticker);
-  }
+  const outcome = await decide(ctx, tool, peer, text);
   if (outcome.status !== 'approved') {
     ctx.limiter.refund(peer.ref);
     await ctx.audit.append({
@@ -133,4 +106,33 @@ export function markAudited(err: unknown): unknown {
 /** True when {@link markAudited} was applied to `err`. */
 export function isAudited(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as Record<symbol, boolean>)[AUDITED] === true;
+}
+
+type Decision =
+  | Awaited<ReturnType<ToolContext['approvals']['request']>>
+  | { status: 'approved'; text: string; edited: false; decidedBy: 'rule' };
+
+/**
+ * A standing rule the person made on this device, or else the person's answer to an approval request
+ * (progress frames keep the relay waiting meanwhile).
+ */
+async function decide(ctx: ToolContext, tool: string, peer: ResolvedPeer, text: string): Promise<Decision> {
+  if (ctx.rules.match(tool, peer.ref)) return { status: 'approved', text, edited: false, decidedBy: 'rule' };
+  const timeoutMs = ctx.approvalTimeoutMs();
+  ctx.progress(`waiting for the person to approve ${tool} on their device (up to ${Math.round(timeoutMs / 1000)} s)`);
+  const ticker = setInterval(() => ctx.progress(`still waiting for the person to approve ${tool}`), PROGRESS_INTERVAL_MS);
+  try {
+    return await ctx.approvals.request(
+      {
+        callId: ctx.callId,
+        tool,
+        peer: { ref: peer.ref, title: peer.title, id: peer.id, ...(peer.username ? { username: peer.username } : {}) },
+        text,
+        ...(ctx.client ? { client: ctx.client } : {}),
+      },
+      { timeoutMs, signal: ctx.signal },
+    );
+  } finally {
+    clearInterval(ticker);
+  }
 }

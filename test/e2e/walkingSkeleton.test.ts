@@ -227,6 +227,31 @@ describe('walking skeleton: MCP client → relay → bridge → sandbox', () => 
     expect((await readAuditEntries(auditPath)).at(-1)).toMatchObject({ status: 'expired', phase: 'result' });
   });
 
+  it('a standing rule the person made lets writes to that chat through without asking, until revoked', async () => {
+    const friend = sandbox.control.users()[0]!;
+    const peer = `user:${friend.id}`;
+    let asked = 0;
+    answer = (id) => {
+      asked += 1;
+      host.approvals.deny(id, 'asked');
+    };
+    const rule = host.engine.rules.add({ tool: 'send_message', peerRef: peer, peerTitle: 'friend', durationMs: 60_000 });
+    const text = `by rule ${randomBytes(4).toString('hex')}`;
+    const r = await call('send_message', { peer: `@${friend.username}`, text, mode: 'send' });
+    expect(r.structuredContent).toMatchObject({ sent: true });
+    expect(asked).toBe(0);
+    expect(sandbox.control.sentMessages().filter((m) => m.text === text)).toHaveLength(1);
+    expect((await readAuditEntries(auditPath)).at(-1)).toMatchObject({ status: 'ok', decided_by: 'rule' });
+    // Another chat is not covered by the rule.
+    const other = await call('send_message', { peer: `user:${sandbox.control.users()[1]!.id}`, text, mode: 'send' });
+    expect(other.structuredContent).toMatchObject({ sent: false, status: 'denied' });
+    expect(asked).toBe(1);
+    host.engine.rules.revoke(rule.id);
+    const after = await call('send_message', { peer, text: `${text} again`, mode: 'send' });
+    expect(after.structuredContent).toMatchObject({ sent: false, status: 'denied' });
+    expect(asked).toBe(2);
+  });
+
   it('bad tool arguments give a clear tool error naming the field, and nothing is sent', async () => {
     const before = sandbox.control.sentMessages().length;
     const r = await call('send_message', { peer: 'not a peer!!', text: 'x', mode: 'send' });

@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attachTerminalApprovals, renderApproval } from '../../../bridge/host/terminalApprovals.js';
 import { ApprovalQueue, type ApprovalRequest } from '../../../bridge/policy/approvals.js';
+import { StandingRules } from '../../../bridge/policy/standingRules.js';
 
 const req = (callId: string, text = 'See you at 7'): ApprovalRequest => ({
   callId,
@@ -15,14 +16,14 @@ const req = (callId: string, text = 'See you at 7'): ApprovalRequest => ({
 let detach: () => void = () => {};
 afterEach(() => detach());
 
-function terminal(queue: ApprovalQueue) {
+function terminal(queue: ApprovalQueue, rules?: StandingRules) {
   const input = new PassThrough();
   const output = new PassThrough();
   let screen = '';
   output.on('data', (d) => {
     screen += d.toString();
   });
-  detach = attachTerminalApprovals(queue, { input, output });
+  detach = attachTerminalApprovals(queue, { input, output, ...(rules ? { rules } : {}) });
   const waitFor = async (re: RegExp) => {
     for (let i = 0; i < 200 && !re.test(screen); i++) await new Promise((r) => setTimeout(r, 5));
     expect(screen).toMatch(re);
@@ -86,5 +87,18 @@ describe('terminal approvals', () => {
     await t.waitFor(/│ {3}second/);
     t.type('y');
     expect(await second).toMatchObject({ status: 'approved' });
+  });
+
+  it('a approves and creates a 1-hour standing rule for this tool and chat', async () => {
+    const queue = new ApprovalQueue({ timeoutMs: 5_000 });
+    const rules = new StandingRules();
+    const t = terminal(queue, rules);
+    const outcome = queue.request(req('c6'));
+    await t.waitFor(/\[a\]lways for this chat \(1 h\)/);
+    t.type('a');
+    expect(await outcome).toMatchObject({ status: 'approved', decidedBy: 'person' });
+    const [rule] = rules.list();
+    expect(rule).toMatchObject({ tool: 'send_message', peerRef: 'user:1001' });
+    expect(rule!.expiresAt - rule!.createdAt).toBe(3_600_000);
   });
 });
