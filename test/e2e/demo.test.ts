@@ -1,31 +1,77 @@
-/** `npm run demo -- --yes` runs the whole product with no input and exits 0 (issue 3 acceptance). */
-import { spawn } from 'node:child_process';
+/**
+ * `npm run demo` as a person runs it (issue 3): `--yes` with no input, answering the approval at the
+ * terminal, and `--serve` for the person's own MCP client, stopped by a signal.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { describe, expect, it } from 'vitest';
 
-function runDemo(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, FORCE_COLOR: '0' },
-    });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      out += d;
-    });
-    child.on('close', (code) => resolve({ code, out }));
+function startDemo(args: string[]): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', ...args], {
+    env: { ...process.env, FORCE_COLOR: '0' },
   });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitFor(output: () => string, re: RegExp, ms = 30_000): Promise<RegExpMatchArray> {
+  const t0 = Date.now();
+  for (;;) {
+    const m = output().match(re);
+    if (m) return m;
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${re}; output so far:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 describe('npm run demo', () => {
   it('--yes lists, reads, sends with an automatic approval and ends with a verified audit chain', async () => {
-    const { code, out } = await runDemo(['--yes']);
+    const demo = startDemo(['--yes']);
+    demo.child.stdin.end();
+    const code = await demo.exited;
+    const out = demo.output();
     expect(out).toMatch(/AI → list_dialogs/);
     expect(out).toMatch(/result: sent, message id \d+/);
     expect(out).toMatch(/#\d+ → user:\d+: Hi! Running a bit late/);
     expect(out).toMatch(/^audit chain: ok — \d+ entries verified/m);
     expect(code).toBe(0);
+  }, 60_000);
+
+  it('asks at the terminal; a denial with a reason reaches the AI and nothing is sent', async () => {
+    const demo = startDemo([]);
+    await waitFor(demo.output, /Approve\? \[y\]es/);
+    demo.child.stdin.write('n\n');
+    await waitFor(demo.output, /Reason for the AI/);
+    demo.child.stdin.write('I will call her instead\n');
+    const code = await demo.exited;
+    const out = demo.output();
+    expect(out).toMatch(/result: not sent \(denied\) — the person denied it: I will call her instead/);
+    expect(out).toMatch(/nothing — no message left this account/);
+    expect(out).toMatch(/^audit chain: ok/m);
+    expect(code).toBe(0);
+  }, 60_000);
+
+  it('--serve prints the endpoint and token, serves an outside MCP client, and stops cleanly on SIGTERM', async () => {
+    const demo = startDemo(['--serve', '--yes']);
+    const [, url] = await waitFor(demo.output, /^MCP endpoint: (\S+)$/m);
+    const [, token] = await waitFor(demo.output, /^MCP token: (\S+)$/m);
+    const client = new Client({ name: 'person-own-client', version: '1' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(url!), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
+    );
+    const r = await client.callTool({ name: 'list_dialogs', arguments: { limit: 2 } });
+    expect((r.structuredContent as { dialogs: unknown[] }).dialogs).toHaveLength(2);
+    await client.close();
+    demo.child.kill('SIGTERM');
+    expect(await demo.exited).toBe(0);
+    expect(demo.output()).toMatch(/^audit chain: ok — \d+ entries verified/m);
   }, 60_000);
 });
