@@ -3,11 +3,13 @@
  * Pass section names to run only some: `npm run bench -- roundtrip audit`.
  */
 import { benchAudit } from './audit.bench.js';
+import { benchEngine } from './engine.bench.js';
 import { benchRoundTrip } from './roundtrip.bench.js';
 
 const sections: Record<string, () => Promise<void>> = {
   roundtrip: benchRoundTrip,
   audit: benchAudit,
+  engine: benchEngine,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -1,0 +1,159 @@
+/**
+ * Engine overhead and footprint (issue 5): one call through the engine (dispatch + schema + policy + audit,
+ * fsync'd) against the raw gateway call, alternated in one run; audit verify throughput on a 100k-entry
+ * chain; and the resident memory of an idle headless bridge against a bare Node process.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditChain, verifyAuditFile } from '../bridge/audit/auditChain.js';
+import { BridgeEngine } from '../bridge/engine.js';
+import { ApprovalQueue } from '../bridge/policy/approvals.js';
+import { GramjsGateway } from '../bridge/telegram/gateway.js';
+import { startRelay } from '../relay/index.js';
+import { SANDBOX_API_HASH, SANDBOX_API_ID, startSandbox } from '../sandbox/index.js';
+import { ms, percentile, sideBySide } from './stats.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
+const CHAIN_ENTRIES = Number(process.env.BENCH_CHAIN_ENTRIES ?? 100_000);
+
+/** Runs the engine benchmarks and prints their tables. */
+export async function benchEngine(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'tgb-engine-bench-'));
+  const sandbox = await startSandbox();
+  try {
+    await overhead(sandbox, dir);
+    await verify100k(dir);
+    await idleRss(sandbox, dir);
+  } finally {
+    await sandbox.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function overhead(sandbox: Awaited<ReturnType<typeof startSandbox>>, dir: string): Promise<void> {
+  const gateway = new GramjsGateway({
+    apiId: SANDBOX_API_ID,
+    apiHash: SANDBOX_API_HASH,
+    session: sandbox.mintSession(),
+    clientParams: sandbox.clientParams(),
+  });
+  const audit = await AuditChain.open(join(dir, 'overhead.jsonl'));
+  const engine = new BridgeEngine({ gateway, audit, approvals: new ApprovalQueue() });
+  const peer = `chat:${sandbox.control.chats()[0]!.id}`;
+  const resolved = await gateway.resolvePeer({ kind: 'chat', id: peer.slice(5) });
+  let n = 0;
+  try {
+    for (const [label, viaEngine, raw] of [
+      [
+        'list_dialogs (limit 20)',
+        () => engine.call({ callId: `b${n++}`, tool: 'list_dialogs', args: { limit: 20 } }),
+        () => gateway.listDialogs({ limit: 20 }),
+      ],
+      [
+        'get_messages (limit 50)',
+        () => engine.call({ callId: `b${n++}`, tool: 'get_messages', args: { peer, limit: 50 } }),
+        () => gateway.getMessages(resolved, { limit: 50 }),
+      ],
+    ] as const) {
+      const { a, b } = await sideBySide(viaEngine, raw, ROUNDS);
+      process.stdout.write(`${label}, ${ROUNDS} calls each, alternated:\n`);
+      process.stdout.write(`  engine (schema+policy+audit+wrap)  p50 ${ms(percentile(a, 50))}  p99 ${ms(percentile(a, 99))}\n`);
+      process.stdout.write(`  raw gateway                        p50 ${ms(percentile(b, 50))}  p99 ${ms(percentile(b, 99))}\n`);
+      process.stdout.write(
+        `  overhead per call: p50 +${ms(percentile(a, 50) - percentile(b, 50))} (ratio ${(percentile(a, 50) / percentile(b, 50)).toFixed(2)}×)\n`,
+      );
+    }
+  } finally {
+    await gateway.close();
+    await audit.close();
+  }
+}
+
+async function verify100k(dir: string): Promise<void> {
+  const path = join(dir, 'big.jsonl');
+  const chain = await AuditChain.open(path, { fsync: false });
+  for (let i = 0; i < CHAIN_ENTRIES; i++) {
+    await chain.append({
+      call_id: `c${i}`,
+      tool: 'get_messages',
+      peer: 'chat#0a1b2c3d',
+      phase: i % 2 === 0 ? 'intent' : 'result',
+      status: 'ok',
+      decided_by: '—',
+    });
+  }
+  await chain.close();
+  const t0 = performance.now();
+  const r = await verifyAuditFile(path);
+  const seconds = (performance.now() - t0) / 1000;
+  if (!r.ok || r.verified !== CHAIN_ENTRIES) throw new Error(`bench chain failed to verify: ${r.reason}`);
+  process.stdout.write(
+    `audit verify on a ${CHAIN_ENTRIES.toLocaleString('en')}-entry chain: ${seconds.toFixed(2)} s, ${Math.round(CHAIN_ENTRIES / seconds).toLocaleString('en')} entries/s\n`,
+  );
+}
+
+async function idleRss(sandbox: Awaited<ReturnType<typeof startSandbox>>, dir: string): Promise<void> {
+  const mcpToken = randomBytes(24).toString('base64url');
+  const bridgeToken = randomBytes(24).toString('base64url');
+  const relay = await startRelay({ users: [{ id: 'rss', mcpToken, bridgeToken }] });
+  try {
+    const bridgeRss = await childRss(
+      [
+        '--import',
+        'tsx',
+        'bin/tg-bridge.js',
+        'connect',
+        '--relay',
+        relay.url,
+        '--server',
+        `${sandbox.host}:${sandbox.port}`,
+        '--home',
+        join(dir, 'idle-home'),
+        '--no-prompt',
+      ],
+      {
+        TG_BRIDGE_TOKEN: bridgeToken,
+        TG_BRIDGE_SESSION: sandbox.mintSession(),
+        TG_API_ID: String(SANDBOX_API_ID),
+        TG_API_HASH: SANDBOX_API_HASH,
+      },
+      /relay: connected/,
+    );
+    const bareRss = await childRss(['-e', 'console.log("ready"); setInterval(() => {}, 1000)'], {}, /ready/);
+    process.stdout.write(
+      `idle headless bridge (connected to relay, Telegram session loaded): RSS ${(bridgeRss / 1024).toFixed(1)} MiB; bare node: ${(bareRss / 1024).toFixed(1)} MiB (${(bridgeRss / bareRss).toFixed(1)}×)\n`,
+    );
+  } finally {
+    await relay.close();
+  }
+}
+
+/** Starts `node args`, waits for `ready` on stdout, idles 2 s, reads VmRSS (KiB) from /proc, stops it. */
+async function childRss(args: string[], env: Record<string, string>, ready: RegExp): Promise<number> {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    out += d;
+  });
+  try {
+    const t0 = Date.now();
+    while (!ready.test(out)) {
+      if (Date.now() - t0 > 30_000 || child.exitCode !== null) throw new Error(`child did not get ready:\n${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 2_000));
+    const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+    const m = /VmRSS:\s+(\d+) kB/.exec(status);
+    if (!m) throw new Error('no VmRSS in /proc status');
+    return Number(m[1]);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('close', r));
+  }
+}
