@@ -3,6 +3,7 @@
  *
  *   tg-bridge connect [--relay <url>]    run the engine: serve the relay and local clients, answer approvals here
  *   tg-bridge mcp                        MCP over stdio for local clients, through the running engine
+ *   tg-bridge login [--qr] / logout      Telegram login into the local vault, and logout
  *   tg-bridge audit verify [--json]      check the local audit chain
  *
  * Secrets never go on the command line (other users can read process arguments): the bridge token and the
@@ -19,9 +20,10 @@ import { startBridgeHost } from '../host/bridgeHost.js';
 import { attachTerminalApprovals } from '../host/terminalApprovals.js';
 import type { LinkStatus } from '../link/relayLink.js';
 import { serveMcpOverStdio } from '../mcp/localMcp.js';
-import { parseEndpoint } from '../telegram/endpoint.js';
 import { GramjsGateway } from '../telegram/gateway.js';
 import { APP_NAME, APP_VERSION } from '../version.js';
+import { loadCredentials, loginCommand, logoutCommand, type TelegramAppOptions } from './account.js';
+import { terminalAsker } from './terminalPrompts.js';
 
 /** Default data directory: `$TG_BRIDGE_HOME` or `~/.tg-bridge`. */
 export function defaultHome(): string {
@@ -61,7 +63,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     )
     .option('--home <dir>', 'data directory (audit chain lives here)', defaultHome())
     .option('--token-file <path>', 'file holding the bridge token (else $TG_BRIDGE_TOKEN)')
-    .option('--session-file <path>', 'file holding the Telegram StringSession (else $TG_BRIDGE_SESSION)')
+    .option('--session-file <path>', 'file holding a Telegram StringSession (else $TG_BRIDGE_SESSION, else the vault)')
     .option('--api-id <n>', 'your Telegram api_id from my.telegram.org (else $TG_API_ID)', parsePositiveInt)
     .option('--api-hash <hash>', 'your Telegram api_hash (else $TG_API_HASH)')
     .option('--server <host:port>', 'a non-production MTProto server, e.g. the local sandbox (dc@host:port)')
@@ -91,6 +93,38 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       });
       await serveMcpOverStdio(control);
       control.close();
+    });
+
+  program
+    .command('login')
+    .description('Log in to Telegram (phone + code + 2FA, or --qr) and seal the session in the local vault.')
+    .option('--qr', 'log in by scanning a QR code with Telegram on your phone')
+    .option('--home <dir>', 'data directory (the vault lives here)', defaultHome())
+    .option('--api-id <n>', 'your Telegram api_id from my.telegram.org (else $TG_API_ID)', parsePositiveInt)
+    .option('--api-hash <hash>', 'your Telegram api_hash (else $TG_API_HASH)')
+    .option('--server <host:port>', 'a non-production MTProto server, e.g. the local sandbox (dc@host:port)')
+    .addHelpText('after', '\nThe vault passphrase is asked for, or read from $TG_BRIDGE_PASSPHRASE.')
+    .action(async (opts: TelegramAppOptions & { qr?: boolean }) => {
+      const asker = terminalAsker();
+      try {
+        exitCode = await loginCommand(opts, { out: io.out, asker });
+      } finally {
+        asker.close();
+      }
+    });
+
+  program
+    .command('logout')
+    .description('End the Telegram session (auth.logOut) and wipe it from the local vault.')
+    .option('--home <dir>', 'data directory', defaultHome())
+    .option('--server <host:port>', 'a non-production MTProto server (dc@host:port)')
+    .action(async (opts: TelegramAppOptions) => {
+      const asker = terminalAsker();
+      try {
+        exitCode = await logoutCommand(opts, { out: io.out, asker });
+      } finally {
+        asker.close();
+      }
     });
 
   const audit = program.command('audit').description('Inspect the local audit chain.');
@@ -147,23 +181,19 @@ interface ConnectOptions {
 
 async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
   const token = opts.relay ? await secretFrom(opts.tokenFile, 'TG_BRIDGE_TOKEN', 'bridge token') : undefined;
-  const session = await secretFrom(opts.sessionFile, 'TG_BRIDGE_SESSION', 'Telegram session');
-  if (opts.apiId === undefined && !process.env.TG_API_ID) {
-    throw new Error('no api_id: pass --api-id or set TG_API_ID (from my.telegram.org)');
-  }
-  const apiId = opts.apiId ?? parsePositiveInt(process.env.TG_API_ID ?? '');
-  const apiHash = opts.apiHash ?? process.env.TG_API_HASH;
-  if (!apiHash) throw new Error('no api_hash: pass --api-hash or set TG_API_HASH (from my.telegram.org)');
+  const asker = terminalAsker();
+  const creds = await loadCredentials(
+    opts,
+    { out: io.out, asker },
+    opts.sessionFile || process.env.TG_BRIDGE_SESSION
+      ? await secretFrom(opts.sessionFile, 'TG_BRIDGE_SESSION', 'Telegram session')
+      : null,
+  ).finally(() => asker.close());
   const logger = pino(
     { level: process.env.TG_BRIDGE_LOG ?? 'warn', redact: ['token', 'session', '*.token', '*.session'] },
     pino.destination(2),
   );
-  const gateway = new GramjsGateway({
-    apiId,
-    apiHash,
-    session,
-    ...(opts.server ? { endpoint: parseEndpoint(opts.server) } : {}),
-  });
+  const gateway = new GramjsGateway(creds);
   const host = await startBridgeHost({
     ...(opts.relay && token ? { relayUrl: opts.relay, bridgeToken: token } : {}),
     controlSocketPath: controlSocketPath(opts.home),

@@ -1,0 +1,161 @@
+/**
+ * `tg-bridge login` / `logout` and how `connect` finds its Telegram credentials: a session from
+ * `--session-file` / `$TG_BRIDGE_SESSION`, else the vault sealed with the person's passphrase.
+ */
+import { join } from 'node:path';
+import QRCode from 'qrcode';
+import { Api, TelegramClient } from 'telegram';
+import { LogLevel } from 'telegram/extensions/Logger.js';
+import { StringSession } from 'telegram/sessions/index.js';
+import { type MtprotoEndpoint, parseEndpoint, pinnedPortConnection } from '../telegram/endpoint.js';
+import { login } from '../telegram/login.js';
+import { PassphraseSecretBox } from '../vault/secretBox.js';
+import { Vault } from '../vault/vault.js';
+import type { Asker } from './terminalPrompts.js';
+
+/** Vault file inside a data directory. */
+export function vaultPathIn(home: string): string {
+  return join(home, 'vault.bin');
+}
+
+/** Where CLI account commands print. */
+export interface AccountIo {
+  out(s: string): void;
+  asker: Asker;
+}
+
+/** Options shared by login and connect for reaching Telegram. */
+export interface TelegramAppOptions {
+  home: string;
+  apiId?: number;
+  apiHash?: string;
+  server?: string;
+}
+
+/**
+ * Opens the vault with `$TG_BRIDGE_PASSPHRASE` or a passphrase typed at the terminal.
+ * @param create when true and no vault exists yet, asks twice and checks both match.
+ * @throws Error on mismatch or a too-short passphrase; WrongPassphraseError (from load) when it doesn't open.
+ */
+export async function openVault(home: string, io: AccountIo, create: boolean): Promise<Vault> {
+  const env = process.env.TG_BRIDGE_PASSPHRASE;
+  const path = vaultPathIn(home);
+  if (env) return new Vault(path, new PassphraseSecretBox(env));
+  const probe = new Vault(path, new PassphraseSecretBox('placeholder-not-used'));
+  const exists = await probe
+    .load()
+    .then(() => false)
+    .catch(() => true);
+  const pass = await io.asker.askSecret(exists ? 'Vault passphrase: ' : 'Choose a vault passphrase (8+ characters): ');
+  if (!exists && create) {
+    const again = await io.asker.askSecret('Type it again: ');
+    if (again !== pass) throw new Error('the two passphrases differ; nothing was saved');
+  }
+  return new Vault(path, new PassphraseSecretBox(pass));
+}
+
+function appCredentials(opts: TelegramAppOptions, stored: { apiId?: number; apiHash?: string }) {
+  const apiId = opts.apiId ?? (process.env.TG_API_ID ? Number(process.env.TG_API_ID) : stored.apiId);
+  const apiHash = opts.apiHash ?? process.env.TG_API_HASH ?? stored.apiHash;
+  if (!apiId || !Number.isInteger(apiId) || apiId <= 0) {
+    throw new Error('no api_id: pass --api-id or set TG_API_ID (from my.telegram.org → API development tools)');
+  }
+  if (!apiHash) throw new Error('no api_hash: pass --api-hash or set TG_API_HASH (from my.telegram.org)');
+  return { apiId, apiHash };
+}
+
+/** `tg-bridge login`: phone + code + 2FA, or QR; seals the session in the vault. @returns exit code. */
+export async function loginCommand(opts: TelegramAppOptions & { qr?: boolean }, io: AccountIo): Promise<number> {
+  const vault = await openVault(opts.home, io, true);
+  const stored = await vault.load(); // a wrong passphrase fails here, before any login or write
+  const { apiId, apiHash } = appCredentials(opts, stored);
+  const endpoint = opts.server ? parseEndpoint(opts.server) : undefined;
+  const result = await login({
+    apiId,
+    apiHash,
+    method: opts.qr ? 'qr' : 'phone',
+    ...(endpoint ? { endpoint } : {}),
+    prompts: {
+      phone: () => io.asker.ask('Phone number (international format, e.g. +15551234567): '),
+      code: (viaApp) => io.asker.ask(`Login code (sent ${viaApp ? 'to your Telegram app' : 'by SMS'}): `),
+      password: (hint) => io.asker.askSecret(`2FA password${hint ? ` (hint: ${hint})` : ''}: `),
+      showQr: async (url, expiresAt) => {
+        const art = await QRCode.toString(url, { type: 'terminal', small: true });
+        const seconds = Math.max(0, Math.round((expiresAt - Date.now()) / 1000));
+        io.out(`\n${art}\nScan this in Telegram on your phone: Settings → Devices → Link Desktop Device (valid ${seconds} s)\n`);
+      },
+      error: (message) => io.out(`  ${message}\n`),
+    },
+  });
+  await vault.update({ session: result.session, apiId, apiHash });
+  const who = result.user.username ? `${result.user.name} (@${result.user.username})` : result.user.name;
+  io.out(`Logged in as ${who}. The session is sealed in ${vault.path} (owner-only).\n`);
+  return 0;
+}
+
+/** Telegram credentials for `connect`: session + app id/hash (+ optional endpoint). */
+export interface TelegramCredentials {
+  session: string;
+  apiId: number;
+  apiHash: string;
+  endpoint?: MtprotoEndpoint;
+}
+
+/**
+ * Finds what `connect` needs: `$TG_BRIDGE_SESSION` / a session file when given (`sessionFromEnvOrFile`),
+ * else the vault.
+ * @throws Error telling the person to run `tg-bridge login` when there is no session anywhere.
+ */
+export async function loadCredentials(
+  opts: TelegramAppOptions,
+  io: AccountIo,
+  sessionFromEnvOrFile: string | null,
+): Promise<TelegramCredentials> {
+  let session = sessionFromEnvOrFile;
+  let stored: { apiId?: number; apiHash?: string } = {};
+  if (!session) {
+    const vault = await openVault(opts.home, io, false);
+    const contents = await vault.load();
+    if (!contents.session) throw new Error('not logged in: run `tg-bridge login` first');
+    session = contents.session;
+    stored = contents;
+  }
+  return {
+    session,
+    ...appCredentials(opts, stored),
+    ...(opts.server ? { endpoint: parseEndpoint(opts.server) } : {}),
+  };
+}
+
+/** `tg-bridge logout`: ends the Telegram session (auth.logOut) and wipes it from the vault. @returns exit code. */
+export async function logoutCommand(opts: TelegramAppOptions, io: AccountIo): Promise<number> {
+  const vault = await openVault(opts.home, io, false);
+  const contents = await vault.load();
+  if (!contents.session) {
+    io.out('Not logged in; nothing to do.\n');
+    return 0;
+  }
+  const { apiId, apiHash } = appCredentials(opts, contents);
+  const endpoint = opts.server ? parseEndpoint(opts.server) : undefined;
+  const session = new StringSession(contents.session);
+  const client = new TelegramClient(session, apiId, apiHash, {
+    connectionRetries: 2,
+    useWSS: false,
+    ...(endpoint ? { connection: pinnedPortConnection(endpoint.port) } : {}),
+  });
+  client.setLogLevel(LogLevel.NONE);
+  let remote = 'Telegram ended the session.';
+  try {
+    await client.connect();
+    await client.invoke(new Api.auth.LogOut());
+  } catch (err) {
+    remote =
+      `Telegram could not be told (${(err as Error).message}); end the session from another device ` +
+      '(Settings → Devices) to be sure.';
+  } finally {
+    await client.destroy();
+  }
+  await vault.update({ session: undefined });
+  io.out(`${remote} The local copy is wiped from ${vault.path}.\n`);
+  return 0;
+}
