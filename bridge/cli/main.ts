@@ -14,7 +14,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import pino from 'pino';
-import { verifyAuditFile } from '../audit/auditChain.js';
+import { exportAudit, verifyAuditFile } from '../audit/auditChain.js';
 import { connectControl, controlSocketPath } from '../control/controlSocket.js';
 import { startBridgeHost } from '../host/bridgeHost.js';
 import { attachTerminalApprovals } from '../host/terminalApprovals.js';
@@ -135,6 +135,15 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('--json', 'print the result as JSON')
     .action(async (opts: { file: string; json?: boolean }) => {
       exitCode = await auditVerify(opts, io);
+    });
+
+  audit
+    .command('export <out>')
+    .description('Write a verified copy of the audit chain to <out> (0600), e.g. to keep it elsewhere.')
+    .option('--file <path>', 'audit chain file', auditPathIn(defaultHome()))
+    .action(async (out: string, opts: { file: string }) => {
+      await exportAudit(opts.file, out);
+      io.out(`audit chain exported to ${out}\n`);
     });
 
   try {
