@@ -1,0 +1,107 @@
+/**
+ * The device against a plain mctl-style relay (PROTOCOL.md frames only, no `welcome`), with the real sandbox:
+ * calls work, approvals stay under the relay's 30 s deadline, `cancel` and link loss withdraw a pending
+ * write, and a repeated call id never writes twice.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BridgeHost, startBridgeHost } from '../../../bridge/host/bridgeHost.js';
+import { GramjsGateway } from '../../../bridge/telegram/gateway.js';
+import { SANDBOX_API_HASH, SANDBOX_API_ID, type Sandbox, startSandbox } from '../../../sandbox/index.js';
+import { type MiniRelay, miniRelay, TOKEN } from '../../helpers/miniRelay.js';
+
+let sandbox: Sandbox;
+let relay: MiniRelay;
+let host: BridgeHost;
+let home: string;
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  home = await mkdtemp(join(tmpdir(), 'tgb-host-'));
+  relay = await miniRelay();
+  host = await startBridgeHost({
+    relayUrl: relay.url,
+    bridgeToken: TOKEN,
+    auditPath: join(home, 'audit.jsonl'),
+    gateway: new GramjsGateway({
+      apiId: SANDBOX_API_ID,
+      apiHash: SANDBOX_API_HASH,
+      session: sandbox.mintSession(),
+      clientParams: sandbox.clientParams(),
+    }),
+    link: { backoff: { initialMs: 50, maxMs: 100 } },
+  });
+  await relay.next('hello');
+});
+afterAll(async () => {
+  await host?.stop();
+  await relay?.close();
+  await sandbox?.stop();
+  await rm(home, { recursive: true, force: true });
+});
+
+function friend(i = 0): string {
+  return `user:${sandbox.control.users()[i]!.id}`;
+}
+
+describe('device ↔ plain mctl relay', () => {
+  it('answers a call with a response frame', async () => {
+    relay.send({ type: 'call', id: 'r1', tool: 'list_dialogs', args: { limit: 2 } });
+    const res = await relay.next('response');
+    expect(res).toMatchObject({ id: 'r1', result: { dialogs: expect.any(Array) } });
+  });
+
+  it('keeps approvals under the 30 s deadline of a relay that sent no welcome', async () => {
+    const added = new Promise<{ createdAt: number; expiresAt: number; callId: string }>((resolve) =>
+      host.approvals.on('added', resolve),
+    );
+    relay.send({ type: 'call', id: 'r2', tool: 'send_message', args: { peer: friend(), text: 'x', mode: 'send' } });
+    const p = await added;
+    expect(p.expiresAt - p.createdAt).toBe(25_000);
+    expect(await relay.next('progress')).toMatchObject({ id: 'r2' });
+    host.approvals.deny(p.callId, 'test');
+    expect(await relay.next('response')).toMatchObject({ id: 'r2', result: { sent: false, status: 'denied' } });
+  });
+
+  it('a cancel frame withdraws the pending write; nothing is sent', async () => {
+    const before = sandbox.control.sentMessages().length;
+    const added = new Promise<string>((resolve) => host.approvals.on('added', (p) => resolve(p.callId)));
+    relay.send({ type: 'call', id: 'r3', tool: 'send_message', args: { peer: friend(), text: 'cancel me', mode: 'send' } });
+    const callId = await added;
+    relay.send({ type: 'cancel', id: 'r3', reason: 'client cancelled' });
+    expect(await relay.next('response')).toMatchObject({ id: 'r3', result: { sent: false, status: 'cancelled' } });
+    expect(host.approvals.approve(callId)).toBe(false); // too late: it can no longer be approved
+    expect(sandbox.control.sentMessages().length).toBe(before);
+  });
+
+  it('an approved write is performed once even when the relay delivers the same call id again', async () => {
+    const text = `once ${Date.now()}`;
+    const onAdded = (p: { callId: string }) => host.approvals.approve(p.callId);
+    host.approvals.on('added', onAdded);
+    try {
+      relay.send({ type: 'call', id: 'r4', tool: 'send_message', args: { peer: friend(1), text, mode: 'send' } });
+      const first = await relay.next('response');
+      relay.send({ type: 'call', id: 'r4', tool: 'send_message', args: { peer: friend(1), text, mode: 'send' } });
+      const second = await relay.next('response');
+      expect(second.result).toEqual(first.result);
+      expect(sandbox.control.sentMessages().filter((m) => m.text === text)).toHaveLength(1);
+    } finally {
+      host.approvals.off('added', onAdded);
+    }
+  });
+
+  it('losing the link withdraws a pending write, and the device redials', async () => {
+    const before = sandbox.control.sentMessages().length;
+    const added = new Promise<string>((resolve) => host.approvals.on('added', (p) => resolve(p.callId)));
+    relay.send({ type: 'call', id: 'r5', tool: 'send_message', args: { peer: friend(), text: 'lost', mode: 'send' } });
+    const callId = await added;
+    for (const s of relay.sockets) s.terminate();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(host.approvals.pending().some((p) => p.callId === callId)).toBe(false);
+    expect(host.approvals.approve(callId)).toBe(false);
+    await relay.next('hello'); // redialed
+    expect(sandbox.control.sentMessages().length).toBe(before);
+  });
+});
