@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import QRCode from 'qrcode';
 import { Api, TelegramClient } from 'telegram';
-import { LogLevel } from 'telegram/extensions/Logger.js';
+import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
 import { StringSession } from 'telegram/sessions/index.js';
 import { type MtprotoEndpoint, parseEndpoint, pinnedPortConnection } from '../telegram/endpoint.js';
 import { login } from '../telegram/login.js';
@@ -141,6 +141,7 @@ export async function logoutCommand(opts: TelegramAppOptions, io: AccountIo): Pr
   const client = new TelegramClient(session, apiId, apiHash, {
     connectionRetries: 2,
     useWSS: false,
+    baseLogger: new Logger(LogLevel.NONE),
     ...(endpoint ? { connection: pinnedPortConnection(endpoint.port) } : {}),
   });
   client.setLogLevel(LogLevel.NONE);

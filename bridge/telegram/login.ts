@@ -5,7 +5,7 @@
  */
 import { TelegramClient } from 'telegram';
 import type { TelegramClientParams } from 'telegram/client/telegramBaseClient.js';
-import { LogLevel } from 'telegram/extensions/Logger.js';
+import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
 import { StringSession } from 'telegram/sessions/index.js';
 import { type MtprotoEndpoint, pinnedPortConnection } from './endpoint.js';
 
@@ -59,6 +59,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     connectionRetries: 3,
     floodSleepThreshold: 0,
     useWSS: false,
+    baseLogger: new Logger(LogLevel.NONE),
     ...(options.endpoint ? { connection: pinnedPortConnection(options.endpoint.port) } : {}),
     ...options.clientParams,
   });
