@@ -2,9 +2,11 @@
  * The control API tests and the demo drive the sandbox with: who is in the world, messages arriving from other
  * users (pushed live to the account's sessions), what the account sent, and injected faults.
  */
+import type { Authorizations } from './auth/authorizations.js';
+import { normalizePhone } from './auth/phoneCodes.js';
+import { createMessageControl, type MessageControl } from './controlMessages.js';
 import type { FaultPlan } from './rpc/faults.js';
 import type { UpdatesFeed } from './rpc/updatesFeed.js';
-import { chatPeer, parsePeerKey, userPeer } from './state/peers.js';
 import type { SandboxStore } from './state/store.js';
 
 /** The seeded account. */
@@ -32,25 +34,40 @@ export interface SandboxChat {
   memberIds: number[];
 }
 
-/** A message the account sent through MTProto. `peer` is `user:<id>` / `chat:<id>`; `date` in unix seconds. */
-export interface SentMessage {
-  id: number;
-  peer: string;
-  text: string;
-  date: number;
-  replyTo?: number;
+export type {
+  InjectedMedia,
+  MediaSummary,
+  MessageControl,
+  ReactionSummary,
+  ReadState,
+  SandboxChannel,
+  SandboxDeletion,
+  SandboxMedia,
+  SentMessage,
+  StoredMessage,
+} from './controlMessages.js';
+
+/**
+ * A logged-in session of the account (what account.getAuthorizations lists). `hash`: the authorization's id as
+ * a decimal string (signed 64-bit); times in unix seconds; device and app from the client's initConnection
+ * ('' until the client connected).
+ */
+export interface SandboxSession {
+  hash: string;
+  deviceModel: string;
+  systemVersion: string;
+  appVersion: string;
+  apiId: number;
+  ip: string;
+  createdAt: number;
+  activeAt: number;
 }
 
-/** A stored message of a dialog; `date` in unix seconds. */
-export interface StoredMessage {
-  id: number;
-  text: string;
-  fromId: number;
-  date: number;
-}
-
-/** Controls a running sandbox. */
-export interface SandboxControl {
+/**
+ * Controls a running sandbox. The message side (channels, injecting messages, history, reactions, pins, media,
+ * read receipts) is {@link MessageControl}.
+ */
+export interface SandboxControl extends MessageControl {
   /** The seeded account. */
   account(): SandboxAccount;
   /** Users of the fixture other than the account (ids, names, usernames), in fixture order. */
@@ -58,38 +75,56 @@ export interface SandboxControl {
   /** Basic groups of the fixture. */
   chats(): SandboxChat[];
   /**
-   * Delivers a message from `fromUserId` to the account — in the private chat with that user, or in basic group
-   * `chatId` — and pushes it to every connected session of the account.
-   * @returns the new message id (the account's next message-box id).
-   * @throws Error when the user is unknown or the account itself, the chat is unknown, the user is not a member,
-   *   the text is empty, or `replyTo` is not a message of that dialog.
-   */
-  injectIncomingMessage(input: { fromUserId: number; chatId?: number; text: string; replyTo?: number }): {
-    id: number;
-  };
-  /** Every message the account sent through MTProto (not fixture messages), oldest first, as sent. */
-  sentMessages(): SentMessage[];
-  /**
-   * Full history of a dialog as stored now, oldest first (edits applied, deletions gone).
-   * @throws Error when `peer` is not `user:<id>` / `chat:<id>`.
-   */
-  history(peer: string): StoredMessage[];
-  /**
-   * Unread incoming messages of a dialog (what the Dialog's unread count shows).
-   * @throws Error when `peer` is not `user:<id>` / `chat:<id>`.
-   */
-  unreadCount(peer: string): number;
-  /**
    * Makes the next `times` (default 1) calls of `method` fail with RPC error `error`, e.g.
    * `failNext('messages.sendMessage', 'FLOOD_WAIT_5')`. `method` is the TL or gramjs name, any case.
    * @throws Error for a malformed error identifier or times < 1.
    */
   failNext(method: string, error: string, times?: number): void;
+  /**
+   * Makes the next `times` (default 1) calls of `method` wait `ms` milliseconds before they are answered, e.g.
+   * `delayNext('messages.getHistory', 2000)`. The delayed call holds up later calls on its connection.
+   * @throws Error for a negative delay or times < 1.
+   */
+  delayNext(method: string, ms: number, times?: number): void;
+  /**
+   * Closes every client connection, as a network drop would; the listener stays up and clients reconnect with
+   * their auth keys. @returns how many connections were closed.
+   */
+  dropConnections(): number;
+  /**
+   * The newest login code auth.sendCode issued for `phone` (any format: `+1 555…` or digits), whether still valid
+   * or not — the sandbox's SMS inbox. Undefined when none was issued.
+   * @throws Error when `phone` is not 5–15 digits.
+   */
+  lastLoginCode(phone: string): string | undefined;
+  /**
+   * Accepts a QR login token as the account's phone would (auth.acceptLoginToken); the waiting device gets
+   * updateLoginToken. `token`: the bytes, or base64url as in `tg://login?token=…`.
+   * @throws Error with Telegram's reason: AUTH_TOKEN_INVALID, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_ALREADY_ACCEPTED.
+   */
+  acceptLoginToken(token: Buffer | string): void;
+  /** The account's logged-in sessions, oldest login first. */
+  sessions(): SandboxSession[];
+  /**
+   * Terminates one session (as "Terminate session" in Telegram's settings); its next call answers
+   * 401 AUTH_KEY_UNREGISTERED.
+   * @throws Error when no session has this hash.
+   */
+  revokeSession(hash: string): void;
+  /** Terminates every session of the account. @returns how many. */
+  revokeAllSessions(): number;
 }
 
 /** Builds the control API over a store, its updates feed and fault plan. */
-export function createControl(store: SandboxStore, feed: UpdatesFeed, faults: FaultPlan): SandboxControl {
+export function createControl(
+  store: SandboxStore,
+  feed: UpdatesFeed,
+  faults: FaultPlan,
+  auth: Authorizations,
+  connections: { drop(): number } = { drop: () => 0 },
+): SandboxControl {
   return {
+    ...createMessageControl(store, feed),
     account() {
       const a = store.account;
       return {
@@ -112,47 +147,57 @@ export function createControl(store: SandboxStore, feed: UpdatesFeed, faults: Fa
     chats() {
       return store.allChats().map((c) => ({ id: c.id, title: c.title, memberIds: [...c.memberIds] }));
     },
-    injectIncomingMessage(input) {
-      const from = store.user(input.fromUserId);
-      if (!from || from.self)
-        throw new Error(`injectIncomingMessage: ${input.fromUserId} is not a fixture user`);
-      if (input.text.trim().length === 0) throw new Error('injectIncomingMessage: empty text');
-      let peer = userPeer(from.id);
-      if (input.chatId !== undefined) {
-        if (!store.chat(input.chatId))
-          throw new Error(`injectIncomingMessage: no basic group ${input.chatId}`);
-        peer = chatPeer(input.chatId);
-      }
-      const { message, change } = store.appendMessage({
-        peer,
-        fromId: from.id,
-        text: input.text,
-        source: 'control',
-        ...(input.replyTo !== undefined ? { replyTo: input.replyTo } : {}),
-      });
-      feed.newMessage(message, change);
-      return { id: message.id };
-    },
-    sentMessages() {
-      return store.sentMessages().map((m) => ({
-        id: m.id,
-        peer: m.peer,
-        text: m.text,
-        date: m.date,
-        ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
-      }));
-    },
-    history(peer) {
-      const ref = parsePeerKey(peer);
-      const key = ref.kind === 'user' ? userPeer(ref.id) : chatPeer(ref.id);
-      return store.history(key).map((m) => ({ id: m.id, text: m.text, fromId: m.fromId, date: m.date }));
-    },
-    unreadCount(peer) {
-      const ref = parsePeerKey(peer);
-      return store.unreadCount(ref.kind === 'user' ? userPeer(ref.id) : chatPeer(ref.id));
-    },
     failNext(method, error, times = 1) {
       faults.failNext(method, error, times);
+    },
+    delayNext(method, ms, times = 1) {
+      faults.delayNext(method, ms, times);
+    },
+    dropConnections() {
+      return connections.drop();
+    },
+    lastLoginCode(phone) {
+      let digits: string;
+      try {
+        digits = normalizePhone(phone);
+      } catch {
+        throw new Error(`lastLoginCode: "${phone}" is not a phone number (5–15 digits)`);
+      }
+      return auth.codes.last(digits)?.code;
+    },
+    acceptLoginToken(token) {
+      const bytes = typeof token === 'string' ? Buffer.from(token, 'base64url') : token;
+      try {
+        auth.acceptLoginToken(bytes);
+      } catch (err) {
+        const reason = (err as { errorMessage?: string }).errorMessage ?? (err as Error).message;
+        throw new Error(`acceptLoginToken: ${reason}`);
+      }
+    },
+    sessions() {
+      const seconds = (ms: number | undefined) => Math.floor((ms ?? 0) / 1000);
+      return auth.sessions().map((k) => ({
+        hash: String(k.authorizationHash ?? 0n),
+        deviceModel: k.client?.deviceModel ?? '',
+        systemVersion: k.client?.systemVersion ?? '',
+        appVersion: k.client?.appVersion ?? '',
+        apiId: k.client?.apiId ?? 0,
+        ip: k.ip ?? '',
+        createdAt: seconds(k.authorizedAt),
+        activeAt: seconds(k.activeAt ?? k.authorizedAt),
+      }));
+    },
+    revokeSession(hash) {
+      let value: bigint;
+      try {
+        value = BigInt(hash);
+      } catch {
+        throw new Error(`revokeSession: "${hash}" is not a session hash (a decimal 64-bit integer)`);
+      }
+      if (!auth.terminate(value)) throw new Error(`revokeSession: no session has hash ${hash}`);
+    },
+    revokeAllSessions() {
+      return auth.terminateAllExcept();
     },
   };
 }

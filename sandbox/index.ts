@@ -13,6 +13,8 @@
  * ```
  */
 import type { TelegramClientParams } from 'telegram/client/telegramBaseClient.js';
+import { Authorizations } from './auth/authorizations.js';
+import { SrpPassword } from './auth/srp.js';
 import { sandboxClientParams } from './client.js';
 import { createControl, type SandboxControl } from './control.js';
 import { defaultFixture, type Fixture, parseFixture } from './fixture.js';
@@ -32,9 +34,17 @@ export {
   sandboxClientParams,
 } from './client.js';
 export type {
+  InjectedMedia,
+  MediaSummary,
+  ReactionSummary,
+  ReadState,
   SandboxAccount,
+  SandboxChannel,
   SandboxChat,
+  SandboxDeletion,
+  SandboxMedia,
   SandboxControl,
+  SandboxSession,
   SandboxUser,
   SentMessage,
   StoredMessage,
@@ -48,6 +58,8 @@ export {
   parseFixture,
 } from './fixture.js';
 export { AuthKeyStore } from './mtproto/authKeys.js';
+export { type ControlHttp, type ControlHttpOptions, startControlHttp } from './controlHttp.js';
+export { fetchClientOptions, remoteSandboxClient, trustSandboxRsaKey } from './remote.js';
 
 /** The DC id the sandbox presents itself as. */
 export const SANDBOX_DC_ID = 2;
@@ -68,6 +80,14 @@ export interface SandboxOptions {
    * a restart (a forgotten key makes gramjs's `connect()` hang, SANDBOX.md). Default: a new, empty store.
    */
   authKeys?: AuthKeyStore;
+  /** How long a login code from auth.sendCode stays valid, ms; default 300 000 (5 minutes). */
+  loginCodeTtlMs?: number;
+  /** How long a QR login token can be accepted, ms; default 30 000 (Telegram's). */
+  loginTokenTtlMs?: number;
+  /** Called with every login code issued (the standalone server prints them); phone is digits only. */
+  onLoginCode?: (phone: string, code: string) => void;
+  /** A packet that stops arriving halfway for this long (ms) closes its connection; default 10 000. */
+  stalledPacketMs?: number;
 }
 
 /** A running sandbox. */
@@ -122,10 +142,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const faults = new FaultPlan();
   const address = { host, port: 0, dcId: SANDBOX_DC_ID };
   let server: MtprotoServer | undefined;
+  const auth = new Authorizations({
+    keys: authKeys,
+    account: { id: store.account.id, phone: store.account.phone ?? '' },
+    ...(fixture.account.password
+      ? { password: await SrpPassword.create(fixture.account.password, fixture.account.passwordHint) }
+      : {}),
+    push: (authKeyId, body) => server?.pushToAuthKey(authKeyId, body) ?? 0,
+    loginCodeTtlMs: options.loginCodeTtlMs ?? 300_000,
+    loginTokenTtlMs: options.loginTokenTtlMs ?? 30_000,
+    ...(options.onLoginCode ? { onLoginCode: options.onLoginCode } : {}),
+  });
   const feed = new UpdatesFeed(store, { pushUpdates: (...args) => server?.pushUpdates(...args) ?? 0 });
   server = new MtprotoServer({
     keys: authKeys,
-    dispatcher: new MethodRouter(allMethods, { store, feed, faults, address }),
+    dispatcher: new MethodRouter(allMethods, { store, feed, faults, address, auth }),
+    ...(options.stalledPacketMs !== undefined ? { stalledPacketMs: options.stalledPacketMs } : {}),
   });
 
   if (options.port) {
@@ -151,7 +183,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     authKeys,
     mintSession: () => encodeStringSession(SANDBOX_DC_ID, host, port, authKeys.mint(store.account.id).key),
     clientParams: () => sandboxClientParams(port),
-    control: createControl(store, feed, faults),
+    control: createControl(store, feed, faults, auth, { drop: () => running.dropConnections() }),
     stop: () => running.close(),
   };
 }

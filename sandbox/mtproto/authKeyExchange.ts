@@ -23,6 +23,8 @@ const DH_PRIME_HEX =
   'ed950d5965b4b9dd46582db1178d169c6bc465b0d6ff9ca3928fef5b9ae4e418fc15e83ebea0f87fa9ff5eed70050ded2849f47bf959' +
   'd956850ce929851f0d8115f635b105ee2e4e15d04b2454bf6f4fadf034b10403119cd8e3b92fcc5b';
 const DH_PRIME = BigInt(`0x${DH_PRIME_HEX}`);
+/** Telegram's 2048-bit safe prime, for the auth key exchange and for 2FA SRP (which uses the same prime). */
+export const TELEGRAM_DH_PRIME = DH_PRIME;
 const DH_G = 3;
 
 /** The client broke the exchange (wrong nonce, fingerprint, hash…); the connection must be closed. */

@@ -9,6 +9,15 @@
 import { randomBytes } from 'node:crypto';
 import { authKeyIdOf } from './messageCrypto.js';
 
+/** What a client said about itself in initConnection (shown in account.getAuthorizations). */
+export interface ClientInfo {
+  apiId: number;
+  deviceModel: string;
+  systemVersion: string;
+  appVersion: string;
+  langCode: string;
+}
+
 /** One auth key. `salt`: the server salt the key's sessions must use (signed 64-bit). */
 export interface AuthKeyRecord {
   id: bigint;
@@ -18,6 +27,16 @@ export interface AuthKeyRecord {
   userId?: number;
   /** When the key was created (ms since epoch). */
   createdAt: number;
+  /** When the key was last logged in (ms since epoch); set together with `userId`. */
+  authorizedAt?: number;
+  /** Id of the key's authorization in account.getAuthorizations (signed 64-bit, new for every login). */
+  authorizationHash?: bigint;
+  /** The device and app, from the client's initConnection, once seen. */
+  client?: ClientInfo;
+  /** When a message under this key was last accepted (ms since epoch). */
+  activeAt?: number;
+  /** The client's address on its latest connection. */
+  ip?: string;
 }
 
 /** Auth keys by auth_key_id. Safe to share between sandboxes of the same process. */
@@ -43,9 +62,9 @@ export class AuthKeyStore {
       key: Buffer.from(key),
       salt: randomBytes(8).readBigInt64LE(0),
       createdAt: Date.now(),
-      ...(userId !== undefined ? { userId } : {}),
     };
     this.keys.set(id, record);
+    if (userId !== undefined) this.authorize(id, userId);
     return record;
   }
 
@@ -56,10 +75,36 @@ export class AuthKeyStore {
     return this.register(key, userId);
   }
 
-  /** Marks a key as logged in as `userId`. */
+  /** Marks a key as logged in as `userId`, under a new authorization hash. */
   authorize(id: bigint, userId: number): void {
     const record = this.keys.get(id);
-    if (record) record.userId = userId;
+    if (!record) return;
+    record.userId = userId;
+    record.authorizedAt = Date.now();
+    let hash = 0n;
+    while (hash === 0n) hash = randomBytes(8).readBigInt64LE(0);
+    record.authorizationHash = hash;
+  }
+
+  /**
+   * Logs a key out (auth.logOut, a terminated session): the key stays known, so its client is not stranded with
+   * transport error -404, but every call needing an account now answers 401 AUTH_KEY_UNREGISTERED.
+   * @returns false when the key was not logged in.
+   */
+  unauthorize(id: bigint): boolean {
+    const record = this.keys.get(id);
+    if (record?.userId === undefined) return false;
+    delete record.userId;
+    delete record.authorizedAt;
+    delete record.authorizationHash;
+    return true;
+  }
+
+  /** Every key logged in as `userId`, oldest login first. */
+  loggedIn(userId: number): AuthKeyRecord[] {
+    return [...this.keys.values()]
+      .filter((r) => r.userId === userId)
+      .sort((a, b) => (a.authorizedAt ?? 0) - (b.authorizedAt ?? 0));
   }
 
   /** Number of keys held. */

@@ -25,6 +25,8 @@ export interface ConnectionHost {
   report(error: unknown, context: string): void;
   /** Called once the socket is closed, for bookkeeping. */
   onClose(connection: MtprotoConnection): void;
+  /** A packet that stops arriving halfway for this long (ms) closes the connection (a truncated frame). */
+  stalledPacketMs: number;
 }
 
 /** Transport error code for "auth key not found" (sent as a 4-byte packet, negated). */
@@ -42,6 +44,7 @@ export class MtprotoConnection implements SessionLink {
   private current: ServerSession | undefined;
   private chain: Promise<void> = Promise.resolve();
   private disconnectTimer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
@@ -60,6 +63,11 @@ export class MtprotoConnection implements SessionLink {
     return this.authKey?.userId;
   }
 
+  /** auth_key_id of the key this connection uses, once its first encrypted message arrived. */
+  get authKeyId(): bigint | undefined {
+    return this.authKey?.id;
+  }
+
   /** The session that most recently sent an accepted message; server pushes go there. */
   get currentSession(): ServerSession | undefined {
     return this.current;
@@ -70,6 +78,7 @@ export class MtprotoConnection implements SessionLink {
     if (this.closed) return;
     this.closed = true;
     if (this.disconnectTimer) clearTimeout(this.disconnectTimer);
+    if (this.stallTimer) clearTimeout(this.stallTimer);
     this.socket.destroy();
     this.host.onClose(this);
   }
@@ -79,10 +88,12 @@ export class MtprotoConnection implements SessionLink {
     let payloads: Buffer[];
     try {
       payloads = this.codec.push(chunk);
-    } catch {
+    } catch (err) {
+      this.host.report(err, `closing connection ${this.id}`);
       this.close();
       return;
     }
+    this.watchStall();
     for (const payload of payloads) {
       this.chain = this.chain
         .then(() => (this.closed ? undefined : this.handlePacket(payload)))
@@ -91,6 +102,18 @@ export class MtprotoConnection implements SessionLink {
           this.close();
         });
     }
+  }
+
+  /** (Re)starts the stalled-packet timer while part of a packet is buffered; stops it otherwise. */
+  private watchStall(): void {
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+    if (this.codec.bufferedBytes === 0) return;
+    this.stallTimer = setTimeout(() => {
+      this.host.report(new Error('incomplete packet stalled'), `closing connection ${this.id}`);
+      this.close();
+    }, this.host.stalledPacketMs);
+    this.stallTimer.unref();
   }
 
   private async handlePacket(payload: Buffer): Promise<void> {
@@ -124,6 +147,8 @@ export class MtprotoConnection implements SessionLink {
     }
     if (!session.announced) session.announce(message.msgId);
     this.current = session;
+    record.activeAt = Date.now();
+    if (this.socket.remoteAddress) record.ip = this.socket.remoteAddress;
     await session.receive(message.msgId, message.body);
   }
 

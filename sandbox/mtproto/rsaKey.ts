@@ -14,6 +14,10 @@ import { tlBytes, toTlLong } from './tlWire.js';
 export interface ServerRsaKey {
   /** Signed 64-bit fingerprint, as gramjs keys its table. */
   fingerprint: bigint;
+  /** Public modulus, unsigned big-endian (what a client in another process registers, see sandbox/remote.ts). */
+  n: Buffer;
+  /** Public exponent, unsigned big-endian. */
+  e: Buffer;
   /** Raw RSA (no padding) decryption of a 256-byte block, as RSA_PAD requires. */
   decrypt(block: Buffer): Buffer;
 }
@@ -45,6 +49,8 @@ export function serverRsaKey(): ServerRsaKey {
   const key: KeyObject = privateKey;
   processKey = {
     fingerprint,
+    n,
+    e,
     decrypt: (block) => privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, block),
   };
   return processKey;

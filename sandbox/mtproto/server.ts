@@ -15,6 +15,8 @@ export interface MtprotoServerOptions {
   dispatcher: RpcDispatcher;
   /** Unexpected failures (dispatcher bugs); default: printed when SANDBOX_DEBUG is set. */
   report?: (error: unknown, context: string) => void;
+  /** A packet that stops arriving halfway for this long (ms) closes its connection; default 10 000. */
+  stalledPacketMs?: number;
 }
 
 function defaultReport(error: unknown, context: string): void {
@@ -35,6 +37,7 @@ export class MtprotoServer {
       dispatcher: options.dispatcher,
       report: options.report ?? defaultReport,
       onClose: (c) => this.connections.delete(c),
+      stalledPacketMs: options.stalledPacketMs ?? 10_000,
     };
     this.server = createServer((socket: Socket) => {
       this.connections.add(new MtprotoConnection(socket, this.host));
@@ -72,6 +75,32 @@ export class MtprotoServer {
       sent++;
     }
     return sent;
+  }
+
+  /**
+   * Sends a serialised `Updates` to every live connection using auth key `authKeyId`, logged in or not (how
+   * updateLoginToken reaches a device waiting for QR login), in the session that last talked on it.
+   * @returns how many connections it was sent to.
+   */
+  pushToAuthKey(authKeyId: bigint, body: Buffer): number {
+    let sent = 0;
+    for (const c of this.connections) {
+      const session = c.currentSession;
+      if (c.authKeyId !== authKeyId || !session) continue;
+      session.pushUpdates(body);
+      sent++;
+    }
+    return sent;
+  }
+
+  /**
+   * Closes every client connection but keeps listening (a network drop): clients reconnect with their auth keys.
+   * @returns how many connections were closed.
+   */
+  dropConnections(): number {
+    const all = [...this.connections];
+    for (const c of all) c.close();
+    return all.length;
   }
 
   /** Number of open client connections. */

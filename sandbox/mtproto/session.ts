@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { unzipSync } from 'node:zlib';
 import { Api } from 'telegram';
 import { BinaryReader } from 'telegram/extensions/index.js';
-import type { AuthKeyRecord } from './authKeys.js';
+import type { AuthKeyRecord, ClientInfo } from './authKeys.js';
 import { RpcError } from './rpcError.js';
 import { rpcResult, toTlLong } from './tlWire.js';
 
@@ -28,6 +28,18 @@ const WRAPPERS = new Set([
   'InvokeWithGooglePlayIntegrity',
   'InvokeWithApnsSecret',
 ]);
+
+/** The device and app an initConnection describes (fields as gramjs names them). */
+function clientInfoOf(init: TlRequest): ClientInfo {
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  return {
+    apiId: typeof init.apiId === 'number' ? init.apiId : 0,
+    deviceModel: text(init.deviceModel),
+    systemVersion: text(init.systemVersion),
+    appVersion: text(init.appVersion),
+    langCode: text(init.langCode),
+  };
+}
 
 /** A parsed API request (any gramjs `Api` request object). */
 export interface TlRequest {
@@ -180,6 +192,7 @@ export class ServerSession {
     let call = request as TlRequest;
     while (WRAPPERS.has(call.className)) {
       if (call.className === 'InvokeWithLayer') this.layer = call.layer as number;
+      if (call.className === 'InitConnection') this.authKey.client = clientInfoOf(call);
       call = call.query as TlRequest;
     }
     let result: Buffer;

@@ -49,6 +49,11 @@ export class TcpFullCodec {
     return payloads;
   }
 
+  /** Bytes received that do not yet make a whole packet (a packet still arriving, or a truncated one). */
+  get bufferedBytes(): number {
+    return this.buffered.length;
+  }
+
   /** Frames one payload for sending. */
   encode(payload: Buffer): Buffer {
     const head = Buffer.alloc(8);

@@ -2,6 +2,7 @@
  * What an RPC method handler gets: the store, the caller's account and session, the updates feed, and the
  * address the sandbox listens on (for help.getConfig).
  */
+import type { Authorizations } from '../auth/authorizations.js';
 import type { ServerSession } from '../mtproto/session.js';
 import type { SandboxStore } from '../state/store.js';
 import type { UpdatesFeed } from './updatesFeed.js';
@@ -20,6 +21,8 @@ export interface RpcContext {
   session: ServerSession;
   feed: UpdatesFeed;
   address: SandboxAddress;
+  /** Login state: phone codes, 2FA, QR tokens, the account's sessions. */
+  auth: Authorizations;
 }
 
 /** Context of a call that requires a logged-in account. */

@@ -3,6 +3,7 @@
  * `400 METHOD_NOT_IMPLEMENTED_SANDBOX` (never silence, never a hang); calls that need an account on a key
  * that is not logged in answer `401 AUTH_KEY_UNREGISTERED`; injected faults win over everything.
  */
+import type { Authorizations } from '../auth/authorizations.js';
 import { RpcError } from '../mtproto/rpcError.js';
 import type { RpcCall, RpcDispatcher } from '../mtproto/session.js';
 import { tlBool, tlVector } from '../mtproto/tlWire.js';
@@ -30,12 +31,15 @@ export class MethodRouter implements RpcDispatcher {
       feed: UpdatesFeed;
       faults: FaultPlan;
       address: SandboxAddress;
+      auth: Authorizations;
     },
   ) {
     for (const h of handlers) this.handlers.set(h.constructorId, h);
   }
 
   async dispatch(call: RpcCall): Promise<Buffer> {
+    const delay = this.deps.faults.takeDelay(call.request.className);
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     const fault = this.deps.faults.take(call.request.className);
     if (fault) throw fault;
     const handler = this.handlers.get(call.request.CONSTRUCTOR_ID);
@@ -55,6 +59,7 @@ export class MethodRouter implements RpcDispatcher {
       session: call.session,
       feed: this.deps.feed,
       address: this.deps.address,
+      auth: this.deps.auth,
     };
     try {
       return serializeAnswer(await handler.handle(call.request, ctx));

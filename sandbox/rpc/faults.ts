@@ -10,9 +10,44 @@ function methodKey(method: string): string {
   return method.trim().toLowerCase();
 }
 
-/** Pending injected failures, by method. */
+/** Pending injected failures and delays, by method. */
 export class FaultPlan {
   private readonly pending = new Map<string, { error: string; code: number; left: number }[]>();
+  private readonly delays = new Map<string, { ms: number; left: number }[]>();
+
+  /**
+   * Queues `times` delays (default 1) of `ms` milliseconds before `method` is answered (the call is then
+   * handled normally, or fails if a failure is also queued). A delayed call holds up the calls after it on the
+   * same connection, as a slow server would.
+   * @throws Error when `ms` is negative or not finite, or `times` is not a positive integer.
+   */
+  delayNext(method: string, ms: number, times = 1): void {
+    if (!Number.isInteger(times) || times < 1) throw new Error(`times must be a positive integer, got ${times}`);
+    if (!Number.isFinite(ms) || ms < 0) throw new Error(`delay must be a non-negative number of ms, got ${ms}`);
+    const key = methodKey(method);
+    const list = this.delays.get(key) ?? [];
+    list.push({ ms, left: times });
+    this.delays.set(key, list);
+  }
+
+  /**
+   * Consumes one queued delay for the call with gramjs class name `className`.
+   * @returns the delay in ms, or 0.
+   */
+  takeDelay(className: string): number {
+    const key = methodKey(className);
+    const short = key.includes('.') ? key.slice(key.lastIndexOf('.') + 1) : key;
+    for (const candidate of [key, short]) {
+      const list = this.delays.get(candidate);
+      const next = list?.[0];
+      if (!list || !next) continue;
+      next.left--;
+      if (next.left === 0) list.shift();
+      if (list.length === 0) this.delays.delete(candidate);
+      return next.ms;
+    }
+    return 0;
+  }
 
   /**
    * Queues `times` failures (default 1) of `method` with `error`. The error code follows Telegram's
@@ -29,9 +64,10 @@ export class FaultPlan {
     this.pending.set(key, list);
   }
 
-  /** Drops every queued failure. */
+  /** Drops every queued failure and delay. */
   clear(): void {
     this.pending.clear();
+    this.delays.clear();
   }
 
   /**

@@ -2,7 +2,8 @@
 import { Api } from 'telegram';
 import { RpcError } from '../mtproto/rpcError.js';
 import { toTlLong } from '../mtproto/tlWire.js';
-import { apiChat, apiUser, userFromInput } from './apiObjects.js';
+import { userPeer } from '../state/peers.js';
+import { apiChannel, apiChat, apiUser, userFromInput } from './apiObjects.js';
 import { type MethodHandler, method } from './context.js';
 
 /** users.getUsers: one User per input, userEmpty for unknown ids (as Telegram does). */
@@ -15,21 +16,37 @@ const getUsers = method(Api.users.GetUsers, (req, ctx) =>
   }),
 );
 
-/** users.getFullUser: the user, its common basic groups, default settings. */
+/**
+ * users.getFullUser: the user, the groups and supergroups it shares with the account, the newest pinned
+ * message of the private chat, default settings.
+ * @throws 400 USER_ID_INVALID for unknown users.
+ */
 const getFullUser = method(Api.users.GetFullUser, (req, ctx) => {
-  const u = userFromInput(ctx.store, req.id);
+  const store = ctx.store;
+  const u = userFromInput(store, req.id);
   if (!u) throw new RpcError(400, 'USER_ID_INVALID', 'unknown user');
-  const common = ctx.store
-    .allChats()
-    .filter((c) => c.memberIds.includes(u.id) && c.memberIds.includes(ctx.store.account.id));
+  const me = store.account.id;
+  const both = (ids: number[]) => !u.self && ids.includes(u.id) && ids.includes(me);
+  const chats = [
+    ...store
+      .allChats()
+      .filter((c) => both(c.memberIds))
+      .map((c) => apiChat(c, me)),
+    ...store
+      .allChannels()
+      .filter((c) => c.megagroup && both(c.memberIds))
+      .map((c) => apiChannel(c, me)),
+  ];
+  const pinned = store.pinnedIds(userPeer(u.id)).at(-1);
   return new Api.users.UserFull({
     fullUser: new Api.UserFull({
       id: toTlLong(u.id),
       settings: new Api.PeerSettings({}),
       notifySettings: new Api.PeerNotifySettings({}),
-      commonChatsCount: u.self ? 0 : common.length,
+      commonChatsCount: chats.length,
+      ...(pinned !== undefined ? { pinnedMsgId: pinned } : {}),
     }),
-    chats: u.self ? [] : common.map((c) => apiChat(c, ctx.store.account.id)),
+    chats,
     users: [apiUser(u)],
   });
 });

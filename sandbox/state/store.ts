@@ -1,13 +1,24 @@
 /**
- * The sandbox's world state: the account, the users and basic groups it knows, its message box and dialogs.
+ * The sandbox's world state: the account, the users, basic groups, supergroups and channels it knows, its
+ * message boxes and dialogs, media, reactions and pins.
  *
- * One account per sandbox. Like Telegram's private/basic-group message box, message ids are per account and
- * sequential across all dialogs (1, 2, 3, … oldest first), and every change to the box (new, edited, read,
- * deleted) advances the account's `pts` by the number of affected messages. Dates are unix seconds.
+ * One account per sandbox. Like Telegram, private chats and basic groups share the account's message box (ids
+ * 1, 2, 3, … oldest first across those dialogs, one pts), while each supergroup or channel has its own box with
+ * its own ids and pts (see `messageBox.ts`). Every change to a box advances its pts by the number of messages
+ * affected and is logged for getDifference. Dates are unix seconds.
  */
 import { createHash } from 'node:crypto';
 import type { ParsedFixture } from '../fixture.js';
-import { type PeerKey, parsePeerKey } from './peers.js';
+import { fixtureBytes, fixturePdf, fixturePng } from './fixtureMedia.js';
+import { type MediaRecord, MediaLibrary } from './media.js';
+import { type BoxChange, type BoxEvent, MessageBox } from './messageBox.js';
+import { channelPeer, type PeerKey, parsePeerKey, userPeer } from './peers.js';
+import { MAX_REACTIONS_PER_USER, standardReaction } from './reactions.js';
+import { StoreError } from './storeError.js';
+import { UploadStore } from './uploads.js';
+
+export type { BoxChange, BoxEvent } from './messageBox.js';
+export { StoreError } from './storeError.js';
 
 /** A Telegram user as the account sees it (the account itself has `self: true`). */
 export interface UserRecord {
@@ -33,23 +44,77 @@ export interface ChatRecord {
   version: number;
 }
 
+/**
+ * A supergroup (`megagroup`) or broadcast channel. In a broadcast channel only the creator and admins post;
+ * their posts show as the channel's. `date`: creation time (unix s).
+ */
+export interface ChannelRecord {
+  id: number;
+  /** Access hash the account must present in InputPeerChannel / InputChannel (signed 64-bit). */
+  accessHash: bigint;
+  title: string;
+  username?: string;
+  about: string;
+  megagroup: boolean;
+  creatorId: number;
+  adminIds: number[];
+  memberIds: number[];
+  date: number;
+}
+
 /** Where a message came from: the seeded fixture, an MTProto call by the account, or the control API. */
 export type MessageSource = 'fixture' | 'mtproto' | 'control';
 
-/** A message in the account's message box. `out`: sent by the account. Dates in unix seconds. */
+/** The fwd_from header of a forwarded message. */
+export interface ForwardHeader {
+  /** The original author: a user, or the channel for a broadcast post. */
+  from: PeerKey;
+  /** When the original was sent (unix s). */
+  date: number;
+  /** The original post's id in its channel, for forwarded broadcast posts. */
+  channelPost?: number;
+  /** Where a message forwarded into Saved Messages came from. */
+  savedFrom?: { peer: PeerKey; id: number };
+}
+
+/** One user's reaction to a message. `date` in unix seconds. */
+export interface ReactionRecord {
+  userId: number;
+  emoji: string;
+  date: number;
+}
+
+/**
+ * A message in a box. `out`: sent by the account. `post`: a broadcast channel post (`fromId` is then the admin
+ * who posted it). `action: 'pin'` makes it a service message ("pinned `replyTo`"). `order` is store-wide insertion
+ * order, which breaks ties between equal dates across boxes. Dates in unix seconds.
+ */
 export interface MessageRecord {
   id: number;
   peer: PeerKey;
   fromId: number;
   out: boolean;
+  post: boolean;
   text: string;
   date: number;
+  order: number;
   replyTo?: number;
   editDate?: number;
+  media?: MediaRecord;
+  fwdFrom?: ForwardHeader;
+  /** For a forward: the message it copies (store bookkeeping for the control API; not sent to clients). */
+  forwardOf?: { peer: PeerKey; id: number };
+  action?: 'pin';
+  silent: boolean;
+  pinned: boolean;
+  reactions: ReactionRecord[];
   source: MessageSource;
 }
 
-/** Read state of a dialog: the highest incoming message id the account read, and the highest outgoing one the peer read. */
+/**
+ * Read state of a dialog: the highest incoming message id the account read, and the highest outgoing one the
+ * peer read.
+ */
 export interface DialogRecord {
   peer: PeerKey;
   readInboxMaxId: number;
@@ -57,49 +122,68 @@ export interface DialogRecord {
   pinned: boolean;
 }
 
-/** A change to the message box: the message ids touched, and the account's pts after the change. */
-export interface BoxChange {
-  pts: number;
-  ptsCount: number;
+/** A deletion the account made: which messages, where, and whether for everyone (`revoke`). */
+export interface DeletionRecord {
+  peer: PeerKey;
+  ids: number[];
+  revoke: boolean;
+  /** Unix seconds. */
+  date: number;
 }
 
-/** Thrown for a request that names something the account cannot see or do; `rpcMessage` is Telegram's error. */
-export class StoreError extends Error {
-  constructor(
-    readonly code: number,
-    readonly rpcMessage: string,
-    detail: string,
-  ) {
-    super(`${rpcMessage}: ${detail}`);
-    this.name = 'StoreError';
-  }
+/** What {@link SandboxStore.appendMessage} takes. */
+export interface NewMessageInput {
+  peer: PeerKey;
+  fromId: number;
+  text: string;
+  source: MessageSource;
+  replyTo?: number;
+  randomId?: string;
+  media?: MediaRecord;
+  fwdFrom?: ForwardHeader;
+  forwardOf?: { peer: PeerKey; id: number };
+  action?: 'pin';
+  silent?: boolean;
 }
 
-/** Deterministic access hash for a user id, so the same fixture gives the same hashes run to run. */
-function accessHashFor(id: number): bigint {
-  return createHash('sha256').update(`sandbox-access-hash:${id}`).digest().readBigInt64LE(0);
+/** Deterministic access hash for an id, so the same fixture gives the same hashes run to run. */
+function accessHashFor(kind: string, id: number): bigint {
+  const label = kind === 'user' ? `${id}` : `${kind}:${id}`;
+  return createHash('sha256').update(`sandbox-access-hash:${label}`).digest().readBigInt64LE(0);
 }
 
-/** The account's world. Build one from a parsed fixture; `now` (ms since epoch) anchors the fixture's `minutesAgo`. */
+/**
+ * The account's world. Build one from a parsed fixture; `now` (ms since epoch) anchors the fixture's
+ * `minutesAgo`.
+ */
 export class SandboxStore {
   readonly account: UserRecord;
+  /** Photos and documents. */
+  readonly media = new MediaLibrary();
+  /** Uploads in progress. */
+  readonly uploads = new UploadStore();
+  /** The account's box: private chats and basic groups. */
+  readonly accountBox = new MessageBox(undefined);
   private readonly users = new Map<number, UserRecord>();
   private readonly chats = new Map<number, ChatRecord>();
-  private readonly messages = new Map<number, MessageRecord>();
+  private readonly channels = new Map<number, ChannelRecord>();
+  private readonly channelBoxes = new Map<number, MessageBox>();
+  /** Messages by box (undefined key = the account's box), then id. */
+  private readonly boxMessages = new Map<number | undefined, Map<number, MessageRecord>>();
   private readonly byPeer = new Map<PeerKey, MessageRecord[]>();
   private readonly dialogs = new Map<PeerKey, DialogRecord>();
-  private readonly randomIds = new Map<string, number>();
+  private readonly randomIds = new Map<string, { peer: PeerKey; id: number }>();
   private readonly sentLog: MessageRecord[] = [];
-  private lastId = 0;
+  private readonly deletionLog: DeletionRecord[] = [];
   private lastDate = 0;
-  private ptsValue = 1;
+  private lastOrder = 0;
 
   constructor(fixture: ParsedFixture, now: number = Date.now()) {
     const nowS = Math.floor(now / 1000);
     const a = fixture.account;
     this.account = {
       id: a.id,
-      accessHash: accessHashFor(a.id),
+      accessHash: accessHashFor('user', a.id),
       firstName: a.firstName,
       phone: a.phone,
       contact: false,
@@ -112,7 +196,7 @@ export class SandboxStore {
     for (const u of fixture.users) {
       this.users.set(u.id, {
         id: u.id,
-        accessHash: accessHashFor(u.id),
+        accessHash: accessHashFor('user', u.id),
         firstName: u.firstName,
         contact: u.contact,
         bot: u.bot,
@@ -132,21 +216,43 @@ export class SandboxStore {
         version: 1,
       });
     }
+    this.boxMessages.set(undefined, new Map());
+    for (const c of fixture.channels) {
+      this.channels.set(c.id, {
+        id: c.id,
+        accessHash: accessHashFor('channel', c.id),
+        title: c.title,
+        about: c.about,
+        megagroup: c.megagroup,
+        creatorId: c.creatorId,
+        adminIds: [...new Set(c.adminIds)],
+        memberIds: [...new Set(c.memberIds)],
+        date: nowS - Math.round(c.createdMinutesAgo * 60),
+        ...(c.username ? { username: c.username } : {}),
+      });
+      this.channelBoxes.set(c.id, new MessageBox(c.id));
+      this.boxMessages.set(c.id, new Map());
+    }
     this.seedMessages(fixture, nowS);
   }
 
-  /** Gives fixture messages ids oldest first across all dialogs, then derives each dialog's read state. */
+  /**
+   * Gives fixture messages ids oldest first (per box), generates their media, applies reactions and pins, then
+   * derives each dialog's read state.
+   */
   private seedMessages(fixture: ParsedFixture, nowS: number): void {
     type Pending = { dialog: number; index: number; date: number };
     const pending: Pending[] = [];
     fixture.dialogs.forEach((d, i) => {
-      d.messages.forEach((m, j) => {
-        pending.push({ dialog: i, index: j, date: nowS - Math.round(m.minutesAgo * 60) });
+      d.messages.forEach((_m, j) => {
+        pending.push({ dialog: i, index: j, date: nowS - Math.round(d.messages[j]!.minutesAgo * 60) });
       });
     });
     pending.sort((x, y) => x.date - y.date || x.dialog - y.dialog || x.index - y.index);
     const ids = new Map<string, number>();
-    for (const p of pending) ids.set(`${p.dialog}:${p.index}`, ++this.lastId);
+    for (const p of pending) {
+      ids.set(`${p.dialog}:${p.index}`, this.boxFor(fixture.dialogs[p.dialog]!.peer as PeerKey).nextId());
+    }
 
     for (const p of pending) {
       const d = fixture.dialogs[p.dialog]!;
@@ -157,19 +263,44 @@ export class SandboxStore {
         const target = d.messages.findIndex((x) => x.key === m.replyTo);
         replyTo = ids.get(`${p.dialog}:${target}`);
       }
+      const id = ids.get(`${p.dialog}:${p.index}`)!;
+      const seed = `${peer}:${p.index}`;
+      let media: MediaRecord | undefined;
+      if (m.media?.kind === 'photo') {
+        const { width, height } = m.media;
+        const bytes = fixturePng(width, height, seed);
+        media = this.media.addPhoto({ bytes, format: 'png', width, height, date: p.date });
+      } else if (m.media?.kind === 'document') {
+        const { fileName, mimeType, size } = m.media;
+        const bytes = mimeType === 'application/pdf' ? fixturePdf(fileName, m.text) : fixtureBytes(size, seed);
+        const attributes = [{ kind: 'filename' as const, fileName }];
+        media = this.media.addDocument({ bytes, mimeType, attributes, date: p.date });
+      }
+      const channel = parsePeerKey(peer).kind === 'channel' ? this.channels.get(parsePeerKey(peer).id) : undefined;
       this.insert({
-        id: ids.get(`${p.dialog}:${p.index}`)!,
+        id,
         peer,
         fromId: m.from,
         out: m.from === this.account.id,
+        post: channel !== undefined && !channel.megagroup,
         text: m.text,
         date: p.date,
+        order: ++this.lastOrder,
+        silent: false,
+        pinned: m.pinned,
+        reactions: m.reactions.map((r, k) => ({
+          userId: r.from,
+          emoji: standardReaction(r.emoji) ?? r.emoji,
+          date: Math.min(nowS, p.date + 60 * (k + 1)),
+        })),
         source: 'fixture',
         ...(replyTo !== undefined ? { replyTo } : {}),
+        ...(media ? { media } : {}),
       });
     }
     this.lastDate = pending.length ? pending[pending.length - 1]!.date : 0;
-    this.ptsValue = this.lastId + 1;
+    this.accountBox.startAt(this.accountBox.lastId + 1);
+    for (const box of this.channelBoxes.values()) box.startAt(box.lastId + 1);
 
     for (const d of fixture.dialogs) {
       const peer = d.peer as PeerKey;
@@ -187,7 +318,7 @@ export class SandboxStore {
   }
 
   private insert(m: MessageRecord): void {
-    this.messages.set(m.id, m);
+    this.boxMessages.get(this.boxKey(m.peer))!.set(m.id, m);
     let list = this.byPeer.get(m.peer);
     if (!list) {
       list = [];
@@ -196,9 +327,28 @@ export class SandboxStore {
     list.push(m);
   }
 
-  /** The account's current pts (grows by one per message touched). */
+  private boxKey(peer: PeerKey): number | undefined {
+    const ref = parsePeerKey(peer);
+    return ref.kind === 'channel' ? ref.id : undefined;
+  }
+
+  /** The box a dialog's messages live in: the channel's own, or the account's. */
+  boxFor(peer: PeerKey): MessageBox {
+    const ref = parsePeerKey(peer);
+    if (ref.kind !== 'channel') return this.accountBox;
+    const box = this.channelBoxes.get(ref.id);
+    if (!box) throw new StoreError(400, 'CHANNEL_INVALID', `no channel ${ref.id}`);
+    return box;
+  }
+
+  /** A channel's box, or undefined for an unknown channel. */
+  channelBox(id: number): MessageBox | undefined {
+    return this.channelBoxes.get(id);
+  }
+
+  /** The account box's current pts (grows by the number of messages each change touches). */
   get pts(): number {
-    return this.ptsValue;
+    return this.accountBox.pts;
   }
 
   /** A user by id (including the account), or undefined. */
@@ -227,6 +377,27 @@ export class SandboxStore {
     return [...this.chats.values()];
   }
 
+  /** A supergroup or channel by id, or undefined. */
+  channel(id: number): ChannelRecord | undefined {
+    return this.channels.get(id);
+  }
+
+  /** A supergroup or channel the account is a member of, or undefined. */
+  memberChannel(id: number): ChannelRecord | undefined {
+    const c = this.channels.get(id);
+    return c?.memberIds.includes(this.account.id) ? c : undefined;
+  }
+
+  /** Every supergroup and channel, in fixture order. */
+  allChannels(): ChannelRecord[] {
+    return [...this.channels.values()];
+  }
+
+  /** True when `userId` created or administers channel `c`. */
+  isChannelAdmin(c: ChannelRecord, userId: number): boolean {
+    return c.creatorId === userId || c.adminIds.includes(userId);
+  }
+
   /** The user with this username (case-insensitive, without `@`), or undefined. */
   userByUsername(username: string): UserRecord | undefined {
     const lower = username.replace(/^@/, '').toLowerCase();
@@ -234,17 +405,34 @@ export class SandboxStore {
     return undefined;
   }
 
-  /** A message of the account's box by id, or undefined (deleted or never existed). */
+  /** The channel with this username (case-insensitive, without `@`), or undefined. */
+  channelByUsername(username: string): ChannelRecord | undefined {
+    const lower = username.replace(/^@/, '').toLowerCase();
+    for (const c of this.channels.values()) if (c.username?.toLowerCase() === lower) return c;
+    return undefined;
+  }
+
+  /** A message of the account's box (private chats and basic groups) by id, or undefined. */
   message(id: number): MessageRecord | undefined {
-    return this.messages.get(id);
+    return this.boxMessages.get(undefined)!.get(id);
+  }
+
+  /** A message of a dialog by id, or undefined (deleted, never existed, or in another dialog). */
+  messageIn(peer: PeerKey, id: number): MessageRecord | undefined {
+    const m = this.boxMessages.get(this.boxKey(peer))?.get(id);
+    return m?.peer === peer ? m : undefined;
   }
 
   /**
-   * Checks that the account can see `peer`: a known user, or a basic group it is a member of.
-   * @throws StoreError PEER_ID_INVALID otherwise.
+   * Checks that the account can see `peer`: a known user, or a group or channel it is a member of.
+   * @throws StoreError PEER_ID_INVALID (users, basic groups) or CHANNEL_PRIVATE (channels) otherwise.
    */
   assertPeer(peer: PeerKey): void {
     const ref = parsePeerKey(peer);
+    if (ref.kind === 'channel') {
+      if (this.memberChannel(ref.id)) return;
+      throw new StoreError(400, 'CHANNEL_PRIVATE', `the account is not in channel ${ref.id}`);
+    }
     if (ref.kind === 'user' ? this.users.has(ref.id) : this.memberChat(ref.id)) return;
     throw new StoreError(400, 'PEER_ID_INVALID', `the account cannot see ${peer}`);
   }
@@ -252,6 +440,11 @@ export class SandboxStore {
   /** Full history of a dialog, oldest first (empty for a peer without messages). */
   history(peer: PeerKey): MessageRecord[] {
     return [...(this.byPeer.get(peer) ?? [])];
+  }
+
+  /** Every dialog's messages (for global search), in no particular order. */
+  allMessages(): MessageRecord[] {
+    return [...this.byPeer.values()].flat();
   }
 
   /** The newest message of a dialog, or undefined. */
@@ -270,16 +463,28 @@ export class SandboxStore {
     return d;
   }
 
-  /** Dialogs that have at least one message, newest top message first (pinned first when `pinnedFirst`). */
+  /**
+   * Dialogs that have at least one message, newest top message first (by date, then arrival); pinned first when
+   * `pinnedFirst`.
+   */
   dialogList(pinnedFirst: boolean): DialogRecord[] {
     const withTop = [...this.byPeer.entries()]
-      .filter(([, list]) => list.length > 0)
-      .map(([peer, list]) => ({ d: this.dialog(peer), top: list[list.length - 1]!.id }));
+      .filter(([peer, list]) => list.length > 0 && this.canSee(peer))
+      .map(([peer, list]) => ({ d: this.dialog(peer), top: list[list.length - 1]! }));
     withTop.sort((x, y) => {
       if (pinnedFirst && x.d.pinned !== y.d.pinned) return x.d.pinned ? -1 : 1;
-      return y.top - x.top;
+      return compareNewestFirst(x.top, y.top);
     });
     return withTop.map((x) => x.d);
+  }
+
+  private canSee(peer: PeerKey): boolean {
+    try {
+      this.assertPeer(peer);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Incoming messages of a dialog the account has not read. */
@@ -291,137 +496,326 @@ export class SandboxStore {
   /** Unread incoming messages across all dialogs. */
   totalUnread(): number {
     let n = 0;
-    for (const peer of this.byPeer.keys()) n += this.unreadCount(peer);
+    for (const peer of this.byPeer.keys()) if (this.canSee(peer)) n += this.unreadCount(peer);
     return n;
   }
 
-  /** The message id a random_id was already used for (sendMessage dedupe), or undefined. */
+  /** The message a random_id was already used for (send dedupe), or undefined. */
   messageForRandomId(randomId: string): MessageRecord | undefined {
-    const id = this.randomIds.get(randomId);
-    return id === undefined ? undefined : this.messages.get(id);
+    const ref = this.randomIds.get(randomId);
+    return ref === undefined ? undefined : this.messageIn(ref.peer, ref.id);
   }
 
   /**
-   * Appends a message to a dialog: the next message id, date now (never earlier than the newest message).
-   * Outgoing messages mark the dialog read up to themselves (Telegram clients read a chat when you write in it).
-   * @throws StoreError PEER_ID_INVALID when the account cannot see `peer`; USER_NOT_PARTICIPANT when the sender
-   *   is not in the group; REPLY_MESSAGE_ID_INVALID when `replyTo` is not a message of this dialog.
+   * Checks that `userId` may write in `peer`.
+   * @throws StoreError PEER_ID_INVALID / CHANNEL_PRIVATE when the account cannot see `peer`; USER_NOT_PARTICIPANT
+   *   when the sender is not in the group; CHAT_WRITE_FORBIDDEN (403) for a broadcast channel the sender does
+   *   not administer.
    */
-  appendMessage(input: {
-    peer: PeerKey;
-    fromId: number;
-    text: string;
-    source: MessageSource;
-    replyTo?: number;
-    randomId?: string;
-  }): { message: MessageRecord; change: BoxChange } {
-    this.assertPeer(input.peer);
-    const ref = parsePeerKey(input.peer);
-    if (ref.kind === 'chat' && !this.chats.get(ref.id)!.memberIds.includes(input.fromId)) {
-      throw new StoreError(400, 'USER_NOT_PARTICIPANT', `user ${input.fromId} is not in chat ${ref.id}`);
+  assertCanWrite(peer: PeerKey, userId: number): void {
+    this.assertPeer(peer);
+    const ref = parsePeerKey(peer);
+    if (ref.kind === 'chat' && !this.chats.get(ref.id)!.memberIds.includes(userId)) {
+      throw new StoreError(400, 'USER_NOT_PARTICIPANT', `user ${userId} is not in chat ${ref.id}`);
     }
-    if (ref.kind === 'user' && input.fromId !== this.account.id && input.fromId !== ref.id) {
-      throw new StoreError(400, 'PEER_ID_INVALID', `user ${input.fromId} cannot write in ${input.peer}`);
+    if (ref.kind === 'user' && userId !== this.account.id && userId !== ref.id) {
+      throw new StoreError(400, 'PEER_ID_INVALID', `user ${userId} cannot write in ${peer}`);
     }
-    if (input.replyTo !== undefined && this.messages.get(input.replyTo)?.peer !== input.peer) {
-      throw new StoreError(
-        400,
-        'REPLY_MESSAGE_ID_INVALID',
-        `message ${input.replyTo} is not in ${input.peer}`,
-      );
+    if (ref.kind === 'channel') {
+      const c = this.channels.get(ref.id)!;
+      if (!c.memberIds.includes(userId)) {
+        throw new StoreError(400, 'USER_NOT_PARTICIPANT', `user ${userId} is not in channel ${ref.id}`);
+      }
+      if (!c.megagroup && !this.isChannelAdmin(c, userId)) {
+        throw new StoreError(403, 'CHAT_WRITE_FORBIDDEN', `only admins post in channel ${ref.id}`);
+      }
     }
+  }
+
+  /**
+   * Appends a message to a dialog: the box's next message id, date now (never earlier than the newest message).
+   * Outgoing messages mark the dialog read up to themselves (Telegram clients read a chat when you write in it).
+   * @throws StoreError as {@link assertCanWrite}; REPLY_MESSAGE_ID_INVALID when `replyTo` is not a message of
+   *   this dialog.
+   */
+  appendMessage(input: NewMessageInput): { message: MessageRecord; change: BoxChange } {
+    this.assertCanWrite(input.peer, input.fromId);
+    if (input.replyTo !== undefined && !this.messageIn(input.peer, input.replyTo)) {
+      throw new StoreError(400, 'REPLY_MESSAGE_ID_INVALID', `message ${input.replyTo} is not in ${input.peer}`);
+    }
+    const box = this.boxFor(input.peer);
     const date = Math.max(Math.floor(Date.now() / 1000), this.lastDate);
     this.lastDate = date;
     const out = input.fromId === this.account.id;
+    const ref = parsePeerKey(input.peer);
     const message: MessageRecord = {
-      id: ++this.lastId,
+      id: box.nextId(),
       peer: input.peer,
       fromId: input.fromId,
       out,
+      post: ref.kind === 'channel' && !this.channels.get(ref.id)!.megagroup,
       text: input.text,
       date,
+      order: ++this.lastOrder,
+      silent: input.silent ?? false,
+      pinned: false,
+      reactions: [],
       source: input.source,
       ...(input.replyTo !== undefined ? { replyTo: input.replyTo } : {}),
+      ...(input.media ? { media: input.media } : {}),
+      ...(input.fwdFrom ? { fwdFrom: input.fwdFrom } : {}),
+      ...(input.forwardOf ? { forwardOf: input.forwardOf } : {}),
+      ...(input.action ? { action: input.action } : {}),
     };
     this.insert(message);
-    if (input.randomId !== undefined) this.randomIds.set(input.randomId, message.id);
+    if (input.randomId !== undefined) this.randomIds.set(input.randomId, { peer: input.peer, id: message.id });
     if (out) {
-      this.dialog(input.peer).readInboxMaxId = Math.max(this.dialog(input.peer).readInboxMaxId, message.id);
-      if (input.source === 'mtproto') this.sentLog.push({ ...message });
+      const d = this.dialog(input.peer);
+      d.readInboxMaxId = Math.max(d.readInboxMaxId, message.id);
+      if (input.source === 'mtproto' && !input.action) this.sentLog.push({ ...message, reactions: [] });
     }
-    return { message, change: this.advance(1) };
+    return { message, change: box.record({ kind: 'new', peer: input.peer, id: message.id }, 1) };
   }
 
   /**
    * Marks incoming messages of `peer` read up to `maxId` (0 = everything). Never moves the mark backwards.
-   * @returns the box change (ptsCount 0 when nothing changed) and the new read mark.
-   * @throws StoreError PEER_ID_INVALID when the account cannot see `peer`.
+   * In the account's box this is a logged change (updateReadHistoryInbox carries pts); in a channel it is the
+   * account's own state and leaves the channel's pts alone (updateReadChannelInbox).
+   * @returns `change` (pts_count 0 when nothing changed or for channels), the new mark and what is still unread.
+   * @throws StoreError PEER_ID_INVALID / CHANNEL_PRIVATE when the account cannot see `peer`.
    */
   readHistory(
     peer: PeerKey,
     maxId: number,
-  ): { change: BoxChange; readInboxMaxId: number; stillUnread: number } {
+  ): { change: BoxChange; changed: boolean; readInboxMaxId: number; stillUnread: number } {
     this.assertPeer(peer);
     const d = this.dialog(peer);
+    const box = this.boxFor(peer);
     const top = this.topMessage(peer)?.id ?? 0;
     const target = Math.min(maxId > 0 ? maxId : top, top);
+    const event: BoxEvent = { kind: 'readInbox', peer, maxId: Math.max(target, d.readInboxMaxId) };
     if (target <= d.readInboxMaxId) {
       return {
-        change: { pts: this.ptsValue, ptsCount: 0 },
+        change: box.unchanged(event),
+        changed: false,
         readInboxMaxId: d.readInboxMaxId,
         stillUnread: this.unreadCount(peer),
       };
     }
     d.readInboxMaxId = target;
-    return { change: this.advance(1), readInboxMaxId: target, stillUnread: this.unreadCount(peer) };
+    const change = box.channelId === undefined ? box.record(event, 1) : box.unchanged(event);
+    return { change, changed: true, readInboxMaxId: target, stillUnread: this.unreadCount(peer) };
   }
 
   /**
-   * Replaces the text of one of the account's own messages and stamps `editDate` (unix s).
-   * @throws StoreError MESSAGE_ID_INVALID (no such message in `peer`), MESSAGE_AUTHOR_REQUIRED (not the
-   *   account's), MESSAGE_NOT_MODIFIED (same text), MESSAGE_EMPTY.
+   * The other side read the account's messages in `peer` up to `maxId` (0 = all): a read receipt. Logged in the
+   * account's box (updateReadHistoryOutbox); for channels it is per-user state (updateReadChannelOutbox).
+   * @returns undefined when the mark did not move.
+   * @throws StoreError PEER_ID_INVALID / CHANNEL_PRIVATE when the account cannot see `peer`.
+   */
+  readOutbox(peer: PeerKey, maxId: number): { change: BoxChange; readOutboxMaxId: number } | undefined {
+    this.assertPeer(peer);
+    const d = this.dialog(peer);
+    const box = this.boxFor(peer);
+    const outgoing = this.history(peer).filter((m) => m.out);
+    const top = outgoing[outgoing.length - 1]?.id ?? 0;
+    const target = Math.min(maxId > 0 ? maxId : top, top);
+    if (target <= d.readOutboxMaxId) return undefined;
+    d.readOutboxMaxId = target;
+    const event: BoxEvent = { kind: 'readOutbox', peer, maxId: target };
+    const change = box.channelId === undefined ? box.record(event, 1) : box.unchanged(event);
+    return { change, readOutboxMaxId: target };
+  }
+
+  /**
+   * Replaces the text (or caption) of one of the account's own messages and stamps `editDate` (unix s).
+   * @throws StoreError MESSAGE_ID_INVALID (no such message in `peer`, or a service message),
+   *   MESSAGE_AUTHOR_REQUIRED (not the account's), MESSAGE_NOT_MODIFIED (same text), MESSAGE_EMPTY (no text and
+   *   no media).
    */
   editMessage(peer: PeerKey, id: number, text: string): { message: MessageRecord; change: BoxChange } {
     this.assertPeer(peer);
-    const m = this.messages.get(id);
-    if (!m || m.peer !== peer) throw new StoreError(400, 'MESSAGE_ID_INVALID', `no message ${id} in ${peer}`);
-    if (!m.out)
-      throw new StoreError(403, 'MESSAGE_AUTHOR_REQUIRED', `message ${id} was not sent by the account`);
-    if (text.length === 0) throw new StoreError(400, 'MESSAGE_EMPTY', 'the new text is empty');
-    if (text === m.text)
-      throw new StoreError(400, 'MESSAGE_NOT_MODIFIED', `message ${id} already has this text`);
+    const m = this.messageIn(peer, id);
+    if (!m || m.action) throw new StoreError(400, 'MESSAGE_ID_INVALID', `no message ${id} in ${peer}`);
+    if (!m.out) throw new StoreError(403, 'MESSAGE_AUTHOR_REQUIRED', `message ${id} was not sent by the account`);
+    if (text.length === 0 && !m.media) throw new StoreError(400, 'MESSAGE_EMPTY', 'the new text is empty');
+    if (text === m.text) throw new StoreError(400, 'MESSAGE_NOT_MODIFIED', `message ${id} already has this text`);
     m.text = text;
     m.editDate = Math.max(Math.floor(Date.now() / 1000), m.date);
-    return { message: m, change: this.advance(1) };
+    return { message: m, change: this.boxFor(peer).record({ kind: 'edit', peer, id }, 1) };
   }
 
   /**
-   * Deletes messages of the account's box by id; ids that do not exist are skipped (as Telegram does).
-   * @returns the ids actually deleted and the box change.
+   * Deletes messages of the account's box by id (messages.deleteMessages); ids that do not exist are skipped, as
+   * Telegram does. `revoke` deletes for everyone: allowed for any message of a private chat, and in a basic
+   * group for the account's own messages or when the account created the group. Without it the messages
+   * disappear for the account only.
+   * @returns the ids actually deleted and the box change (pts_count 0 when nothing was deleted).
+   * @throws StoreError 403 MESSAGE_DELETE_FORBIDDEN for revoking someone else's message in a group the account
+   *   did not create.
    */
-  deleteMessages(ids: number[]): { deleted: number[]; change: BoxChange } {
-    const deleted: number[] = [];
-    for (const id of new Set(ids)) {
-      const m = this.messages.get(id);
-      if (!m) continue;
-      this.messages.delete(id);
-      const list = this.byPeer.get(m.peer)!;
-      list.splice(list.indexOf(m), 1);
-      deleted.push(id);
+  deleteMessages(ids: number[], revoke: boolean): { deleted: number[]; change: BoxChange } {
+    const found = [...new Set(ids)].map((id) => this.message(id)).filter((m): m is MessageRecord => m !== undefined);
+    if (revoke) {
+      for (const m of found) {
+        const ref = parsePeerKey(m.peer);
+        if (ref.kind === 'chat' && !m.out && this.chats.get(ref.id)!.creatorId !== this.account.id) {
+          throw new StoreError(
+            403,
+            'MESSAGE_DELETE_FORBIDDEN',
+            `message ${m.id} is not the account's to delete for everyone`,
+          );
+        }
+      }
     }
-    return {
-      deleted,
-      change: deleted.length ? this.advance(deleted.length) : { pts: this.ptsValue, ptsCount: 0 },
-    };
+    return this.remove(this.accountBox, found, revoke);
   }
 
-  /** Messages the account sent through MTProto as they were sent, oldest first (later edits and deletes do not change this log). */
+  /**
+   * Deletes messages of a supergroup or channel (always for everyone): the account's own, or any when it is an
+   * admin. Unknown ids are skipped.
+   * @throws StoreError CHANNEL_INVALID / CHANNEL_PRIVATE; 403 MESSAGE_DELETE_FORBIDDEN for others' messages
+   *   when the account is not an admin.
+   */
+  deleteChannelMessages(channelId: number, ids: number[]): { deleted: number[]; change: BoxChange } {
+    const peer = channelPeer(channelId);
+    this.assertPeer(peer);
+    const c = this.channels.get(channelId)!;
+    const found = [...new Set(ids)]
+      .map((id) => this.messageIn(peer, id))
+      .filter((m): m is MessageRecord => m !== undefined);
+    const admin = this.isChannelAdmin(c, this.account.id);
+    const foreign = found.find((m) => !m.out);
+    if (foreign && !admin) {
+      throw new StoreError(
+        403,
+        'MESSAGE_DELETE_FORBIDDEN',
+        `message ${foreign.id} is not the account's and the account is not an admin`,
+      );
+    }
+    return this.remove(this.boxFor(peer), found, true);
+  }
+
+  private remove(box: MessageBox, found: MessageRecord[], revoke: boolean): { deleted: number[]; change: BoxChange } {
+    const messages = this.boxMessages.get(box.channelId)!;
+    const byDialog = new Map<PeerKey, number[]>();
+    for (const m of found) {
+      messages.delete(m.id);
+      const list = this.byPeer.get(m.peer)!;
+      list.splice(list.indexOf(m), 1);
+      byDialog.set(m.peer, [...(byDialog.get(m.peer) ?? []), m.id]);
+    }
+    const date = Math.floor(Date.now() / 1000);
+    for (const [peer, list] of byDialog) this.deletionLog.push({ peer, ids: list, revoke, date });
+    const deleted = found.map((m) => m.id);
+    const event: BoxEvent = { kind: 'delete', ids: deleted };
+    return { deleted, change: deleted.length ? box.record(event, deleted.length) : box.unchanged(event) };
+  }
+
+  /**
+   * Sets `userId`'s reactions on a message (an empty list removes them). Reactions are not part of a box's pts:
+   * Telegram sends updateMessageReactions without one.
+   * @throws StoreError MESSAGE_ID_INVALID (no such message, or a service message), REACTION_INVALID (not a
+   *   standard emoji), REACTIONS_TOO_MANY (more than one without Premium).
+   */
+  setReactions(peer: PeerKey, id: number, userId: number, emojis: string[]): MessageRecord {
+    this.assertPeer(peer);
+    const m = this.messageIn(peer, id);
+    if (!m || m.action) throw new StoreError(400, 'MESSAGE_ID_INVALID', `no message ${id} in ${peer}`);
+    const normalised = emojis.map((e) => {
+      const r = standardReaction(e);
+      if (!r) throw new StoreError(400, 'REACTION_INVALID', `"${e}" is not an available reaction`);
+      return r;
+    });
+    const unique = [...new Set(normalised)];
+    if (unique.length > MAX_REACTIONS_PER_USER) {
+      throw new StoreError(400, 'REACTIONS_TOO_MANY', `at most ${MAX_REACTIONS_PER_USER} reaction per message`);
+    }
+    const date = Math.max(Math.floor(Date.now() / 1000), m.date);
+    const others = m.reactions.filter((r) => r.userId !== userId);
+    m.reactions = [...others, ...unique.map((emoji) => ({ userId, emoji, date }))];
+    return m;
+  }
+
+  /**
+   * Pins or unpins a message. Pinning a message that is not pinned yet adds a service message "pinned …"
+   * (messageActionPinMessage replying to it) unless `pmOneside` or the chat is Saved Messages, as Telegram does.
+   * @returns the box changes in order (the pin, then the service message) — empty when nothing changed — and
+   *   the service message, if any.
+   * @throws StoreError MESSAGE_ID_INVALID; 403 CHAT_ADMIN_REQUIRED in a supergroup or channel the account does
+   *   not administer.
+   */
+  setPinned(
+    peer: PeerKey,
+    id: number,
+    opts: { pinned: boolean; pmOneside: boolean; silent: boolean },
+  ): { changes: BoxChange[]; service?: MessageRecord } {
+    this.assertPeer(peer);
+    const m = this.messageIn(peer, id);
+    if (!m || m.action) throw new StoreError(400, 'MESSAGE_ID_INVALID', `no message ${id} in ${peer}`);
+    const ref = parsePeerKey(peer);
+    if (ref.kind === 'channel' && !this.isChannelAdmin(this.channels.get(ref.id)!, this.account.id)) {
+      throw new StoreError(403, 'CHAT_ADMIN_REQUIRED', `pinning in channel ${ref.id} needs an admin`);
+    }
+    if (m.pinned === opts.pinned) return { changes: [] };
+    m.pinned = opts.pinned;
+    const changes = [this.boxFor(peer).record({ kind: 'pin', peer, ids: [id], pinned: opts.pinned }, 1)];
+    const selfChat = peer === userPeer(this.account.id);
+    if (!opts.pinned || opts.pmOneside || selfChat) return { changes };
+    const { message, change } = this.appendMessage({
+      peer,
+      fromId: this.account.id,
+      text: '',
+      source: 'mtproto',
+      replyTo: id,
+      action: 'pin',
+      silent: opts.silent,
+    });
+    changes.push(change);
+    return { changes, service: message };
+  }
+
+  /**
+   * Unpins every pinned message of a dialog.
+   * @returns the change (pts_count 0 when nothing was pinned) and the ids unpinned.
+   * @throws StoreError as {@link setPinned}.
+   */
+  unpinAll(peer: PeerKey): { change: BoxChange; ids: number[] } {
+    this.assertPeer(peer);
+    const ref = parsePeerKey(peer);
+    if (ref.kind === 'channel' && !this.isChannelAdmin(this.channels.get(ref.id)!, this.account.id)) {
+      throw new StoreError(403, 'CHAT_ADMIN_REQUIRED', `unpinning in channel ${ref.id} needs an admin`);
+    }
+    const pinned = this.history(peer).filter((m) => m.pinned);
+    for (const m of pinned) m.pinned = false;
+    const ids = pinned.map((m) => m.id);
+    const event: BoxEvent = { kind: 'pin', peer, ids, pinned: false };
+    const box = this.boxFor(peer);
+    return { change: ids.length ? box.record(event, ids.length) : box.unchanged(event), ids };
+  }
+
+  /** Ids of a dialog's pinned messages, oldest first. */
+  pinnedIds(peer: PeerKey): number[] {
+    return this.history(peer)
+      .filter((m) => m.pinned)
+      .map((m) => m.id);
+  }
+
+  /**
+   * Messages the account sent through MTProto as they were sent, oldest first (later edits and deletes do not
+   * change this log).
+   */
   sentMessages(): MessageRecord[] {
     return [...this.sentLog];
   }
 
-  private advance(count: number): BoxChange {
-    this.ptsValue += count;
-    return { pts: this.ptsValue, ptsCount: count };
+  /** Deletions the account made through MTProto, oldest first. */
+  deletions(): DeletionRecord[] {
+    return this.deletionLog.map((d) => ({ ...d, ids: [...d.ids] }));
   }
+}
+
+/** Orders messages newest first: by date, then by arrival (store-wide), so equal dates still have one order. */
+export function compareNewestFirst(a: MessageRecord, b: MessageRecord): number {
+  return b.date - a.date || b.order - a.order;
 }

@@ -32,6 +32,25 @@ describe('default fixture', () => {
     const total = f.dialogs.reduce((n, d) => n + d.messages.length, 0);
     expect(total).toBeGreaterThanOrEqual(30);
     expect(f.dialogs.some((d) => d.unreadCount > 0)).toBe(true);
+    expect(f.channels.map((c) => c.megagroup).sort()).toEqual([false, true]);
+    const media = f.dialogs.flatMap((d) => d.messages.flatMap((m) => (m.media ? [m.media.kind] : [])));
+    expect(media).toContain('photo');
+    expect(media).toContain('document');
+    expect(f.users.some((u) => !u.contact)).toBe(true);
+  });
+
+  it('generates media bytes deterministically: a PNG photo and a PDF document', () => {
+    const a = new SandboxStore(defaultFixture());
+    const b = new SandboxStore(defaultFixture());
+    const mediaOf = (s: SandboxStore) =>
+      s.dialogList(false).flatMap((d) => s.history(d.peer).flatMap((m) => (m.media ? [m.media] : [])));
+    const [x, y] = [mediaOf(a), mediaOf(b)];
+    expect(x.length).toBeGreaterThanOrEqual(2);
+    expect(x.map((m) => m.bytes.toString('base64'))).toEqual(y.map((m) => m.bytes.toString('base64')));
+    const photo = x.find((m) => m.kind === 'photo')!;
+    expect(photo.bytes.subarray(1, 4).toString('ascii')).toBe('PNG');
+    const pdf = x.find((m) => m.kind === 'document')!;
+    expect(pdf.bytes.subarray(0, 5).toString('ascii')).toBe('%PDF-');
   });
 
   it('seeds per-account message ids 1..N, oldest first across all dialogs, with dates over the last days', () => {
@@ -39,13 +58,20 @@ describe('default fixture', () => {
     const store = new SandboxStore(defaultFixture(), now);
     const all = store
       .dialogList(false)
+      .filter((d) => !d.peer.startsWith('channel:'))
       .flatMap((d) => store.history(d.peer))
       .sort((a, b) => a.id - b.id);
     expect(all.map((m) => m.id)).toEqual(all.map((_, i) => i + 1));
     for (let i = 1; i < all.length; i++) expect(all[i]!.date).toBeGreaterThanOrEqual(all[i - 1]!.date);
     expect(now / 1000 - all[0]!.date).toBeGreaterThan(2 * 86400);
     expect(all.at(-1)!.date).toBeLessThanOrEqual(now / 1000);
-    expect(store.totalUnread()).toBe(8);
+    expect(store.totalUnread()).toBe(13);
+    // Each supergroup and channel numbers its own messages from 1.
+    for (const c of store.allChannels()) {
+      expect(store.history(`channel:${c.id}`).map((m) => m.id)).toEqual(
+        store.history(`channel:${c.id}`).map((_, i) => i + 1),
+      );
+    }
   });
 });
 
@@ -95,9 +121,36 @@ describe('fixture validation', () => {
       /only 1 incoming/,
     ],
     [
+      'a post in a broadcast channel by someone who is not an admin',
+      {
+        ...minimal,
+        channels: [{ id: 3003, title: 'News', megagroup: false, creatorId: 2002, memberIds: [1001, 2002] }],
+        dialogs: [{ peer: 'channel:3003', messages: [{ from: 1001, minutesAgo: 1, text: 'x' }] }],
+      },
+      /user 1001 cannot write in channel:3003/,
+    ],
+    [
+      'a reaction that is not a standard emoji',
+      {
+        ...minimal,
+        dialogs: [
+          {
+            peer: 'user:2002',
+            messages: [{ from: 2002, minutesAgo: 1, text: 'x', reactions: [{ from: 1001, emoji: '🦖' }] }],
+          },
+        ],
+      },
+      /not a standard reaction/,
+    ],
+    [
+      'an empty message without media',
+      { ...minimal, dialogs: [{ peer: 'user:2002', messages: [{ from: 2002, minutesAgo: 1, text: ' ' }] }] },
+      /needs text/,
+    ],
+    [
       'a malformed peer',
-      { ...minimal, dialogs: [{ ...minimal.dialogs[0]!, peer: 'channel:5' }] },
-      /user:<id> or chat:<id>/,
+      { ...minimal, dialogs: [{ ...minimal.dialogs[0]!, peer: 'group:5' }] },
+      /user:<id>, chat:<id> or channel:<id>/,
     ],
   ])('refuses %s', (_name, fixture, message) => {
     expect(() => parseFixture(fixture)).toThrow(message);
