@@ -5,11 +5,15 @@
 import { benchAudit } from './audit.bench.js';
 import { benchEngine } from './engine.bench.js';
 import { benchRoundTrip } from './roundtrip.bench.js';
+import { benchSandbox } from './sandbox.bench.js';
 
 const sections: Record<string, () => Promise<void>> = {
   roundtrip: benchRoundTrip,
   audit: benchAudit,
   engine: benchEngine,
+  sandbox: async () => {
+    await benchSandbox();
+  },
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

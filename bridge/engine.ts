@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { AuditChain } from './audit/auditChain.js';
 import { type Clock, systemClock } from './clock.js';
+import { DownloadConfirmations } from './media/downloadConfirmations.js';
+import type { MediaOptions } from './media/mediaSource.js';
 import type { ApprovalQueue } from './policy/approvals.js';
 import { WriteRateLimiter } from './policy/rateLimits.js';
 import { StandingRules } from './policy/standingRules.js';
@@ -36,6 +38,11 @@ export interface BridgeEngineOptions {
   limiter?: WriteRateLimiter;
   /** Standing rules (default: none, in memory). */
   rules?: StandingRules;
+  /**
+   * The person's media settings (issue 5 "Media safety"): `mediaDir`, the only folder `send_media` may read
+   * `file_path` from (absent = file paths refused); `allowFileUrl` (default false). See {@link MediaOptions}.
+   */
+  media?: MediaOptions;
 }
 
 /** One call as a front door hands it over. */
@@ -60,6 +67,8 @@ export class BridgeEngine {
   /** The person's standing rules; created and revoked only on the device. */
   readonly rules: StandingRules;
   private readonly approvalTimeoutMs: number;
+  private readonly media: MediaOptions;
+  private readonly downloads: DownloadConfirmations;
   /** Write calls by call id, running or finished: an approved write happens at most once (custody rule 3). */
   private readonly writes = new Map<string, Promise<unknown>>();
 
@@ -71,6 +80,8 @@ export class BridgeEngine {
     this.limiter = options.limiter ?? new WriteRateLimiter(() => this.clock.now());
     this.rules = options.rules ?? new StandingRules(this.clock);
     this.approvalTimeoutMs = options.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
+    this.media = { ...options.media };
+    this.downloads = new DownloadConfirmations(() => this.clock.now());
   }
 
   /**
@@ -98,6 +109,8 @@ export class BridgeEngine {
       limiter: this.limiter,
       rules: this.rules,
       clock: this.clock,
+      media: this.media,
+      downloads: this.downloads,
       approvalTimeoutMs: () =>
         Math.min(this.approvalTimeoutMs, call.approvalCeilingMs ?? Number.POSITIVE_INFINITY),
     };

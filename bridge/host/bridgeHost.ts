@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { AuditChain } from '../audit/auditChain.js';
 import { type ControlServer, startControlServer } from '../control/controlSocket.js';
-import { BridgeEngine } from '../engine.js';
+import { BridgeEngine, type BridgeEngineOptions } from '../engine.js';
 import { type LinkStatus, RelayLink, type RelayLinkOptions } from '../link/relayLink.js';
 import { ApprovalQueue } from '../policy/approvals.js';
 import type { TelegramGateway } from '../telegram/gateway.js';
@@ -29,6 +29,8 @@ export interface BridgeHostOptions {
   approvalTimeoutMs?: number;
   /** Link timing overrides (tests shorten them). */
   link?: Pick<RelayLinkOptions, 'backoff' | 'pingIntervalMs' | 'idleTimeoutMs'>;
+  /** The person's media settings (media folder for `send_media` file paths, `file_url` on/off); see BridgeEngine. */
+  media?: BridgeEngineOptions['media'];
   logger?: Logger;
 }
 
@@ -63,6 +65,7 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
     audit,
     approvals,
     ...(options.approvalTimeoutMs ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
+    ...(options.media ? { media: options.media } : {}),
   });
   let control: ControlServer | null = null;
   if (options.controlSocketPath) {

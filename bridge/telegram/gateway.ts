@@ -6,9 +6,10 @@
  */
 import { Api, TelegramClient } from 'telegram';
 import type { TelegramClientParams } from 'telegram/client/telegramBaseClient.js';
+import { CustomFile } from 'telegram/client/uploads.js';
 import { FloodWaitError, RPCError } from 'telegram/errors/index.js';
 import { LogLevel } from 'telegram/extensions/Logger.js';
-import { returnBigInt } from 'telegram/Helpers.js';
+import { generateRandomLong, returnBigInt } from 'telegram/Helpers.js';
 import { StringSession } from 'telegram/sessions/index.js';
 import { formatPeer, type PeerKind, type PeerRef, ToolErrorCode } from '../protocol/index.js';
 import { ToolError } from '../tools/toolError.js';
@@ -32,6 +33,8 @@ export interface GatewayDialog {
   peer: ResolvedPeer;
   type: 'user' | 'bot' | 'group' | 'supergroup' | 'channel';
   unreadCount: number;
+  /** Highest incoming message id already read (0 when unknown). */
+  readInboxMaxId: number;
   lastMessageDate: number | null;
 }
 
@@ -45,7 +48,54 @@ export interface GatewayMessage {
   date: number;
   out: boolean;
   replyTo?: number;
-  media?: { media_type: string; mime_type?: string; file_name?: string; size?: number };
+  media?: GatewayMediaInfo;
+}
+
+/**
+ * Media attached to a message (PROTOCOL.md "Message" `media_info`). `media_type` is one of photo, video,
+ * video_note, animation, voice, audio, sticker, document, or another kind's lower-case name (contact, geo,
+ * poll, webpage, …) for media that is not a file. `size` in bytes, `duration` in seconds, `width`/`height` in
+ * pixels. `file_name` is raw (not yet wrapped).
+ */
+export interface GatewayMediaInfo {
+  media_type: string;
+  mime_type?: string;
+  file_name?: string;
+  size?: number;
+  duration?: number;
+  width?: number;
+  height?: number;
+}
+
+/** What `getChatInfo` reports about a peer. `about` is raw (not yet wrapped); null when there is none. */
+export interface GatewayChatInfo {
+  peer: ResolvedPeer;
+  type: GatewayDialog['type'];
+  about: string | null;
+  /** Members of a group or channel; 2 for a private chat; null when Telegram does not say. */
+  membersCount: number | null;
+  verified?: boolean;
+  scam?: boolean;
+  /** For users: in the person's contacts. */
+  contact?: boolean;
+  pinnedMessageId?: number;
+}
+
+/** A dialog's read state: unread incoming messages and the highest incoming message id already read. */
+export interface GatewayReadState {
+  unreadCount: number;
+  readInboxMaxId: number;
+}
+
+/** Kinds of media {@link TelegramGateway.sendMedia} uploads (PROTOCOL.md `send_media`). */
+export type OutgoingMediaType = 'photo' | 'video' | 'document' | 'animation' | 'voice';
+
+/** A file to upload: the bytes as read (never re-read from disk), the name Telegram shows, and its MIME type. */
+export interface OutgoingMedia {
+  mediaType: OutgoingMediaType;
+  bytes: Buffer;
+  fileName: string;
+  mimeType: string;
 }
 
 /** What the tools need from Telegram. */
@@ -58,14 +108,71 @@ export interface TelegramGateway {
   listDialogs(opts: { limit: number; query?: string }): Promise<GatewayDialog[]>;
   /** Resolves a peer reference. @throws ToolError `peer_not_found`. */
   resolvePeer(ref: PeerRef): Promise<ResolvedPeer>;
-  /** Messages of `peer`, newest first, ids strictly below `beforeId` when given, at most `limit`. */
-  getMessages(peer: ResolvedPeer, opts: { limit: number; beforeId?: number }): Promise<GatewayMessage[]>;
+  /**
+   * Messages of `peer`, newest first, at most `limit`: ids strictly below `beforeId` and strictly above `afterId`
+   * when given.
+   */
+  getMessages(
+    peer: ResolvedPeer,
+    opts: { limit: number; beforeId?: number; afterId?: number },
+  ): Promise<GatewayMessage[]>;
+  /**
+   * The messages of `peer` with these ids, in the order asked; ids that do not exist in THAT chat (deleted, or a
+   * message of another chat) are left out.
+   */
+  getMessagesById(peer: ResolvedPeer, ids: number[]): Promise<GatewayMessage[]>;
+  /** Unread state of one dialog. */
+  getReadState(peer: ResolvedPeer): Promise<GatewayReadState>;
+  /**
+   * Messages whose text matches `query`, newest first, at most `limit`: in `peer` (ids below `beforeId` when
+   * given), or across all chats when `peer` is absent.
+   */
+  searchMessages(opts: {
+    query: string;
+    limit: number;
+    peer?: ResolvedPeer;
+    beforeId?: number;
+  }): Promise<GatewayMessage[]>;
+  /** Full information about a peer (bio/description, member count, flags). */
+  getChatInfo(peer: ResolvedPeer): Promise<GatewayChatInfo>;
   /** Sends one text message. @returns its message id and date (ms). */
   sendMessage(
     peer: ResolvedPeer,
     text: string,
     opts?: { replyTo?: number },
   ): Promise<{ id: number; date: number }>;
+  /** Marks incoming messages of `peer` read up to `maxId` (inclusive), or all when absent. */
+  markRead(peer: ResolvedPeer, maxId?: number): Promise<void>;
+  /** Replaces the text of message `id`. @throws ToolError `telegram_error` (e.g. MESSAGE_AUTHOR_REQUIRED). */
+  editMessage(peer: ResolvedPeer, id: number, text: string): Promise<void>;
+  /**
+   * Deletes messages of `peer`; `revoke` also deletes them for everyone (supergroups and channels always do).
+   * Every id must be a message of `peer` (the non-channel MTProto call takes bare ids, so a wrong id could hit
+   * another chat): @throws ToolError `invalid_arguments` naming ids that are not, before deleting anything.
+   */
+  deleteMessages(peer: ResolvedPeer, ids: number[], opts: { revoke: boolean }): Promise<void>;
+  /** Forwards messages `ids` of `from` to `to`. @returns the new message ids in `to`, in the order of `ids`. */
+  forwardMessages(from: ResolvedPeer, ids: number[], to: ResolvedPeer): Promise<number[]>;
+  /** Sets the person's reaction on a message (`null` removes it). */
+  setReaction(peer: ResolvedPeer, id: number, emoji: string | null): Promise<void>;
+  /** Pins message `id` silently (no notification), or unpins it. */
+  pinMessage(peer: ResolvedPeer, id: number, opts: { unpin: boolean }): Promise<void>;
+  /** Uploads and sends one file with an optional caption. @returns the new message id and date (ms). */
+  sendMedia(
+    peer: ResolvedPeer,
+    media: OutgoingMedia,
+    opts?: { caption?: string },
+  ): Promise<{ id: number; date: number }>;
+  /**
+   * Downloads the media of message `id` of `peer`.
+   * @throws ToolError `invalid_arguments` when the message does not exist or has no downloadable media, or the
+   *   file is larger than `maxBytes` (checked before and after the download).
+   */
+  downloadMedia(
+    peer: ResolvedPeer,
+    id: number,
+    opts: { maxBytes: number },
+  ): Promise<{ info: GatewayMediaInfo; bytes: Buffer }>;
 }
 
 /** How to build the gramjs client: app credentials, the session string, and optionally a custom endpoint. */
@@ -145,6 +252,7 @@ export class GramjsGateway implements TelegramGateway {
         peer,
         type: dialogType(peer),
         unreadCount: d.unreadCount,
+        readInboxMaxId: d.dialog instanceof Api.Dialog ? d.dialog.readInboxMaxId : 0,
         lastMessageDate: d.date ? d.date * 1000 : null,
       });
       if (out.length >= opts.limit) break;
@@ -190,7 +298,7 @@ export class GramjsGateway implements TelegramGateway {
 
   async getMessages(
     peer: ResolvedPeer,
-    opts: { limit: number; beforeId?: number },
+    opts: { limit: number; beforeId?: number; afterId?: number },
   ): Promise<GatewayMessage[]> {
     await this.connect();
     const entity = await this.inputPeer(peer);
@@ -198,6 +306,7 @@ export class GramjsGateway implements TelegramGateway {
       this.client.getMessages(entity, {
         limit: opts.limit,
         ...(opts.beforeId ? { offsetId: opts.beforeId } : {}),
+        ...(opts.afterId ? { minId: opts.afterId } : {}),
       }),
     );
     const out: GatewayMessage[] = [];
@@ -221,6 +330,262 @@ export class GramjsGateway implements TelegramGateway {
     return { id: sent.id, date: (sent.date ?? Math.floor(Date.now() / 1000)) * 1000 };
   }
 
+  async getMessagesById(peer: ResolvedPeer, ids: number[]): Promise<GatewayMessage[]> {
+    return (await this.apiMessagesById(peer, ids)).map((m) => this.toGatewayMessage(m, peer));
+  }
+
+  async getReadState(peer: ResolvedPeer): Promise<GatewayReadState> {
+    await this.connect();
+    const entity = await this.inputPeer(peer);
+    const r = await this.call(() =>
+      this.client.invoke(
+        new Api.messages.GetPeerDialogs({ peers: [new Api.InputDialogPeer({ peer: entity })] }),
+      ),
+    );
+    const d = r.dialogs.find((x): x is Api.Dialog => x instanceof Api.Dialog);
+    return d
+      ? { unreadCount: d.unreadCount, readInboxMaxId: d.readInboxMaxId }
+      : { unreadCount: 0, readInboxMaxId: 0 };
+  }
+
+  async searchMessages(opts: {
+    query: string;
+    limit: number;
+    peer?: ResolvedPeer;
+    beforeId?: number;
+  }): Promise<GatewayMessage[]> {
+    await this.connect();
+    const filter = new Api.InputMessagesFilterEmpty();
+    let result: Api.messages.TypeMessages;
+    if (opts.peer) {
+      const entity = await this.inputPeer(opts.peer);
+      result = await this.call(() =>
+        this.client.invoke(
+          new Api.messages.Search({
+            peer: entity,
+            q: opts.query,
+            filter,
+            minDate: 0,
+            maxDate: 0,
+            offsetId: opts.beforeId ?? 0,
+            addOffset: 0,
+            limit: opts.limit,
+            maxId: 0,
+            minId: 0,
+            hash: returnBigInt(0),
+          }),
+        ),
+      );
+    } else {
+      result = await this.call(() =>
+        this.client.invoke(
+          new Api.messages.SearchGlobal({
+            q: opts.query,
+            filter,
+            minDate: 0,
+            maxDate: 0,
+            offsetRate: 0,
+            offsetPeer: new Api.InputPeerEmpty(),
+            offsetId: 0,
+            limit: opts.limit,
+          }),
+        ),
+      );
+    }
+    if (result instanceof Api.messages.MessagesNotModified) return [];
+    const entities = new Map<string, ResolvedPeer>();
+    for (const e of [...result.users, ...result.chats]) {
+      try {
+        const p = peerOfEntity(e);
+        entities.set(p.ref, p);
+      } catch {
+        // An entity kind we do not model (e.g. an empty user) names no message peer we can show.
+        continue;
+      }
+    }
+    const out: GatewayMessage[] = [];
+    for (const m of result.messages) {
+      if (!(m instanceof Api.Message)) continue;
+      const where = entities.get(peerIdRef(m.peerId)) ?? opts.peer;
+      if (!where) continue;
+      out.push(this.toGatewayMessage(m, where, entities));
+      if (out.length >= opts.limit) break;
+    }
+    return out;
+  }
+
+  async getChatInfo(peer: ResolvedPeer): Promise<GatewayChatInfo> {
+    await this.connect();
+    const entity = await this.inputPeer(peer);
+    const type = dialogType(peer);
+    if (entity instanceof Api.InputPeerUser || entity instanceof Api.InputPeerSelf) {
+      const full = await this.call(() => this.client.invoke(new Api.users.GetFullUser({ id: entity })));
+      const user = full.users.find((u): u is Api.User => u instanceof Api.User);
+      return {
+        peer,
+        type,
+        about: full.fullUser.about || null,
+        membersCount: null,
+        ...(user
+          ? { verified: Boolean(user.verified), scam: Boolean(user.scam), contact: Boolean(user.contact) }
+          : {}),
+        ...(full.fullUser.pinnedMsgId ? { pinnedMessageId: full.fullUser.pinnedMsgId } : {}),
+      };
+    }
+    if (entity instanceof Api.InputPeerChat) {
+      const full = await this.call(() =>
+        this.client.invoke(new Api.messages.GetFullChat({ chatId: entity.chatId })),
+      );
+      const chat = full.chats.find((c): c is Api.Chat => c instanceof Api.Chat);
+      const fc = full.fullChat;
+      const participants =
+        fc instanceof Api.ChatFull && fc.participants instanceof Api.ChatParticipants
+          ? fc.participants.participants.length
+          : null;
+      return {
+        peer,
+        type,
+        about: fc.about || null,
+        membersCount: chat?.participantsCount ?? participants,
+        ...(fc.pinnedMsgId ? { pinnedMessageId: fc.pinnedMsgId } : {}),
+      };
+    }
+    const full = await this.call(() =>
+      this.client.invoke(new Api.channels.GetFullChannel({ channel: entity as Api.InputPeerChannel })),
+    );
+    const channel = full.chats.find((c): c is Api.Channel => c instanceof Api.Channel);
+    const fc = full.fullChat;
+    return {
+      peer,
+      type,
+      about: fc.about || null,
+      membersCount:
+        (fc instanceof Api.ChannelFull ? fc.participantsCount : undefined) ?? channel?.participantsCount ?? null,
+      ...(channel ? { verified: Boolean(channel.verified), scam: Boolean(channel.scam) } : {}),
+      ...(fc.pinnedMsgId ? { pinnedMessageId: fc.pinnedMsgId } : {}),
+    };
+  }
+
+  async markRead(peer: ResolvedPeer, maxId?: number): Promise<void> {
+    await this.connect();
+    const entity = await this.inputPeer(peer);
+    await this.call(async (): Promise<unknown> =>
+      entity instanceof Api.InputPeerChannel
+        ? this.client.invoke(new Api.channels.ReadHistory({ channel: entity, maxId: maxId ?? 0 }))
+        : this.client.invoke(new Api.messages.ReadHistory({ peer: entity, maxId: maxId ?? 0 })),
+    );
+  }
+
+  async editMessage(peer: ResolvedPeer, id: number, text: string): Promise<void> {
+    await this.connect();
+    const entity = await this.inputPeer(peer);
+    await this.call(() => this.client.invoke(new Api.messages.EditMessage({ peer: entity, id, message: text })));
+  }
+
+  async deleteMessages(peer: ResolvedPeer, ids: number[], opts: { revoke: boolean }): Promise<void> {
+    await this.connect();
+    const entity = await this.inputPeer(peer);
+    const found = new Set((await this.apiMessagesById(peer, ids)).map((m) => m.id));
+    const missing = ids.filter((id) => !found.has(id));
+    if (missing.length > 0) throw notInChat(missing);
+    await this.call(async (): Promise<unknown> =>
+      entity instanceof Api.InputPeerChannel
+        ? this.client.invoke(new Api.channels.DeleteMessages({ channel: entity, id: ids }))
+        : this.client.invoke(new Api.messages.DeleteMessages({ id: ids, revoke: opts.revoke })),
+    );
+  }
+
+  async forwardMessages(from: ResolvedPeer, ids: number[], to: ResolvedPeer): Promise<number[]> {
+    await this.connect();
+    const fromPeer = await this.inputPeer(from);
+    const toPeer = await this.inputPeer(to);
+    const randomIds = ids.map(() => generateRandomLong());
+    const updates = await this.call(() =>
+      this.client.invoke(new Api.messages.ForwardMessages({ fromPeer, id: ids, randomId: randomIds, toPeer })),
+    );
+    return sentMessageIds(updates, randomIds.map((r) => r.toString()));
+  }
+
+  async setReaction(peer: ResolvedPeer, id: number, emoji: string | null): Promise<void> {
+    await this.connect();
+    const entity = await this.inputPeer(peer);
+    await this.call(() =>
+      this.client.invoke(
+        new Api.messages.SendReaction({
+          peer: entity,
+          msgId: id,
+          reaction: emoji === null ? [] : [new Api.ReactionEmoji({ emoticon: emoji })],
+        }),
+      ),
+    );
+  }
+
+  async pinMessage(peer: ResolvedPeer, id: number, opts: { unpin: boolean }): Promise<void> {
+    await this.connect();
+    const entity = await this.inputPeer(peer);
+    await this.call(() =>
+      this.client.invoke(
+        new Api.messages.UpdatePinnedMessage({ peer: entity, id, unpin: opts.unpin, silent: true }),
+      ),
+    );
+  }
+
+  async sendMedia(
+    peer: ResolvedPeer,
+    media: OutgoingMedia,
+    opts: { caption?: string } = {},
+  ): Promise<{ id: number; date: number }> {
+    await this.connect();
+    const entity = await this.inputPeer(peer);
+    const file = await this.call(() =>
+      this.client.uploadFile({
+        file: new CustomFile(media.fileName, media.bytes.length, '', media.bytes),
+        workers: 1,
+      }),
+    );
+    const randomId = generateRandomLong();
+    const updates = await this.call(() =>
+      this.client.invoke(
+        new Api.messages.SendMedia({
+          peer: entity,
+          media: inputMediaOf(media, file),
+          message: opts.caption ?? '',
+          randomId,
+        }),
+      ),
+    );
+    const [id] = sentMessageIds(updates, [randomId.toString()]);
+    return { id: id!, date: Date.now() };
+  }
+
+  async downloadMedia(
+    peer: ResolvedPeer,
+    id: number,
+    opts: { maxBytes: number },
+  ): Promise<{ info: GatewayMediaInfo; bytes: Buffer }> {
+    const [message] = await this.apiMessagesById(peer, [id]);
+    if (!message) throw notInChat([id]);
+    const info = mediaInfo(message.media);
+    if (!info || !isDownloadable(message.media)) {
+      throw new ToolError(ToolErrorCode.invalidArguments, `message_id: message #${id} has no file to download`);
+    }
+    if (info.size !== undefined && info.size > opts.maxBytes) throw tooLarge(info.size, opts.maxBytes);
+    const data = await this.call(() => this.client.downloadMedia(message, {}));
+    if (!Buffer.isBuffer(data)) {
+      throw new ToolError(ToolErrorCode.telegram, `Telegram returned no file for message #${id}`);
+    }
+    if (data.length > opts.maxBytes) throw tooLarge(data.length, opts.maxBytes);
+    return { info: { ...info, size: data.length }, bytes: data };
+  }
+
+  /** Raw messages of `peer` by id, in the order asked; ids not in that chat left out (gramjs checks the peer). */
+  private async apiMessagesById(peer: ResolvedPeer, ids: number[]): Promise<Api.Message[]> {
+    await this.connect();
+    const entity = await this.inputPeer(peer);
+    const list = await this.call(() => this.client.getMessages(entity, { ids }));
+    return [...list].filter((m): m is Api.Message => m instanceof Api.Message);
+  }
+
   private async inputPeer(peer: ResolvedPeer): Promise<Api.TypeInputPeer> {
     const id = bigIntOf(BigInt(peer.id));
     const p =
@@ -237,10 +602,19 @@ export class GramjsGateway implements TelegramGateway {
     }
   }
 
-  private toGatewayMessage(m: Api.Message, peer: ResolvedPeer): GatewayMessage {
-    const sender = m.sender as Api.User | Api.Chat | Api.Channel | undefined;
-    const fromName = sender ? peerOfEntity(sender).title : m.out ? 'me' : peer.title;
+  /**
+   * A gramjs message as the gateway reports it. `entities` (from a raw result) name senders when gramjs did not
+   * attach them itself.
+   */
+  private toGatewayMessage(
+    m: Api.Message,
+    peer: ResolvedPeer,
+    entities?: Map<string, ResolvedPeer>,
+  ): GatewayMessage {
     const fromId = m.fromId ? peerIdRef(m.fromId) : m.out ? null : peer.ref;
+    const sender = entities ? undefined : (m.sender as Api.User | Api.Chat | Api.Channel | undefined);
+    const known = fromId ? entities?.get(fromId) : undefined;
+    const fromName = sender ? peerOfEntity(sender).title : known ? known.title : m.out ? 'me' : peer.title;
     const msg: GatewayMessage = {
       id: m.id,
       peer,
@@ -271,6 +645,24 @@ function bigIntOf(id: bigint): ReturnType<typeof returnBigInt> {
   return returnBigInt(id.toString());
 }
 
+/** What common Telegram refusals mean for the person, appended to the error text. */
+const RPC_HINTS: Record<string, string> = {
+  MESSAGE_ID_INVALID: 'no such message in this chat',
+  MESSAGE_AUTHOR_REQUIRED: 'only the author can change this message',
+  MESSAGE_NOT_MODIFIED: 'the new text is the same as the old one',
+  MESSAGE_EDIT_TIME_EXPIRED: 'this message is too old to edit',
+  MESSAGE_DELETE_FORBIDDEN: 'this message cannot be deleted by the person',
+  CHAT_ADMIN_REQUIRED: 'this needs admin rights in the chat',
+  CHAT_WRITE_FORBIDDEN: 'the person cannot write in this chat',
+  REACTION_INVALID: 'this chat does not accept that reaction',
+  REACTION_EMPTY: 'no reaction given',
+  PIN_RESTRICTED: 'pinning is not allowed in this chat',
+  MEDIA_INVALID: 'Telegram did not accept this file as the requested media type',
+  PHOTO_INVALID_DIMENSIONS: 'the image size is not accepted as a photo; send it as a document',
+  IMAGE_PROCESS_FAILED: 'the file is not an image Telegram can process; send it as a document',
+  MESSAGE_IDS_EMPTY: 'none of the message ids exist',
+};
+
 /** Maps gramjs/Telegram errors to ToolErrors (flood wait keeps its retry-after seconds). */
 export function toToolError(err: unknown): ToolError {
   if (err instanceof ToolError) return err;
@@ -292,7 +684,11 @@ export function toToolError(err: unknown): ToolError {
         `Telegram does not know that peer (${err.errorMessage})`,
       );
     }
-    return new ToolError(ToolErrorCode.telegram, `Telegram refused the request: ${err.errorMessage}`);
+    const hint = RPC_HINTS[err.errorMessage];
+    return new ToolError(
+      ToolErrorCode.telegram,
+      `Telegram refused the request: ${err.errorMessage}${hint ? ` (${hint})` : ''}`,
+    );
   }
   const message = err instanceof Error ? err.message : String(err);
   if (/not connected|disconnected|ECONNREFUSED|timed out|did not answer/i.test(message)) {
@@ -360,22 +756,152 @@ function peerIdRef(p: Api.TypePeer): string {
   return formatPeer('channel', (p as Api.PeerChannel).channelId.toString());
 }
 
-function mediaInfo(media: Api.TypeMessageMedia | undefined): GatewayMessage['media'] | undefined {
+/**
+ * Media attached to a message, as `media_info` reports it. Photos report their largest size; documents are
+ * typed by their attributes (video, round video → video_note, animation, voice, audio, sticker, else document).
+ */
+export function mediaInfo(media: Api.TypeMessageMedia | undefined): GatewayMediaInfo | undefined {
   if (!media || media instanceof Api.MessageMediaEmpty) return undefined;
-  if (media instanceof Api.MessageMediaPhoto) return { media_type: 'photo', mime_type: 'image/jpeg' };
+  if (media instanceof Api.MessageMediaPhoto) {
+    const info: GatewayMediaInfo = { media_type: 'photo', mime_type: 'image/jpeg' };
+    if (media.photo instanceof Api.Photo) {
+      const largest = largestPhotoSize(media.photo.sizes);
+      if (largest) {
+        info.width = largest.w;
+        info.height = largest.h;
+        info.size = largest.size;
+      }
+    }
+    return info;
+  }
   if (media instanceof Api.MessageMediaDocument && media.document instanceof Api.Document) {
     const doc = media.document;
-    const nameAttr = doc.attributes.find((a) => a instanceof Api.DocumentAttributeFilename) as
-      | Api.DocumentAttributeFilename
-      | undefined;
-    return {
+    const info: GatewayMediaInfo = {
       media_type: 'document',
       mime_type: doc.mimeType,
-      ...(nameAttr ? { file_name: nameAttr.fileName } : {}),
       size: Number(doc.size.toString()),
     };
+    let animated = false;
+    for (const a of doc.attributes) {
+      if (a instanceof Api.DocumentAttributeFilename) info.file_name = a.fileName;
+      else if (a instanceof Api.DocumentAttributeAnimated) animated = true;
+      else if (a instanceof Api.DocumentAttributeSticker) info.media_type = 'sticker';
+      else if (a instanceof Api.DocumentAttributeVideo) {
+        if (info.media_type === 'document') info.media_type = a.roundMessage ? 'video_note' : 'video';
+        info.duration = a.duration;
+        info.width = a.w;
+        info.height = a.h;
+      } else if (a instanceof Api.DocumentAttributeAudio) {
+        if (info.media_type === 'document') info.media_type = a.voice ? 'voice' : 'audio';
+        info.duration = a.duration;
+      }
+    }
+    if (animated && info.media_type !== 'sticker') info.media_type = 'animation';
+    return info;
   }
   return { media_type: media.className.replace(/^MessageMedia/, '').toLowerCase() };
+}
+
+/** True for media with a file behind it (photos and documents), which `downloadMedia` can fetch. */
+function isDownloadable(media: Api.TypeMessageMedia | undefined): boolean {
+  return (
+    (media instanceof Api.MessageMediaPhoto && media.photo instanceof Api.Photo) ||
+    (media instanceof Api.MessageMediaDocument && media.document instanceof Api.Document)
+  );
+}
+
+/** The largest downloadable size of a photo, with its byte size (progressive sizes report their last step). */
+function largestPhotoSize(sizes: Api.TypePhotoSize[]): { w: number; h: number; size: number } | undefined {
+  let best: { w: number; h: number; size: number } | undefined;
+  for (const s of sizes) {
+    let size: number | undefined;
+    if (s instanceof Api.PhotoSize) size = s.size;
+    else if (s instanceof Api.PhotoSizeProgressive) size = Math.max(...s.sizes);
+    else if (s instanceof Api.PhotoCachedSize) size = s.bytes.length;
+    if (size === undefined || !('w' in s)) continue;
+    if (!best || s.w * s.h > best.w * best.h) best = { w: s.w, h: s.h, size };
+  }
+  return best;
+}
+
+/** The InputMedia for an uploaded file of the requested kind (PROTOCOL.md `send_media` media types). */
+function inputMediaOf(media: OutgoingMedia, file: Api.TypeInputFile): Api.TypeInputMedia {
+  const name = new Api.DocumentAttributeFilename({ fileName: media.fileName });
+  switch (media.mediaType) {
+    case 'photo':
+      return new Api.InputMediaUploadedPhoto({ file });
+    case 'video':
+      return new Api.InputMediaUploadedDocument({
+        file,
+        mimeType: media.mimeType,
+        attributes: [new Api.DocumentAttributeVideo({ duration: 0, w: 0, h: 0, supportsStreaming: true }), name],
+      });
+    case 'animation':
+      return new Api.InputMediaUploadedDocument({
+        file,
+        mimeType: media.mimeType,
+        attributes: [new Api.DocumentAttributeAnimated(), name],
+      });
+    case 'voice':
+      return new Api.InputMediaUploadedDocument({
+        file,
+        mimeType: media.mimeType,
+        attributes: [new Api.DocumentAttributeAudio({ voice: true, duration: 0 }), name],
+      });
+    case 'document':
+      return new Api.InputMediaUploadedDocument({
+        file,
+        mimeType: media.mimeType,
+        forceFile: true,
+        attributes: [name],
+      });
+  }
+}
+
+/**
+ * Ids of the messages a send or forward created, in the order of `randomIds`: from updateMessageID (random_id →
+ * id) when present, else from updateShortSentMessage or the new-message updates in order.
+ * @throws ToolError `telegram_error` when the answer names no new message.
+ */
+export function sentMessageIds(updates: Api.TypeUpdates, randomIds: string[]): number[] {
+  if (updates instanceof Api.UpdateShortSentMessage) return [updates.id];
+  const list =
+    updates instanceof Api.Updates || updates instanceof Api.UpdatesCombined
+      ? updates.updates
+      : updates instanceof Api.UpdateShort
+        ? [updates.update]
+        : [];
+  const byRandom = new Map<string, number>();
+  const fresh: number[] = [];
+  for (const u of list) {
+    if (u instanceof Api.UpdateMessageID) byRandom.set(String(u.randomId), u.id);
+    else if (
+      (u instanceof Api.UpdateNewMessage || u instanceof Api.UpdateNewChannelMessage) &&
+      u.message instanceof Api.Message
+    ) {
+      fresh.push(u.message.id);
+    }
+  }
+  const ids = randomIds.map((r, i) => byRandom.get(r) ?? fresh[i]);
+  if (ids.some((id) => id === undefined)) {
+    throw new ToolError(ToolErrorCode.telegram, 'Telegram did not say which message was created');
+  }
+  return ids as number[];
+}
+
+function notInChat(ids: number[]): ToolError {
+  const shown = ids.map((id) => `#${id}`).join(', ');
+  return new ToolError(
+    ToolErrorCode.invalidArguments,
+    `message_ids: ${shown} ${ids.length === 1 ? 'is' : 'are'} not a message of this chat (deleted or never existed); nothing was done`,
+  );
+}
+
+function tooLarge(size: number, max: number): ToolError {
+  return new ToolError(
+    ToolErrorCode.invalidArguments,
+    `message_id: the file is ${size} bytes, more than the ${max}-byte (${Math.round(max / 1048576)} MiB) limit; it can't be downloaded through this tool`,
+  );
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

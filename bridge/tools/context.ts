@@ -4,6 +4,8 @@
  */
 import type { AuditChain } from '../audit/auditChain.js';
 import type { Clock } from '../clock.js';
+import type { DownloadConfirmations } from '../media/downloadConfirmations.js';
+import type { MediaOptions } from '../media/mediaSource.js';
 import type { ApprovalQueue } from '../policy/approvals.js';
 import type { WriteRateLimiter } from '../policy/rateLimits.js';
 import type { StandingRules } from '../policy/standingRules.js';
@@ -27,6 +29,10 @@ export interface ToolContext {
   /** Standing rules the person made on this device (off by default). */
   rules: StandingRules;
   clock: Clock;
+  /** The person's media settings: media folder for `file_path`, whether `file_url` is allowed. */
+  media: MediaOptions;
+  /** Confirmation ids issued by `prepare_get_media` (single use, 10 min). */
+  downloads: DownloadConfirmations;
   /** How long an approval may wait right now, in ms (shorter on a relay that sent no `welcome`). */
   approvalTimeoutMs(): number;
 }

@@ -2,7 +2,7 @@
 import { UNTRUSTED_NOTICE, wrapTitle, wrapUntrusted } from '../content/boundary.js';
 import type { Message } from '../protocol/index.js';
 import { parsePeer, redactPeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
-import type { GatewayMessage } from '../telegram/gateway.js';
+import type { GatewayMediaInfo, GatewayMessage } from '../telegram/gateway.js';
 import type { ToolContext } from './context.js';
 
 /**
@@ -40,6 +40,17 @@ export function toToolMessage(m: GatewayMessage): Message {
     date: new Date(m.date).toISOString(),
     out: m.out,
     ...(m.replyTo ? { reply_to: m.replyTo } : {}),
-    ...(m.media ? { media_info: m.media } : {}),
+    ...(m.media ? { media_info: toMediaInfo(m.media, peerTag) } : {}),
+  };
+}
+
+/** `media_info` for the AI: the file name (chosen by whoever sent the file) wrapped as untrusted content. */
+export function toMediaInfo(media: GatewayMediaInfo, peerTag: string): NonNullable<Message['media_info']> {
+  const { file_name, ...rest } = media;
+  return {
+    ...rest,
+    ...(file_name !== undefined
+      ? { file_name: wrapUntrusted(file_name, { peer: peerTag, maxLength: 255 }).wrapped }
+      : {}),
   };
 }

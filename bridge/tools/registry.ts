@@ -14,9 +14,20 @@ import {
   type ToolResult,
 } from '../protocol/index.js';
 import type { ToolContext, ToolHandler } from './context.js';
+import { deleteMessages } from './deleteMessages.js';
+import { editMessage } from './editMessage.js';
+import { forwardMessages } from './forwardMessages.js';
+import { getChatInfo } from './getChatInfo.js';
+import { getMedia, prepareGetMedia } from './getMedia.js';
 import { getMessages } from './getMessages.js';
+import { getUnreadMessages } from './getUnreadMessages.js';
 import { listDialogs } from './listDialogs.js';
+import { markRead } from './markRead.js';
+import { pinMessage } from './pinMessage.js';
+import { searchMessages } from './searchMessages.js';
+import { sendMedia } from './sendMedia.js';
 import { sendMessage } from './sendMessage.js';
+import { setReaction } from './setReaction.js';
 import { ToolError } from './toolError.js';
 import { isAudited } from './writeGate.js';
 
@@ -24,6 +35,18 @@ const HANDLERS: { [K in ToolName]: ToolHandler<ToolArgs<K>, ToolResult<K>> } = {
   list_dialogs: listDialogs,
   get_messages: getMessages,
   send_message: sendMessage,
+  get_unread_messages: getUnreadMessages,
+  search_messages: searchMessages,
+  get_chat_info: getChatInfo,
+  prepare_get_media: prepareGetMedia,
+  get_media: getMedia,
+  mark_read: markRead,
+  edit_message: editMessage,
+  delete_messages: deleteMessages,
+  forward_messages: forwardMessages,
+  set_reaction: setReaction,
+  pin_message: pinMessage,
+  send_media: sendMedia,
 };
 
 /** Names of the tools this device serves, for the `hello` frame. */
@@ -67,7 +90,9 @@ export async function runTool(tool: string, rawArgs: unknown, ctx: ToolContext):
     );
   }
   const args = parsed.data as Record<string, unknown>;
-  const peer = typeof args.peer === 'string' ? redactPeer(args.peer) : '';
+  // The peer a call is about: `peer`, or for forward_messages the destination `to_peer` (where the write lands).
+  const peerArg = typeof args.peer === 'string' ? args.peer : typeof args.to_peer === 'string' ? args.to_peer : '';
+  const peer = peerArg ? redactPeer(peerArg) : '';
   const handler = HANDLERS[tool] as ToolHandler<unknown, unknown>;
 
   if (contract.write) {

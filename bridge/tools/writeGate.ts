@@ -25,9 +25,17 @@ export interface WriteDone<R> {
   value: R;
 }
 
+/** Reason given when the person edits the text of a write whose text is a description, not content. */
+export const NOT_EDITABLE_REASON =
+  'the person changed the request text, but this kind of write cannot be edited, so nothing was done. Ask ' +
+  'them what they want instead.';
+
 /**
  * Asks the person to approve a write of `text` to `peer`, then runs `perform` at most once with the approved
  * (possibly edited) text. Denial, expiry and cancellation are returned, not thrown; each is audited.
+ * @param opts.editable false when `text` describes the write (delete, pin, react, …) rather than being what is
+ *   written: an approval with edited text then counts as a denial ({@link NOT_EDITABLE_REASON}) and nothing is
+ *   performed. Default true.
  * @throws ToolError from `perform` (audited as `error` with its code) — the intent entry stays in the chain.
  */
 export async function gateWrite<R>(
@@ -36,6 +44,7 @@ export async function gateWrite<R>(
   peer: ResolvedPeer,
   text: string,
   perform: (approvedText: string) => Promise<R>,
+  opts: { editable?: boolean } = {},
 ): Promise<WriteDone<R> | WriteRefusal> {
   const peerTag = redactPeer(peer.ref);
   const base = { call_id: ctx.callId, tool, peer: peerTag };
@@ -61,6 +70,11 @@ export async function gateWrite<R>(
       decided_by: decidedByOf(outcome),
     });
     return { status: outcome.status, reason: refusalReason(outcome) };
+  }
+  if (opts.editable === false && outcome.edited) {
+    ctx.limiter.refund(peer.ref);
+    await ctx.audit.append({ ...base, phase: 'result', status: 'denied', decided_by: 'person' });
+    return { status: 'denied', reason: NOT_EDITABLE_REASON };
   }
   const decidedBy = outcome.decidedBy;
   await ctx.audit.append({ ...base, phase: 'intent', status: 'ok', decided_by: decidedBy });

@@ -4,6 +4,7 @@
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TOOLS } from '../../bridge/protocol/index.js';
 import type { RelayOptions } from '../../relay/index.js';
 import {
   DIALOGS_RESULT,
@@ -41,10 +42,11 @@ async function setup(options: Partial<RelayOptions> = {}, { device = true } = {}
 }
 
 describe('tools/list', () => {
-  it('lists the three tools with object input schemas, output schemas and read/write annotations', async () => {
+  it('lists every tool with object input schemas, output schemas and read/write annotations', async () => {
     const { ai } = await setup({}, { device: false });
     const { tools } = await ai.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['get_messages', 'list_dialogs', 'send_message']);
+    expect(tools.map((t) => t.name).sort()).toEqual(Object.keys(TOOLS).sort());
+    expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['get_messages', 'list_dialogs', 'send_message']));
     const send = tools.find((t) => t.name === 'send_message')!;
     expect(send.inputSchema.type).toBe('object');
     expect(send.inputSchema.required).toEqual(expect.arrayContaining(['peer', 'text', 'mode']));

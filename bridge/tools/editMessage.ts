@@ -1,0 +1,43 @@
+/** `edit_message`: new text for one of the person's own messages, only after approval. */
+import { parsePeer, ToolErrorCode, type ToolArgs, type ToolResult } from '../protocol/index.js';
+import type { ToolContext } from './context.js';
+import { ToolError } from './toolError.js';
+import { runWrite, shownMessage, shownTitle } from './writeTool.js';
+
+/**
+ * Replaces the text of `message_id` once the person approves. The approval shows the current text next to the
+ * new one; the message is looked up first, so a wrong id fails before the person is asked.
+ * @throws ToolError `invalid_arguments` (`message_id:`) when the message is not in that chat or is someone
+ *   else's; `telegram_error` (e.g. MESSAGE_NOT_MODIFIED), `rate_limited`, `flood_wait`, ….
+ */
+export async function editMessage(
+  args: ToolArgs<'edit_message'>,
+  ctx: ToolContext,
+): Promise<ToolResult<'edit_message'>> {
+  const peer = await ctx.gateway.resolvePeer(parsePeer(args.peer)!);
+  const [current] = await ctx.gateway.getMessagesById(peer, [args.message_id]);
+  if (!current) {
+    throw new ToolError(
+      ToolErrorCode.invalidArguments,
+      `message_id: #${args.message_id} is not a message of this chat (deleted or never existed)`,
+    );
+  }
+  if (!current.out && peer.kind !== 'channel') {
+    throw new ToolError(
+      ToolErrorCode.invalidArguments,
+      `message_id: #${args.message_id} was written by someone else; only the person's own messages can be edited`,
+    );
+  }
+  const run = await runWrite(ctx, {
+    tool: 'edit_message',
+    peer,
+    mode: args.mode,
+    ask:
+      `Edit your message in ${shownTitle(peer)}.\n` +
+      `Now: ${shownMessage(current, 300)}\n` +
+      `New text:\n${args.text}`,
+    action: `Edit message #${args.message_id} in ${peer.ref}`,
+    perform: () => ctx.gateway.editMessage(peer, args.message_id, args.text),
+  });
+  return { ...run.base, message_id: args.message_id, text: args.text };
+}

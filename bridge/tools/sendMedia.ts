@@ -1,0 +1,55 @@
+/**
+ * `send_media` (PROTOCOL.md "Tools"): a photo, video, document, animation or voice message, only after
+ * approval. The file is loaded BEFORE the person is asked (from the media folder, base64, or an allowed URL,
+ * under bridge/media's rules), so the approval shows its real name and size and exactly those bytes are sent.
+ */
+import { type LoadedMedia, loadMedia } from '../media/mediaSource.js';
+import { parsePeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
+import type { ToolContext } from './context.js';
+import { runWrite, shownTitle } from './writeTool.js';
+
+/**
+ * Loads the file, asks the person ("Send photo "cat.jpg" (12.3 KiB, image/jpeg) to …" plus the caption), and
+ * uploads it once approved. A dry run loads and checks the file too, and reports what would be sent.
+ * @throws ToolError `invalid_arguments` naming `file_path` / `file_base64` / `file_url` when the source is
+ *   refused (secret location, outside the media folder, not a regular file, over 20 MiB, bad base64, URL off or
+ *   not public, …); gateway errors otherwise.
+ */
+export async function sendMedia(
+  args: ToolArgs<'send_media'>,
+  ctx: ToolContext,
+): Promise<ToolResult<'send_media'>> {
+  const peer = await ctx.gateway.resolvePeer(parsePeer(args.peer)!);
+  const media = await loadMedia(args, ctx.media, ctx.signal);
+  const what = `${args.media_type} "${media.fileName}" (${formatSize(media.size)}, ${media.mimeType})`;
+  const caption = args.caption ? `Caption:\n${args.caption}` : '(no caption)';
+  const run = await runWrite(ctx, {
+    tool: 'send_media',
+    peer,
+    mode: args.mode,
+    ask: `Send ${what} to ${shownTitle(peer)}\n${caption}`,
+    action: `Send ${what} to ${peer.ref}${args.caption ? ' with a caption' : ''}`,
+    perform: () =>
+      ctx.gateway.sendMedia(peer, outgoing(args.media_type, media), args.caption ? { caption: args.caption } : {}),
+  });
+  return {
+    ...run.base,
+    media_type: args.media_type,
+    file_name: media.fileName,
+    mime_type: media.mimeType,
+    size: media.size,
+    ...(args.caption ? { caption: args.caption } : {}),
+    ...(run.value ? { message_id: run.value.id } : {}),
+  };
+}
+
+function outgoing(kind: ToolArgs<'send_media'>['media_type'], media: LoadedMedia) {
+  return { mediaType: kind, bytes: media.bytes, fileName: media.fileName, mimeType: media.mimeType };
+}
+
+/** A size for people: bytes, KiB or MiB with one decimal. */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}

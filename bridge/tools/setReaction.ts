@@ -1,0 +1,37 @@
+/** `set_reaction`: the person's emoji reaction on a message (or its removal), only after approval. */
+import { parsePeer, ToolErrorCode, type ToolArgs, type ToolResult } from '../protocol/index.js';
+import type { ToolContext } from './context.js';
+import { ToolError } from './toolError.js';
+import { runWrite, shownMessage, shownTitle } from './writeTool.js';
+
+/**
+ * Sets (or with `emoji: null` removes) the person's reaction on `message_id` once they approve.
+ * @throws ToolError `invalid_arguments` (`message_id:`) when the message is not in that chat; `telegram_error`
+ *   (e.g. REACTION_INVALID when the chat does not allow that emoji), `rate_limited`, `flood_wait`, ….
+ */
+export async function setReaction(
+  args: ToolArgs<'set_reaction'>,
+  ctx: ToolContext,
+): Promise<ToolResult<'set_reaction'>> {
+  const peer = await ctx.gateway.resolvePeer(parsePeer(args.peer)!);
+  const [message] = await ctx.gateway.getMessagesById(peer, [args.message_id]);
+  if (!message) {
+    throw new ToolError(
+      ToolErrorCode.invalidArguments,
+      `message_id: #${args.message_id} is not a message of this chat (deleted or never existed)`,
+    );
+  }
+  const what =
+    args.emoji === null
+      ? `Remove your reaction from message #${args.message_id}`
+      : `React ${args.emoji} to message #${args.message_id}`;
+  const run = await runWrite(ctx, {
+    tool: 'set_reaction',
+    peer,
+    mode: args.mode,
+    ask: `${what} in ${shownTitle(peer)}:\n  ${shownMessage(message)}`,
+    action: `${what} in ${peer.ref}`,
+    perform: () => ctx.gateway.setReaction(peer, args.message_id, args.emoji),
+  });
+  return { ...run.base, message_id: args.message_id, emoji: args.emoji };
+}
