@@ -8,7 +8,7 @@ import { Api, TelegramClient } from 'telegram';
 import type { TelegramClientParams } from 'telegram/client/telegramBaseClient.js';
 import { CustomFile } from 'telegram/client/uploads.js';
 import { FloodWaitError, RPCError } from 'telegram/errors/index.js';
-import { LogLevel } from 'telegram/extensions/Logger.js';
+import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
 import { generateRandomLong, returnBigInt } from 'telegram/Helpers.js';
 import { StringSession } from 'telegram/sessions/index.js';
 import { formatPeer, type PeerKind, type PeerRef, ToolErrorCode } from '../protocol/index.js';
@@ -189,46 +189,83 @@ export interface GramjsGatewayOptions {
   clientParams?: Partial<TelegramClientParams>;
   /** Connect timeout, in ms (default 15 000). */
   connectTimeoutMs?: number;
+  /**
+   * Longest wait for one Telegram request, in ms (default 20 000, below the relay's 30 s call deadline);
+   * file uploads and downloads get {@link MEDIA_CALL_TIMEOUT_MS}.
+   */
+  callTimeoutMs?: number;
 }
+
+/** Longest wait for one file upload or download, in ms (below the relay's 180 s media deadline). */
+export const MEDIA_CALL_TIMEOUT_MS = 170_000;
 
 /** gramjs-backed {@link TelegramGateway}. */
 export class GramjsGateway implements TelegramGateway {
-  private readonly client: TelegramClient;
+  private client: TelegramClient;
   private readonly connectTimeoutMs: number;
+  private readonly callTimeoutMs: number;
   private connecting: Promise<void> | null = null;
   private dialogsPrimed = false;
+  /**
+   * Set when Telegram stopped answering: gramjs may have given up reconnecting (or the computer slept), so
+   * the next call builds a fresh client from the same session instead of waiting on a dead one (SANDBOX.md).
+   */
+  private stale = false;
 
-  constructor(options: GramjsGatewayOptions) {
+  constructor(private readonly options: GramjsGatewayOptions) {
     const session = new StringSession(options.session);
     if (options.endpoint) session.setDC(options.endpoint.dcId, options.endpoint.host, options.endpoint.port);
-    this.client = new TelegramClient(session, options.apiId, options.apiHash, {
+    this.client = this.makeClient(session);
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
+    this.callTimeoutMs = options.callTimeoutMs ?? 20_000;
+  }
+
+  private makeClient(session: StringSession): TelegramClient {
+    const client = new TelegramClient(session, this.options.apiId, this.options.apiHash, {
       connectionRetries: 3,
       retryDelay: 500,
       // FloodWait must reach our code, never sleep inside gramjs (SANDBOX.md "gramjs pitfalls").
       floodSleepThreshold: 0,
       useWSS: false,
-      ...(options.endpoint ? { connection: pinnedPortConnection(options.endpoint.port) } : {}),
-      ...options.clientParams,
+      baseLogger: new Logger(LogLevel.NONE),
+      ...(this.options.endpoint ? { connection: pinnedPortConnection(this.options.endpoint.port) } : {}),
+      ...this.options.clientParams,
     });
-    this.client.setLogLevel(LogLevel.NONE);
-    this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
+    client.setLogLevel(LogLevel.NONE);
+    return client;
   }
 
-  /** The underlying gramjs client (for the login flow and event subscriptions). */
+  /** The underlying gramjs client (for the login flow and event subscriptions); replaced after an outage. */
   get telegramClient(): TelegramClient {
     return this.client;
   }
 
   async connect(): Promise<void> {
+    if (this.stale) this.recreate();
     if (this.client.connected) return;
     this.connecting ??= withTimeout(
       this.client.connect().then(() => undefined),
       this.connectTimeoutMs,
       'Telegram did not answer in time; check the network and try again',
-    ).finally(() => {
-      this.connecting = null;
-    });
+    )
+      .catch((err: unknown) => {
+        this.stale = true;
+        throw err;
+      })
+      .finally(() => {
+        this.connecting = null;
+      });
     await this.connecting;
+  }
+
+  /** Replaces a client that stopped answering with a fresh one over the same session (auth key kept). */
+  private recreate(): void {
+    const old = this.client;
+    const session = new StringSession(old.session.save() as unknown as string);
+    this.client = this.makeClient(session);
+    this.stale = false;
+    this.dialogsPrimed = false;
+    void old.destroy().catch(() => {});
   }
 
   async close(): Promise<void> {
@@ -537,11 +574,13 @@ export class GramjsGateway implements TelegramGateway {
   ): Promise<{ id: number; date: number }> {
     await this.connect();
     const entity = await this.inputPeer(peer);
-    const file = await this.call(() =>
-      this.client.uploadFile({
-        file: new CustomFile(media.fileName, media.bytes.length, '', media.bytes),
-        workers: 1,
-      }),
+    const file = await this.call(
+      () =>
+        this.client.uploadFile({
+          file: new CustomFile(media.fileName, media.bytes.length, '', media.bytes),
+          workers: 1,
+        }),
+      MEDIA_CALL_TIMEOUT_MS,
     );
     const randomId = generateRandomLong();
     const updates = await this.call(() =>
@@ -570,7 +609,7 @@ export class GramjsGateway implements TelegramGateway {
       throw new ToolError(ToolErrorCode.invalidArguments, `message_id: message #${id} has no file to download`);
     }
     if (info.size !== undefined && info.size > opts.maxBytes) throw tooLarge(info.size, opts.maxBytes);
-    const data = await this.call(() => this.client.downloadMedia(message, {}));
+    const data = await this.call(() => this.client.downloadMedia(message, {}), MEDIA_CALL_TIMEOUT_MS);
     if (!Buffer.isBuffer(data)) {
       throw new ToolError(ToolErrorCode.telegram, `Telegram returned no file for message #${id}`);
     }
@@ -632,11 +671,18 @@ export class GramjsGateway implements TelegramGateway {
   }
 
   /** Runs a gramjs call, turning its errors into ToolErrors a person and an AI can act on. */
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
+  private async call<T>(fn: () => Promise<T>, timeoutMs = this.callTimeoutMs): Promise<T> {
     try {
-      return await fn();
+      return await withTimeout(
+        fn(),
+        timeoutMs,
+        `Telegram did not answer within ${Math.round(timeoutMs / 1000)} s; the bridge reconnects on the next ` +
+          'call. If this was a write it may or may not have happened: check the chat before retrying.',
+      );
     } catch (err) {
-      throw toToolError(err);
+      const e = toToolError(err);
+      if (e.code === ToolErrorCode.notConnected) this.stale = true;
+      throw e;
     }
   }
 }
