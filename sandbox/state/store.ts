@@ -244,8 +244,8 @@ export class SandboxStore {
     type Pending = { dialog: number; index: number; date: number };
     const pending: Pending[] = [];
     fixture.dialogs.forEach((d, i) => {
-      d.messages.forEach((_m, j) => {
-        pending.push({ dialog: i, index: j, date: nowS - Math.round(d.messages[j]!.minutesAgo * 60) });
+      d.messages.forEach((m, j) => {
+        pending.push({ dialog: i, index: j, date: nowS - Math.round(m.minutesAgo * 60) });
       });
     });
     pending.sort((x, y) => x.date - y.date || x.dialog - y.dialog || x.index - y.index);
@@ -276,7 +276,8 @@ export class SandboxStore {
         const attributes = [{ kind: 'filename' as const, fileName }];
         media = this.media.addDocument({ bytes, mimeType, attributes, date: p.date });
       }
-      const channel = parsePeerKey(peer).kind === 'channel' ? this.channels.get(parsePeerKey(peer).id) : undefined;
+      const ref = parsePeerKey(peer);
+      const channel = ref.kind === 'channel' ? this.channels.get(ref.id) : undefined;
       this.insert({
         id,
         peer,

@@ -72,6 +72,10 @@ describe('channel history and lookups', () => {
     );
     expect(raw).toBeInstanceOf(Api.messages.ChannelMessages);
     expect((raw as Api.messages.ChannelMessages).pts).toBe(h.sandbox.control.pts(`channel:${eng.id}`));
+    const flame = await client.getMessages(eng, { search: 'flame graphs' });
+    expect(Array.from(flame, (m) => m.id)).toEqual(
+      stored.filter((m) => /flame graphs/i.test(m.text)).map((m) => m.id).reverse(),
+    );
     // Broadcast posts show as the channel's, without a sender.
     const gym = await channelEntity(client, 'Kreuzberg Boulders');
     const [post] = await client.getMessages(gym, { limit: 1 });
