@@ -51,6 +51,8 @@ export interface ForwardOptions {
   signal?: AbortSignal;
   /** Called with each `progress` frame's message for this call. */
   onProgress?: (message: string) => void;
+  /** Which MCP client asked (name and version), passed to the device for its approval prompt. */
+  client?: string;
 }
 
 /** A connected device as {@link DeviceHub.connectedDevices} lists it; `connectedAt` is ms since the epoch. */
@@ -261,7 +263,8 @@ class DeviceConnection {
       this.inFlight.set(id, pending);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.log.debug({ callId: id, tool }, 'call forwarded');
-      this.send({ type: 'call', id, tool, args }, (err) => {
+      const client = options.client ? options.client.slice(0, 100) : undefined;
+      this.send({ type: 'call', id, tool, args, ...(client ? { client } : {}) }, (err) => {
         if (err) {
           pending.finish(
             failure(

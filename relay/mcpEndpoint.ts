@@ -34,12 +34,13 @@ export function createRelayToolServer(userId: string, hub: DeviceHub, logger: Lo
   return createToolServer({
     name: 'tg-relay',
     version: RELAY_VERSION,
-    call: (name, args, { signal, onProgress }) => {
+    call: (name, args, { signal, onProgress, client }) => {
       const tool: ToolContract = TOOLS[name];
       return hub.call(userId, name, args, {
         ...(tool.deadlineMs !== undefined ? { deadlineMs: tool.deadlineMs } : {}),
         signal,
         onProgress,
+        ...(client ? { client } : {}),
       });
     },
     onError: (message) => logger.debug({ err: message }, 'MCP server error'),

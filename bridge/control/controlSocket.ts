@@ -108,7 +108,7 @@ function serveConnection(socket: Socket, onCall: LocalCallHandler): void {
       const ctl = new AbortController();
       inFlight.set(frame.id, ctl);
       onCall(
-        { id: frame.id, tool: frame.tool, args: frame.args, client },
+        { id: frame.id, tool: frame.tool, args: frame.args, client: frame.client ?? client },
         { signal: ctl.signal, progress: (message) => send({ type: 'progress', id: frame.id, message }) },
       )
         .then((result) => send({ type: 'response', id: frame.id, result: result ?? null }))
@@ -149,7 +149,7 @@ export interface ControlClient {
   call(
     tool: string,
     args: Record<string, unknown>,
-    opts?: { signal?: AbortSignal; onProgress?: (message: string) => void },
+    opts?: { signal?: AbortSignal; onProgress?: (message: string) => void; client?: string },
   ): Promise<{ ok: true; result: unknown } | { ok: false; error: string }>;
   close(): void;
 }
@@ -226,7 +226,7 @@ export async function connectControl(
             once: true,
           },
         );
-        send({ type: 'call', id, tool, args });
+        send({ type: 'call', id, tool, args, ...(opts.client ? { client: opts.client } : {}) });
       }),
     close: () => socket.end(),
   };

@@ -91,6 +91,7 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
           args: call.args,
           signal: scope.signal,
           progress: scope.progress,
+          ...(call.client ? { client: call.client } : {}),
           approvalCeilingMs: BridgeEngine.relayApprovalCeilingMs(relayLink.relayLimits),
         }),
       ...options.link,

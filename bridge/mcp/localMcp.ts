@@ -16,7 +16,8 @@ export function createLocalToolServer(control: ControlClient): Server {
   return createToolServer({
     name: `${APP_NAME}-local`,
     version: APP_VERSION,
-    call: (tool, args, { signal, onProgress }) => control.call(tool, args, { signal, onProgress }),
+    call: (tool, args, { signal, onProgress, client }) =>
+      control.call(tool, args, { signal, onProgress, ...(client ? { client } : {}) }),
   });
 }
 

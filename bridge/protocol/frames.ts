@@ -44,6 +44,8 @@ export const CallFrame = z.object({
   id: callId,
   tool: z.string().min(1).max(64),
   args: z.record(z.string(), z.unknown()).default({}),
+  /** Extension: which MCP client asked (its `clientInfo` name and version), shown in the approval prompt. */
+  client: z.string().max(100).optional(),
 });
 /** `response` device→relay: the tool's result (any JSON). */
 export const ResponseFrame = z.object({ type: z.literal('response'), id: callId, result: z.unknown() });

@@ -88,7 +88,7 @@ export function deviceResultToToolResult(tool: ToolContract, result: unknown): C
 export type ToolCaller = (
   tool: ToolName,
   args: Record<string, unknown>,
-  opts: { signal: AbortSignal; onProgress: (message: string) => void },
+  opts: { signal: AbortSignal; onProgress: (message: string) => void; client?: string },
 ) => Promise<{ ok: true; result: unknown } | { ok: false; error: string }>;
 
 /** Options of {@link createToolServer}. */
@@ -132,8 +132,10 @@ export function createToolServer(options: ToolServerOptions): Server {
     }
     const progressToken = request.params._meta?.progressToken;
     let progress = 0;
+    const info = server.getClientVersion();
     const outcome = await options.call(name, args, {
       signal: extra.signal,
+      ...(info ? { client: `${info.name} ${info.version}`.slice(0, 100) } : {}),
       onProgress: (message) => {
         if (progressToken === undefined) return;
         progress += 1;
