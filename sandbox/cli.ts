@@ -8,13 +8,16 @@
  * at it, and every login code as it is sent (this console is the sandbox's SMS inbox). Stops cleanly on SIGINT or
  * SIGTERM. Nothing here is a real credential: the account, its code and its 2FA password are the fixture's.
  */
-import { realpath } from 'node:fs/promises';
+import { realpath, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { startControlHttp } from './controlHttp.js';
 import { loadFixture } from './fixture.js';
-import { startSandbox } from './index.js';
+import { SANDBOX_API_HASH, SANDBOX_API_ID, startSandbox } from './index.js';
+import { serverRsaKey } from './mtproto/rsaKey.js';
 
 function portParser(max: number, why: string) {
   return (value: string): number => {
@@ -63,6 +66,9 @@ export function buildSandboxCli(out: NodeJS.WritableStream = process.stdout): Co
         onLoginCode: (phone, code) => out.write(`[${clock()}] login code for +${phone}: ${code}\n`),
       });
       const http = await startControlHttp(sandbox, { port: opts.controlPort });
+      // Clients in other processes (tg-bridge --server-key) must trust this run's RSA key.
+      const keyFile = join(tmpdir(), `tg-sandbox-${sandbox.port}.pem`);
+      await writeFile(keyFile, serverRsaKey().publicKeyPem, { mode: 0o644 });
       const account = sandbox.control.account();
       const name = [account.firstName, account.lastName].filter(Boolean).join(' ');
       const username = account.username ? ` · @${account.username}` : '';
@@ -75,6 +81,10 @@ export function buildSandboxCli(out: NodeJS.WritableStream = process.stdout): Co
           `  MTProto      ${sandbox.host}:${sandbox.port} (DC ${sandbox.dcId}, TCP full transport)`,
           `  control API  ${http.url}`,
           `  token        ${http.token}`,
+          `  server key   ${keyFile}`,
+          '',
+          'tg-bridge against this sandbox (any api id/hash; log in with the code printed below):',
+          `  TG_API_ID=${SANDBOX_API_ID} TG_API_HASH=${SANDBOX_API_HASH} npx tg-bridge login --server ${sandbox.host}:${sandbox.port} --server-key ${keyFile}`,
           '',
           'gramjs client (any process), then log in with the code printed below:',
           "  import { remoteSandboxClient } from './sandbox/remote.js';",

@@ -2,12 +2,13 @@
  * `tg-bridge login` / `logout` and how `connect` finds its Telegram credentials: a session from
  * `--session-file` / `$TG_BRIDGE_SESSION`, else the vault sealed with the person's passphrase.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import QRCode from 'qrcode';
 import { Api, TelegramClient } from 'telegram';
 import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
 import { StringSession } from 'telegram/sessions/index.js';
-import { type MtprotoEndpoint, parseEndpoint, pinnedPortConnection } from '../telegram/endpoint.js';
+import { type MtprotoEndpoint, parseEndpoint, pinnedPortConnection, trustServerKey } from '../telegram/endpoint.js';
 import { login } from '../telegram/login.js';
 import { PassphraseSecretBox } from '../vault/secretBox.js';
 import { Vault } from '../vault/vault.js';
@@ -30,6 +31,8 @@ export interface TelegramAppOptions {
   apiId?: number;
   apiHash?: string;
   server?: string;
+  /** PEM file with the RSA public key of a non-production `server` (the sandbox prints where it wrote it). */
+  serverKey?: string;
 }
 
 /**
@@ -69,7 +72,7 @@ export async function loginCommand(opts: TelegramAppOptions & { qr?: boolean }, 
   const vault = await openVault(opts.home, io, true);
   const stored = await vault.load(); // a wrong passphrase fails here, before any login or write
   const { apiId, apiHash } = appCredentials(opts, stored);
-  const endpoint = opts.server ? parseEndpoint(opts.server) : undefined;
+  const endpoint = await endpointOf(opts);
   const result = await login({
     apiId,
     apiHash,
@@ -120,10 +123,11 @@ export async function loadCredentials(
     session = contents.session;
     stored = contents;
   }
+  const endpoint = await endpointOf(opts);
   return {
     session,
     ...appCredentials(opts, stored),
-    ...(opts.server ? { endpoint: parseEndpoint(opts.server) } : {}),
+    ...(endpoint ? { endpoint } : {}),
   };
 }
 
@@ -136,7 +140,7 @@ export async function logoutCommand(opts: TelegramAppOptions, io: AccountIo): Pr
     return 0;
   }
   const { apiId, apiHash } = appCredentials(opts, contents);
-  const endpoint = opts.server ? parseEndpoint(opts.server) : undefined;
+  const endpoint = await endpointOf(opts);
   const session = new StringSession(contents.session);
   const client = new TelegramClient(session, apiId, apiHash, {
     connectionRetries: 2,
@@ -159,4 +163,21 @@ export async function logoutCommand(opts: TelegramAppOptions, io: AccountIo): Pr
   await vault.update({ session: undefined });
   io.out(`${remote} The local copy is wiped from ${vault.path}.\n`);
   return 0;
+}
+
+/**
+ * The non-production MTProto endpoint from `--server`, trusting its RSA key from `--server-key` when given.
+ * @throws Error for a malformed endpoint, or a key file that is missing or not an RSA public key.
+ */
+export async function endpointOf(opts: TelegramAppOptions): Promise<MtprotoEndpoint | undefined> {
+  if (opts.serverKey && !opts.server) throw new Error('--server-key goes with --server');
+  if (!opts.server) return undefined;
+  const endpoint = parseEndpoint(opts.server);
+  if (opts.serverKey) {
+    const pem = await readFile(opts.serverKey, 'utf8').catch(() => {
+      throw new Error(`server key file not found: ${opts.serverKey}`);
+    });
+    trustServerKey(pem);
+  }
+  return endpoint;
 }

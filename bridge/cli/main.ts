@@ -11,7 +11,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { exportAudit, verifyAuditFile } from '../audit/auditChain.js';
@@ -67,11 +67,15 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('--api-id <n>', 'your Telegram api_id from my.telegram.org (else $TG_API_ID)', parsePositiveInt)
     .option('--api-hash <hash>', 'your Telegram api_hash (else $TG_API_HASH)')
     .option('--server <host:port>', 'a non-production MTProto server, e.g. the local sandbox (dc@host:port)')
+    .option('--server-key <pem>', 'RSA public key file of that server (`npm run sandbox` prints its path)')
     .option('--approval-timeout <seconds>', 'how long a write waits for your answer', parsePositiveInt, 120)
     .option('--no-prompt', 'do not answer approvals in this terminal')
+    .option('--media-dir <dir>', 'the only folder send_media may read file_path from (default: file paths refused)')
+    .option('--allow-file-url', 'let send_media fetch file_url (public http/https only; off by default)')
     .addHelpText(
       'after',
-      '\nEnvironment: TG_BRIDGE_TOKEN, TG_BRIDGE_SESSION, TG_API_ID, TG_API_HASH, TG_BRIDGE_LOG (pino level, default warn).',
+      '\nEnvironment: TG_BRIDGE_TOKEN, TG_BRIDGE_SESSION, TG_BRIDGE_PASSPHRASE, TG_API_ID, TG_API_HASH,\n' +
+        'TG_BRIDGE_LOG (pino level, default warn).',
     )
     .action(async (opts: ConnectOptions) => {
       exitCode = await connect(opts, io);
@@ -103,6 +107,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('--api-id <n>', 'your Telegram api_id from my.telegram.org (else $TG_API_ID)', parsePositiveInt)
     .option('--api-hash <hash>', 'your Telegram api_hash (else $TG_API_HASH)')
     .option('--server <host:port>', 'a non-production MTProto server, e.g. the local sandbox (dc@host:port)')
+    .option('--server-key <pem>', 'RSA public key file of that server (`npm run sandbox` prints its path)')
     .addHelpText('after', '\nThe vault passphrase is asked for, or read from $TG_BRIDGE_PASSPHRASE.')
     .action(async (opts: TelegramAppOptions & { qr?: boolean }) => {
       const asker = terminalAsker();
@@ -118,6 +123,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .description('End the Telegram session (auth.logOut) and wipe it from the local vault.')
     .option('--home <dir>', 'data directory', defaultHome())
     .option('--server <host:port>', 'a non-production MTProto server (dc@host:port)')
+    .option('--server-key <pem>', 'RSA public key file of that server')
     .action(async (opts: TelegramAppOptions) => {
       const asker = terminalAsker();
       try {
@@ -184,8 +190,11 @@ interface ConnectOptions {
   apiId?: number;
   apiHash?: string;
   server?: string;
+  serverKey?: string;
   approvalTimeout: number;
   prompt: boolean;
+  mediaDir?: string;
+  allowFileUrl?: boolean;
 }
 
 async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
@@ -209,6 +218,10 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
     gateway,
     auditPath: auditPathIn(opts.home),
     approvalTimeoutMs: opts.approvalTimeout * 1000,
+    media: {
+      ...(opts.mediaDir ? { mediaDir: resolve(opts.mediaDir) } : {}),
+      allowFileUrl: Boolean(opts.allowFileUrl),
+    },
     logger,
   });
   io.out(`${APP_NAME} ${APP_VERSION}: audit chain at ${auditPathIn(opts.home)}\n`);

@@ -64,9 +64,10 @@ export function attachTerminalApprovals(
     write(renderApproval(item, now()));
     try {
       for (;;) {
-        const question = options.rules
-          ? 'Approve? [y]es / [n]o / [e]dit / [a]lways for this chat (1 h): '
-          : 'Approve? [y]es / [n]o / [e]dit: ';
+        const canEdit = item.editable !== false;
+        const question = `Approve? [y]es / [n]o${canEdit ? ' / [e]dit' : ''}${
+          options.rules ? ' / [a]lways for this chat (1 h)' : ''
+        }: `;
         const answer = (await rl.question(question, { signal })).trim().toLowerCase();
         if (options.rules && (answer === 'a' || answer === 'always')) {
           options.rules.add({
@@ -92,7 +93,7 @@ export function attachTerminalApprovals(
           write('  → denied\n\n');
           return;
         }
-        if (answer === 'e' || answer === 'edit') {
+        if (canEdit && (answer === 'e' || answer === 'edit')) {
           const text = (await rl.question('New text (one line): ', { signal })).trim();
           if (!text) {
             write('  (empty text; nothing changed)\n');
@@ -105,7 +106,8 @@ export function attachTerminalApprovals(
           write('  (that text cannot be sent: 1 to 4096 characters)\n');
           continue;
         }
-        write(options.rules ? '  Please type y, n, e or a.\n' : '  Please type y, n or e.\n');
+        const keys = ['y', 'n', ...(canEdit ? ['e'] : []), ...(options.rules ? ['a'] : [])];
+        write(`  Please type ${keys.slice(0, -1).join(', ')} or ${keys.at(-1)}.\n`);
       }
     } catch (err) {
       if (signal.aborted) return; // decided elsewhere (expired, cancelled, or answered in another window)

@@ -29,6 +29,11 @@ export interface ApprovalRequest {
   text: string;
   /** Which MCP client asked, when the relay said. */
   client?: string;
+  /**
+   * False when `text` describes the write (delete, pin, react, …) rather than being the content sent: prompts
+   * then offer no edit (an edited approval would be refused). Absent = editable.
+   */
+  editable?: boolean;
 }
 
 /** A request waiting for the person. Times in ms since the epoch. */
@@ -129,6 +134,7 @@ export class ApprovalQueue {
       peer: { ...req.peer },
       text: req.text,
       ...(req.client === undefined ? {} : { client: req.client }),
+      ...(req.editable === false ? { editable: false } : {}),
       createdAt,
       expiresAt: createdAt + timeoutMs,
     };

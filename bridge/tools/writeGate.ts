@@ -60,7 +60,7 @@ export async function gateWrite<R>(
       ),
     );
   }
-  const outcome = await decide(ctx, tool, peer, text);
+  const outcome = await decide(ctx, tool, peer, text, opts.editable ?? true);
   if (outcome.status !== 'approved') {
     ctx.limiter.refund(peer.ref);
     await ctx.audit.append({
@@ -130,7 +130,13 @@ type Decision =
  * A standing rule the person made on this device, or else the person's answer to an approval request
  * (progress frames keep the relay waiting meanwhile).
  */
-async function decide(ctx: ToolContext, tool: string, peer: ResolvedPeer, text: string): Promise<Decision> {
+async function decide(
+  ctx: ToolContext,
+  tool: string,
+  peer: ResolvedPeer,
+  text: string,
+  editable: boolean,
+): Promise<Decision> {
   if (ctx.rules.match(tool, peer.ref)) return { status: 'approved', text, edited: false, decidedBy: 'rule' };
   const timeoutMs = ctx.approvalTimeoutMs();
   ctx.progress(`waiting for the person to approve ${tool} on their device (up to ${Math.round(timeoutMs / 1000)} s)`);
@@ -143,6 +149,7 @@ async function decide(ctx: ToolContext, tool: string, peer: ResolvedPeer, text: 
         peer: { ref: peer.ref, title: peer.title, id: peer.id, ...(peer.username ? { username: peer.username } : {}) },
         text,
         ...(ctx.client ? { client: ctx.client } : {}),
+        ...(editable ? {} : { editable: false }),
       },
       { timeoutMs, signal: ctx.signal },
     );

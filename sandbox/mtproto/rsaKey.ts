@@ -6,7 +6,7 @@
  * unmodified client in this process accepts it (SANDBOX.md). The fingerprint is the lower 64 bits of
  * SHA-1(TL bytes n ‖ TL bytes e).
  */
-import { constants, createHash, generateKeyPairSync, type KeyObject, privateDecrypt } from 'node:crypto';
+import { constants, createHash, createPublicKey, generateKeyPairSync, type KeyObject, privateDecrypt } from 'node:crypto';
 import { _serverKeys } from 'telegram/crypto/RSA.js';
 import { tlBytes, toTlLong } from './tlWire.js';
 
@@ -18,6 +18,8 @@ export interface ServerRsaKey {
   n: Buffer;
   /** Public exponent, unsigned big-endian. */
   e: Buffer;
+  /** The public key as SPKI PEM, for clients in other processes (`tg-bridge --server-key`). */
+  publicKeyPem: string;
   /** Raw RSA (no padding) decryption of a 256-byte block, as RSA_PAD requires. */
   decrypt(block: Buffer): Buffer;
 }
@@ -51,6 +53,7 @@ export function serverRsaKey(): ServerRsaKey {
     fingerprint,
     n,
     e,
+    publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(),
     decrypt: (block) => privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, block),
   };
   return processKey;

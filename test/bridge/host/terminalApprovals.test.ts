@@ -101,4 +101,15 @@ describe('terminal approvals', () => {
     expect(rule).toMatchObject({ tool: 'send_message', peerRef: 'user:1001' });
     expect(rule!.expiresAt - rule!.createdAt).toBe(3_600_000);
   });
+
+  it('offers no edit for a write whose text only describes it (delete, pin, react)', async () => {
+    const queue = new ApprovalQueue({ timeoutMs: 5_000 });
+    const t = terminal(queue);
+    const outcome = queue.request({ ...req('c7', 'Delete 2 messages for everyone: #4, #5'), editable: false });
+    await t.waitFor(/Approve\? \[y\]es \/ \[n\]o: /);
+    t.type('e');
+    await t.waitFor(/Please type y or n\./);
+    t.type('y');
+    expect(await outcome).toMatchObject({ status: 'approved', edited: false });
+  });
 });

@@ -1,0 +1,109 @@
+/**
+ * `tg-bridge connect` as a person runs it, in its own process: it reaches a Telegram server it has to trust
+ * by key (`--server-key`), dials the relay, shows a pending send in the terminal, takes the answer typed
+ * there, and on Ctrl-C withdraws, disconnects and verifies the audit chain.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Relay, startRelay } from '../../relay/index.js';
+import { SANDBOX_API_HASH, SANDBOX_API_ID, type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { serverRsaKey } from '../../sandbox/mtproto/rsaKey.js';
+
+let sandbox: Sandbox;
+let relay: Relay;
+let home: string;
+let child: ChildProcessWithoutNullStreams;
+let output = '';
+const mcpToken = randomBytes(24).toString('base64url');
+const bridgeToken = randomBytes(24).toString('base64url');
+
+async function waitFor(re: RegExp, ms = 20_000): Promise<void> {
+  const t0 = Date.now();
+  while (!re.test(output)) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${re}; output:\n${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  relay = await startRelay({ users: [{ id: 'me', mcpToken, bridgeToken }] });
+  home = await mkdtemp(join(tmpdir(), 'tgb-connect-'));
+  const keyFile = join(home, 'server.pem');
+  await writeFile(keyFile, serverRsaKey().publicKeyPem);
+  child = spawn(
+    process.execPath,
+    [
+      'bin/tg-bridge.js',
+      'connect',
+      '--relay',
+      relay.url,
+      '--home',
+      join(home, 'data'),
+      '--server',
+      `${sandbox.host}:${sandbox.port}`,
+      '--server-key',
+      keyFile,
+    ],
+    {
+      env: {
+        ...process.env,
+        TG_BRIDGE_TOKEN: bridgeToken,
+        TG_BRIDGE_SESSION: sandbox.mintSession(),
+        TG_API_ID: String(SANDBOX_API_ID),
+        TG_API_HASH: SANDBOX_API_HASH,
+      },
+    },
+  );
+  child.stdout.on('data', (d) => {
+    output += d;
+  });
+  child.stderr.on('data', (d) => {
+    output += d;
+  });
+  await waitFor(/relay: connected/);
+});
+
+afterAll(async () => {
+  if (child.exitCode === null) child.kill('SIGKILL');
+  await relay.close();
+  await sandbox.stop();
+  await rm(home, { recursive: true, force: true });
+});
+
+describe('tg-bridge connect', () => {
+  it('serves calls, asks in the terminal, sends what the person approved, and stops cleanly', async () => {
+    const ai = new Client({ name: 'cli-test-ai', version: '2.0' });
+    await ai.connect(
+      new StreamableHTTPClientTransport(new URL(relay.mcpUrl), {
+        requestInit: { headers: { Authorization: `Bearer ${mcpToken}` } },
+      }),
+    );
+    const dialogs = await ai.callTool({ name: 'list_dialogs', arguments: { limit: 3 } });
+    expect((dialogs.structuredContent as { dialogs: unknown[] }).dialogs).toHaveLength(3);
+
+    const friend = sandbox.control.users()[0]!;
+    const text = `from the terminal ${randomBytes(3).toString('hex')}`;
+    const pending = ai.callTool({ name: 'send_message', arguments: { peer: `user:${friend.id}`, text, mode: 'send' } });
+    await waitFor(/Approve\? \[y\]es/);
+    expect(output).toContain('asked by: cli-test-ai 2.0');
+    expect(output).toContain(`│   ${text}`);
+    child.stdin.write('y\n');
+    const sent = (await pending).structuredContent as { sent: boolean; message_id: number };
+    expect(sent.sent).toBe(true);
+    expect(sandbox.control.sentMessages().filter((m) => m.text === text)).toHaveLength(1);
+    await ai.close();
+
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(output).toMatch(/SIGINT: withdrawing pending approvals and disconnecting/);
+    expect(output).toMatch(/audit chain: ok — \d+ entries verified/);
+    expect(code).toBe(0);
+  }, 40_000);
+});
