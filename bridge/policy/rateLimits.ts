@@ -19,6 +19,9 @@ export const DEFAULT_WRITE_LIMITS = {
 /** A refusal: which limit, and when a write to this peer would next be allowed (ms and whole seconds). */
 export interface RateLimited {
   limit: 'account' | 'peer';
+  /** The limit that refused: `capacity` writes per `windowMs` ms. */
+  capacity: number;
+  windowMs: number;
   retryAfterMs: number;
   retryAfterSeconds: number;
 }
@@ -56,7 +59,13 @@ export class WriteRateLimiter {
     ] as const) {
       if (bucket.tokens < 1) {
         const retryAfterMs = Math.ceil(((1 - bucket.tokens) * cfg.windowMs) / cfg.capacity);
-        return { limit, retryAfterMs, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) };
+        return {
+          limit,
+          capacity: cfg.capacity,
+          windowMs: cfg.windowMs,
+          retryAfterMs,
+          retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+        };
       }
     }
     this.account.tokens -= 1;

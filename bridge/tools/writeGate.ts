@@ -51,7 +51,8 @@ export async function gateWrite<R>(
   const limited = ctx.limiter.take(peer.ref);
   if (limited) {
     await ctx.audit.append({ ...base, phase: 'result', status: 'rate_limited', decided_by: '—' });
-    const which = limited.limit === 'peer' ? '20 writes per hour to this chat' : '30 writes per minute';
+    const per = limited.windowMs >= 3_600_000 ? `${limited.windowMs / 3_600_000} h` : `${limited.windowMs / 60_000} min`;
+    const which = `${limited.capacity} writes per ${per}${limited.limit === 'peer' ? ' to this chat' : ''}`;
     throw markAudited(
       new ToolError(
         ToolErrorCode.rateLimited,
