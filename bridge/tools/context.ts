@@ -9,7 +9,9 @@ import type { MediaOptions } from '../media/mediaSource.js';
 import type { ApprovalQueue } from '../policy/approvals.js';
 import type { WriteRateLimiter } from '../policy/rateLimits.js';
 import type { StandingRules } from '../policy/standingRules.js';
-import type { TelegramGateway } from '../telegram/gateway.js';
+import { parsePeer, ToolErrorCode } from '../protocol/index.js';
+import type { GatewayMessage, ResolvedPeer, TelegramGateway } from '../telegram/gateway.js';
+import { ToolError } from './toolError.js';
 
 /** Per-call context handed to every tool handler. */
 export interface ToolContext {
@@ -39,3 +41,25 @@ export interface ToolContext {
 
 /** A tool handler: validated arguments in, a JSON-serialisable result out; throws ToolError on failure. */
 export type ToolHandler<A, R> = (args: A, ctx: ToolContext) => Promise<R>;
+
+/**
+ * Resolves `peerArg` and loads message `messageId` of that chat — what every tool acting on one message
+ * needs first.
+ * @throws ToolError `peer_not_found`, or `invalid_arguments` naming `message_id` when the message is not in
+ *   that chat (deleted or never existed).
+ */
+export async function messageInChat(
+  ctx: ToolContext,
+  peerArg: string,
+  messageId: number,
+): Promise<{ peer: ResolvedPeer; message: GatewayMessage }> {
+  const peer = await ctx.gateway.resolvePeer(parsePeer(peerArg)!);
+  const [message] = await ctx.gateway.getMessagesById(peer, [messageId]);
+  if (!message) {
+    throw new ToolError(
+      ToolErrorCode.invalidArguments,
+      `message_id: #${messageId} is not a message of this chat (deleted or never existed)`,
+    );
+  }
+  return { peer, message };
+}

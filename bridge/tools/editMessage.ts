@@ -1,7 +1,7 @@
 /** `edit_message`: new text for one of the person's own messages, only after approval. */
-import { parsePeer, ToolErrorCode, type ToolArgs, type ToolResult } from '../protocol/index.js';
-import type { ToolContext } from './context.js';
+import { type ToolArgs, ToolErrorCode, type ToolResult } from '../protocol/index.js';
 import { ToolError } from './toolError.js';
+import { messageInChat, type ToolContext } from './context.js';
 import { runWrite, shownMessage, shownTitle } from './writeTool.js';
 
 /**
@@ -14,14 +14,7 @@ export async function editMessage(
   args: ToolArgs<'edit_message'>,
   ctx: ToolContext,
 ): Promise<ToolResult<'edit_message'>> {
-  const peer = await ctx.gateway.resolvePeer(parsePeer(args.peer)!);
-  const [current] = await ctx.gateway.getMessagesById(peer, [args.message_id]);
-  if (!current) {
-    throw new ToolError(
-      ToolErrorCode.invalidArguments,
-      `message_id: #${args.message_id} is not a message of this chat (deleted or never existed)`,
-    );
-  }
+  const { peer, message: current } = await messageInChat(ctx, args.peer, args.message_id);
   if (!current.out && peer.kind !== 'channel') {
     throw new ToolError(
       ToolErrorCode.invalidArguments,

@@ -14,7 +14,7 @@ import {
   type ToolResult,
 } from '../protocol/index.js';
 import type { GatewayMediaInfo } from '../telegram/gateway.js';
-import type { ToolContext } from './context.js';
+import { messageInChat, type ToolContext } from './context.js';
 import { ToolError } from './toolError.js';
 
 /** Media kinds with a file behind them. */
@@ -33,14 +33,7 @@ export async function prepareGetMedia(
   args: ToolArgs<'prepare_get_media'>,
   ctx: ToolContext,
 ): Promise<ToolResult<'prepare_get_media'>> {
-  const peer = await ctx.gateway.resolvePeer(parsePeer(args.peer)!);
-  const [message] = await ctx.gateway.getMessagesById(peer, [args.message_id]);
-  if (!message) {
-    throw new ToolError(
-      ToolErrorCode.invalidArguments,
-      `message_id: #${args.message_id} is not a message of this chat (deleted or never existed)`,
-    );
-  }
+  const { peer, message } = await messageInChat(ctx, args.peer, args.message_id);
   const media = message.media;
   if (!media || !FILE_MEDIA.has(media.media_type)) {
     throw new ToolError(

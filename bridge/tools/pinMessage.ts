@@ -1,7 +1,6 @@
 /** `pin_message` (PROTOCOL.md "Tools"): pins a message silently, or unpins it, only after approval. */
-import { parsePeer, ToolErrorCode, type ToolArgs, type ToolResult } from '../protocol/index.js';
-import type { ToolContext } from './context.js';
-import { ToolError } from './toolError.js';
+import type { ToolArgs, ToolResult } from '../protocol/index.js';
+import { messageInChat, type ToolContext } from './context.js';
 import { runWrite, shownMessage, shownTitle } from './writeTool.js';
 
 /**
@@ -14,14 +13,7 @@ export async function pinMessage(
   args: ToolArgs<'pin_message'>,
   ctx: ToolContext,
 ): Promise<ToolResult<'pin_message'>> {
-  const peer = await ctx.gateway.resolvePeer(parsePeer(args.peer)!);
-  const [message] = await ctx.gateway.getMessagesById(peer, [args.message_id]);
-  if (!message) {
-    throw new ToolError(
-      ToolErrorCode.invalidArguments,
-      `message_id: #${args.message_id} is not a message of this chat (deleted or never existed)`,
-    );
-  }
+  const { peer, message } = await messageInChat(ctx, args.peer, args.message_id);
   const what = args.unpin
     ? `Unpin message #${args.message_id}`
     : `Pin message #${args.message_id} (members are not notified)`;

@@ -1,7 +1,6 @@
 /** `set_reaction`: the person's emoji reaction on a message (or its removal), only after approval. */
-import { parsePeer, ToolErrorCode, type ToolArgs, type ToolResult } from '../protocol/index.js';
-import type { ToolContext } from './context.js';
-import { ToolError } from './toolError.js';
+import type { ToolArgs, ToolResult } from '../protocol/index.js';
+import { messageInChat, type ToolContext } from './context.js';
 import { runWrite, shownMessage, shownTitle } from './writeTool.js';
 
 /**
@@ -13,14 +12,7 @@ export async function setReaction(
   args: ToolArgs<'set_reaction'>,
   ctx: ToolContext,
 ): Promise<ToolResult<'set_reaction'>> {
-  const peer = await ctx.gateway.resolvePeer(parsePeer(args.peer)!);
-  const [message] = await ctx.gateway.getMessagesById(peer, [args.message_id]);
-  if (!message) {
-    throw new ToolError(
-      ToolErrorCode.invalidArguments,
-      `message_id: #${args.message_id} is not a message of this chat (deleted or never existed)`,
-    );
-  }
+  const { peer, message } = await messageInChat(ctx, args.peer, args.message_id);
   const what =
     args.emoji === null
       ? `Remove your reaction from message #${args.message_id}`
