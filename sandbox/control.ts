@@ -2,12 +2,12 @@
  * The control API tests and the demo drive the sandbox with: who is in the world, messages arriving from other
  * users (pushed live to the account's sessions), what the account sent, and injected faults.
  */
+import type { AccountWorlds } from './accounts.js';
 import type { Authorizations } from './auth/authorizations.js';
 import { normalizePhone } from './auth/phoneCodes.js';
 import { createMessageControl, type MessageControl } from './controlMessages.js';
 import type { FaultPlan } from './rpc/faults.js';
-import type { UpdatesFeed } from './rpc/updatesFeed.js';
-import type { SandboxStore } from './state/store.js';
+import type { UserRecord } from './state/store.js';
 
 /** The seeded account. */
 export interface SandboxAccount {
@@ -64,6 +64,17 @@ export interface SandboxSession {
 }
 
 /**
+ * Another account's side of the control API ({@link SandboxControl.forAccount}): the same message methods, acting
+ * in that account's view (its dialogs, ids, read state, sent log), plus who it is and its sessions.
+ */
+export interface AccountControl extends MessageControl {
+  /** The account. */
+  account(): SandboxAccount;
+  /** Its logged-in sessions, oldest login first. */
+  sessions(): SandboxSession[];
+}
+
+/**
  * Controls a running sandbox. The message side (channels, injecting messages, history, reactions, pins, media,
  * read receipts) is {@link MessageControl}.
  */
@@ -103,8 +114,15 @@ export interface SandboxControl extends MessageControl {
    * @throws Error with Telegram's reason: AUTH_TOKEN_INVALID, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_ALREADY_ACCEPTED.
    */
   acceptLoginToken(token: Buffer | string): void;
-  /** The account's logged-in sessions, oldest login first. */
-  sessions(): SandboxSession[];
+  /** The logged-in sessions of the main account (or of account `userId`), oldest login first. */
+  sessions(userId?: number): SandboxSession[];
+  /** Every account that can log in (fixture `account`, then `accounts[]`). */
+  accounts(): SandboxAccount[];
+  /**
+   * The control API of account `userId` (the main account's id gives the main account's view).
+   * @throws Error when `userId` is not an account.
+   */
+  forAccount(userId: number): AccountControl;
   /**
    * Terminates one session (as "Terminate session" in Telegram's settings); its next call answers
    * 401 AUTH_KEY_UNREGISTERED.
@@ -117,22 +135,46 @@ export interface SandboxControl extends MessageControl {
 
 /** Builds the control API over a store, its updates feed and fault plan. */
 export function createControl(
-  store: SandboxStore,
-  feed: UpdatesFeed,
+  worlds: AccountWorlds,
   faults: FaultPlan,
   auth: Authorizations,
   connections: { drop(): number } = { drop: () => 0 },
 ): SandboxControl {
+  const { store, feed } = worlds.main;
+  const accountOf = (a: UserRecord): SandboxAccount => ({
+    id: a.id,
+    phone: a.phone ?? '',
+    firstName: a.firstName,
+    ...(a.lastName ? { lastName: a.lastName } : {}),
+    ...(a.username ? { username: a.username } : {}),
+  });
+  const seconds = (ms: number | undefined) => Math.floor((ms ?? 0) / 1000);
+  const sessionsOf = (userId?: number): SandboxSession[] =>
+    auth.sessions(userId).map((k) => ({
+      hash: String(k.authorizationHash ?? 0n),
+      deviceModel: k.client?.deviceModel ?? '',
+      systemVersion: k.client?.systemVersion ?? '',
+      appVersion: k.client?.appVersion ?? '',
+      apiId: k.client?.apiId ?? 0,
+      ip: k.ip ?? '',
+      createdAt: seconds(k.authorizedAt),
+      activeAt: seconds(k.activeAt ?? k.authorizedAt),
+    }));
   return {
     ...createMessageControl(store, feed),
     account() {
-      const a = store.account;
+      return accountOf(store.account);
+    },
+    accounts() {
+      return worlds.ids().map((id) => accountOf(worlds.get(id)!.store.account));
+    },
+    forAccount(userId) {
+      const world = worlds.get(userId);
+      if (!world) throw new Error(`forAccount: ${userId} is not an account of this sandbox`);
       return {
-        id: a.id,
-        phone: a.phone ?? '',
-        firstName: a.firstName,
-        ...(a.lastName ? { lastName: a.lastName } : {}),
-        ...(a.username ? { username: a.username } : {}),
+        ...createMessageControl(world.store, world.feed),
+        account: () => accountOf(world.store.account),
+        sessions: () => sessionsOf(userId),
       };
     },
     users() {
@@ -174,18 +216,8 @@ export function createControl(
         throw new Error(`acceptLoginToken: ${reason}`);
       }
     },
-    sessions() {
-      const seconds = (ms: number | undefined) => Math.floor((ms ?? 0) / 1000);
-      return auth.sessions().map((k) => ({
-        hash: String(k.authorizationHash ?? 0n),
-        deviceModel: k.client?.deviceModel ?? '',
-        systemVersion: k.client?.systemVersion ?? '',
-        appVersion: k.client?.appVersion ?? '',
-        apiId: k.client?.apiId ?? 0,
-        ip: k.ip ?? '',
-        createdAt: seconds(k.authorizedAt),
-        activeAt: seconds(k.activeAt ?? k.authorizedAt),
-      }));
+    sessions(userId) {
+      return sessionsOf(userId);
     },
     revokeSession(hash) {
       let value: bigint;

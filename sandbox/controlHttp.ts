@@ -10,7 +10,8 @@
  *   POST /inject          {fromUserId, chatId?, text, replyTo?}
  *   POST /fail-next       {method, error, times?}
  *   POST /sessions/revoke {hash} | {all: true}
- *   POST /sessions/mint   {}                  a StringSession already logged in as the account
+ *   POST /sessions/mint   {account?}          a StringSession already logged in as the (or that) account
+ *   GET  /accounts                            every account that can log in (main first)
  *   POST /login-token/accept {token}          accept a QR login token (base64url) as the phone would
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -29,7 +30,7 @@ export interface ControlledSandbox {
   port: number;
   dcId: number;
   control: SandboxControl;
-  mintSession(): string;
+  mintSession(phoneOrUserId?: string | number): string;
 }
 
 /**
@@ -65,7 +66,7 @@ const RevokeBody = z.union([
   z.strictObject({ all: z.literal(true) }),
 ]);
 const AcceptTokenBody = z.strictObject({ token: z.string().min(1) });
-const EmptyBody = z.strictObject({});
+const MintBody = z.strictObject({ account: z.number().int().positive().optional() });
 
 /** Options of {@link startControlHttp}. */
 export interface ControlHttpOptions {
@@ -161,6 +162,7 @@ export async function startControlHttp(
   };
   const routes: Record<string, Record<string, Route>> = {
     '/account': { GET: () => control.account() },
+    '/accounts': { GET: () => control.accounts() },
     '/users': { GET: () => control.users() },
     '/chats': { GET: () => control.chats() },
     '/sent': { GET: () => control.sentMessages() },
@@ -214,8 +216,8 @@ export async function startControlHttp(
     },
     '/sessions/mint': {
       POST: (_url, body) => {
-        parse(EmptyBody, body);
-        return { session: sandbox.mintSession() };
+        const { account } = parse(MintBody, body);
+        return { session: attempt(() => sandbox.mintSession(account)) };
       },
     },
     '/login-token/accept': {

@@ -47,6 +47,19 @@ export const FixtureAccountSchema = z.object({
   passwordHint: z.string().max(128).optional(),
 });
 
+/**
+ * An extra account (beyond `account`): a user of `users[]` (by `id`, names and username come from there) that
+ * can log in too and has its own view of the world. `phone` defaults to the user's; one of them is required.
+ */
+export const FixtureExtraAccountSchema = z.object({
+  id: EntityId,
+  phone: Phone.optional(),
+  /** Its 2FA password, if any (sandbox only). */
+  password: z.string().min(1).max(256).optional(),
+  /** The hint shown at its 2FA password prompt. */
+  passwordHint: z.string().max(128).optional(),
+});
+
 /** Another Telegram user the account knows. `contact` (default true): in the account's contact list. */
 export const FixtureUserSchema = z.object({
   id: EntityId,
@@ -153,6 +166,8 @@ export const FixtureSchema = z
     chats: z.array(FixtureChatSchema).default([]),
     channels: z.array(FixtureChannelSchema).default([]),
     dialogs: z.array(FixtureDialogSchema),
+    /** Extra accounts that can log in too, each with its own view (see {@link FixtureExtraAccountSchema}). */
+    accounts: z.array(FixtureExtraAccountSchema).default([]),
   })
   .superRefine((f, ctx) => {
     const issue = (path: (string | number)[], message: string) =>
@@ -174,6 +189,19 @@ export const FixtureSchema = z
       if (usernames.has(lower)) issue(path, `duplicate username ${username}`);
       usernames.add(lower);
     }
+    const phones = new Set<string>([f.account.phone]);
+    f.accounts.forEach((a, i) => {
+      const user = f.users.find((u) => u.id === a.id);
+      if (!user) {
+        issue(['accounts', i, 'id'], `no user ${a.id} in users[] (an extra account must be a user)`);
+        return;
+      }
+      const phone = a.phone ?? user.phone;
+      if (!phone) issue(['accounts', i, 'phone'], `account ${a.id} needs a phone (here or in users[])`);
+      else if (phones.has(phone)) issue(['accounts', i, 'phone'], `duplicate account phone ${phone}`);
+      else phones.add(phone);
+      if (f.accounts.findIndex((b) => b.id === a.id) !== i) issue(['accounts', i, 'id'], `duplicate account ${a.id}`);
+    });
     const chats = new Map<number, Set<number>>();
     f.chats.forEach((c, i) => {
       if (chats.has(c.id)) issue(['chats', i, 'id'], `duplicate chat id ${c.id}`);

@@ -13,7 +13,9 @@
  * ```
  */
 import type { TelegramClientParams } from 'telegram/client/telegramBaseClient.js';
+import { AccountWorlds, fixtureAccounts } from './accounts.js';
 import { Authorizations } from './auth/authorizations.js';
+import { normalizePhone } from './auth/phoneCodes.js';
 import { SrpPassword } from './auth/srp.js';
 import { sandboxClientParams } from './client.js';
 import { createControl, type SandboxControl } from './control.js';
@@ -24,7 +26,6 @@ import { MethodRouter } from './rpc/dispatcher.js';
 import { FaultPlan } from './rpc/faults.js';
 import { allMethods } from './rpc/index.js';
 import { UpdatesFeed } from './rpc/updatesFeed.js';
-import { SandboxStore } from './state/store.js';
 
 export {
   createSandboxClient,
@@ -38,6 +39,7 @@ export type {
   MediaSummary,
   ReactionSummary,
   ReadState,
+  AccountControl,
   SandboxAccount,
   SandboxChannel,
   SandboxChat,
@@ -98,8 +100,12 @@ export interface Sandbox {
   dcId: number;
   /** Auth keys this sandbox honours (pass to the next `startSandbox` to survive a restart). */
   authKeys: AuthKeyStore;
-  /** A StringSession string for the seeded account, already authorised (a new auth key per call). */
-  mintSession(): string;
+  /**
+   * A StringSession string already authorised (a new auth key per call) for the main account, or for the account
+   * with this phone (any format) or user id.
+   * @throws Error when no account has that phone or id.
+   */
+  mintSession(phoneOrUserId?: string | number): string;
   /** gramjs TelegramClient params that reach this server: pinned-port connection class, useWSS: false, etc. */
   clientParams(): TelegramClientParams;
   control: SandboxControl;
@@ -137,26 +143,38 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     );
   }
   const fixture = options.fixture ? parseFixture(options.fixture) : defaultFixture();
-  const store = new SandboxStore(fixture);
+  let server: MtprotoServer | undefined;
+  const worlds = new AccountWorlds(
+    fixture,
+    (s) => new UpdatesFeed(s, { pushUpdates: (...args) => server?.pushUpdates(...args) ?? 0 }),
+  );
+  const store = worlds.main.store;
+  const logins = fixtureAccounts(fixture);
+  const others = await Promise.all(
+    logins.slice(1).map(async (a) => ({
+      id: a.id,
+      phone: a.phone,
+      ...(a.password ? { password: await SrpPassword.create(a.password, a.passwordHint) } : {}),
+    })),
+  );
   const authKeys = options.authKeys ?? new AuthKeyStore();
   const faults = new FaultPlan();
   const address = { host, port: 0, dcId: SANDBOX_DC_ID };
-  let server: MtprotoServer | undefined;
   const auth = new Authorizations({
     keys: authKeys,
     account: { id: store.account.id, phone: store.account.phone ?? '' },
     ...(fixture.account.password
       ? { password: await SrpPassword.create(fixture.account.password, fixture.account.passwordHint) }
       : {}),
+    others,
     push: (authKeyId, body) => server?.pushToAuthKey(authKeyId, body) ?? 0,
     loginCodeTtlMs: options.loginCodeTtlMs ?? 300_000,
     loginTokenTtlMs: options.loginTokenTtlMs ?? 30_000,
     ...(options.onLoginCode ? { onLoginCode: options.onLoginCode } : {}),
   });
-  const feed = new UpdatesFeed(store, { pushUpdates: (...args) => server?.pushUpdates(...args) ?? 0 });
   server = new MtprotoServer({
     keys: authKeys,
-    dispatcher: new MethodRouter(allMethods, { store, feed, faults, address, auth }),
+    dispatcher: new MethodRouter(allMethods, { worlds, faults, address, auth }),
     ...(options.stalledPacketMs !== undefined ? { stalledPacketMs: options.stalledPacketMs } : {}),
   });
 
@@ -181,9 +199,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     port,
     dcId: SANDBOX_DC_ID,
     authKeys,
-    mintSession: () => encodeStringSession(SANDBOX_DC_ID, host, port, authKeys.mint(store.account.id).key),
+    mintSession: (who) => {
+      let userId = store.account.id;
+      if (typeof who === 'number') userId = who;
+      else if (who !== undefined) {
+        const digits = normalizePhone(who);
+        userId = logins.find((a) => a.phone === digits)?.id ?? -1;
+      }
+      if (!worlds.get(userId)) throw new Error(`mintSession: no account ${String(who)}`);
+      return encodeStringSession(SANDBOX_DC_ID, host, port, authKeys.mint(userId).key);
+    },
     clientParams: () => sandboxClientParams(port),
-    control: createControl(store, feed, faults, auth, { drop: () => running.dropConnections() }),
+    control: createControl(worlds, faults, auth, { drop: () => running.dropConnections() }),
     stop: () => running.close(),
   };
 }

@@ -15,10 +15,12 @@ import type { SrpChallenge, SrpPassword } from './srp.js';
 /** Options of {@link Authorizations}. Durations in ms. */
 export interface AuthorizationsOptions {
   keys: AuthKeyStore;
-  /** The one account the sandbox serves: its user id and phone (digits only). */
+  /** The main account: its user id and phone (digits only). */
   account: { id: number; phone: string };
-  /** The account's 2FA password, when it has one. */
+  /** The main account's 2FA password, when it has one. */
   password?: SrpPassword;
+  /** Further accounts that can log in (fixture `accounts[]`), each with its phone and 2FA password. */
+  others?: Array<{ id: number; phone: string; password?: SrpPassword }>;
   /** Sends a serialised `Updates` to the connections of one auth key (updateLoginToken). */
   push(authKeyId: bigint, body: Buffer): number;
   /** How long a login code stays valid. */
@@ -44,9 +46,21 @@ export class Authorizations {
     this.tokens = new LoginTokens(options.loginTokenTtlMs);
   }
 
-  /** The account's 2FA password, if any. */
+  /** The main account's 2FA password, if any. */
   get password(): SrpPassword | undefined {
     return this.options.password;
+  }
+
+  /** The 2FA password of account `userId`, if it has one. */
+  passwordOf(userId: number): SrpPassword | undefined {
+    if (userId === this.options.account.id) return this.options.password;
+    return this.options.others?.find((a) => a.id === userId)?.password;
+  }
+
+  /** The account with this phone (digits only), or undefined. */
+  private accountByPhone(digits: string): number | undefined {
+    if (digits === this.options.account.phone) return this.options.account.id;
+    return this.options.others?.find((a) => a.phone === digits)?.id;
   }
 
   /**
@@ -68,10 +82,11 @@ export class Authorizations {
   signIn(key: AuthKeyRecord, phone: string, phoneCodeHash: string, code: string): number {
     const digits = normalizePhone(phone);
     this.codes.verify(digits, phoneCodeHash, code);
-    if (digits !== this.options.account.phone) {
+    const userId = this.accountByPhone(digits);
+    if (userId === undefined) {
       throw new RpcError(400, 'PHONE_NUMBER_UNOCCUPIED', 'no account has this number (no sign-up here)');
     }
-    return this.complete(key, this.options.account.id);
+    return this.complete(key, userId);
   }
 
   /**
@@ -79,10 +94,11 @@ export class Authorizations {
    * @throws RpcError 401 AUTH_KEY_UNREGISTERED when `key` is neither logged in nor waiting for the password.
    */
   passwordState(key: AuthKeyRecord): { password?: SrpPassword; challenge?: SrpChallenge } {
-    if (key.userId === undefined && !this.passwordPending.has(key.id)) {
+    const userId = this.passwordPending.get(key.id) ?? key.userId;
+    if (userId === undefined) {
       throw new RpcError(401, 'AUTH_KEY_UNREGISTERED', 'log in with a phone code first');
     }
-    const password = this.options.password;
+    const password = this.passwordOf(userId);
     return password ? { password, challenge: password.challenge() } : {};
   }
 
@@ -97,7 +113,7 @@ export class Authorizations {
     if (userId === undefined) {
       throw new RpcError(401, 'AUTH_KEY_UNREGISTERED', 'log in with a phone code first');
     }
-    const password = this.options.password;
+    const password = this.passwordOf(userId);
     if (!password) throw new RpcError(400, 'SRP_PASSWORD_CHANGED', 'the account has no 2FA password');
     const verdict = password.check(srpId, A, M1);
     if (verdict === 'unknown-srp-id') {
@@ -125,8 +141,8 @@ export class Authorizations {
    * @returns the waiting device's auth key record, when it is still known.
    * @throws RpcError 400 AUTH_TOKEN_INVALID, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_ALREADY_ACCEPTED.
    */
-  acceptLoginToken(token: Buffer): AuthKeyRecord | undefined {
-    const accepted = this.tokens.accept(token, this.options.account.id);
+  acceptLoginToken(token: Buffer, userId: number = this.options.account.id): AuthKeyRecord | undefined {
+    const accepted = this.tokens.accept(token, userId);
     const update = new Api.UpdateShort({
       update: new Api.UpdateLoginToken(),
       date: Math.floor(Date.now() / 1000),
@@ -141,17 +157,17 @@ export class Authorizations {
     this.options.keys.unauthorize(key.id);
   }
 
-  /** Keys logged in as the account, oldest login first. */
-  sessions(): AuthKeyRecord[] {
-    return this.options.keys.loggedIn(this.options.account.id);
+  /** Keys logged in as account `userId` (default the main account), oldest login first. */
+  sessions(userId: number = this.options.account.id): AuthKeyRecord[] {
+    return this.options.keys.loggedIn(userId);
   }
 
   /**
    * Terminates the session with this authorization hash (account.resetAuthorization, control.revokeSession).
    * @returns false when no session of the account has it.
    */
-  terminate(hash: bigint): boolean {
-    const target = this.sessions().find((k) => k.authorizationHash === hash);
+  terminate(hash: bigint, userId?: number): boolean {
+    const target = this.sessions(userId).find((k) => k.authorizationHash === hash);
     if (!target) return false;
     this.logOut(target);
     return true;
@@ -161,9 +177,9 @@ export class Authorizations {
    * Terminates every session of the account except `keep` (auth.resetAuthorizations).
    * @returns how many were terminated.
    */
-  terminateAllExcept(keep?: AuthKeyRecord): number {
+  terminateAllExcept(keep?: AuthKeyRecord, userId?: number): number {
     let n = 0;
-    for (const k of this.sessions()) {
+    for (const k of this.sessions(userId)) {
       if (k === keep) continue;
       this.logOut(k);
       n++;
@@ -173,7 +189,7 @@ export class Authorizations {
 
   /** The code or QR step succeeded for `userId`: log in, or wait for the 2FA password. */
   private complete(key: AuthKeyRecord, userId: number): number {
-    if (this.options.password) {
+    if (this.passwordOf(userId)) {
       this.passwordPending.set(key.id, userId);
       throw new RpcError(401, 'SESSION_PASSWORD_NEEDED', 'the account has a 2FA password');
     }

@@ -90,7 +90,7 @@ const getAuthorizations = method(Api.account.GetAuthorizations, (_req, ctx) => {
   const mine = ctx.session.authKey;
   return new Api.account.Authorizations({
     authorizationTtlDays: AUTHORIZATION_TTL_DAYS,
-    authorizations: ctx.auth.sessions().map((k) => apiAuthorization(k, k === mine)),
+    authorizations: ctx.auth.sessions(ctx.userId).map((k) => apiAuthorization(k, k === mine)),
   });
 });
 
@@ -101,7 +101,7 @@ const getAuthorizations = method(Api.account.GetAuthorizations, (_req, ctx) => {
  */
 const resetAuthorization = method(Api.account.ResetAuthorization, (req, ctx) => {
   const hash = fromTlLong(req.hash);
-  if (hash === 0n || !ctx.auth.terminate(hash)) {
+  if (hash === 0n || !ctx.auth.terminate(hash, ctx.userId)) {
     throw new RpcError(400, 'HASH_INVALID', `no other session has hash ${hash}`);
   }
   return true;

@@ -21,9 +21,9 @@ function checkApiCredentials(apiId: unknown, apiHash: unknown): void {
   }
 }
 
-/** auth.authorization for the account (after a successful sign-in). */
-function accountAuthorization(ctx: RpcContext): Api.auth.Authorization {
-  return new Api.auth.Authorization({ user: apiUser(ctx.store.account) });
+/** auth.authorization for account `userId` (after a successful sign-in). */
+function accountAuthorization(ctx: RpcContext, userId: number): Api.auth.Authorization {
+  return new Api.auth.Authorization({ user: apiUser(ctx.storeOf(userId).account) });
 }
 
 /** auth.sentCode for an issued code: delivered "by SMS" (the sandbox's SMS inbox is the control API). */
@@ -67,8 +67,8 @@ const cancelCode = publicMethod(Api.auth.CancelCode, (req, ctx) => {
  */
 const signIn = publicMethod(Api.auth.SignIn, (req, ctx) => {
   if (req.emailVerification) throw new RpcError(400, 'EMAIL_VERIFICATION_NOT_IMPLEMENTED_SANDBOX');
-  ctx.auth.signIn(ctx.session.authKey, req.phoneNumber, req.phoneCodeHash, req.phoneCode ?? '');
-  return accountAuthorization(ctx);
+  const userId = ctx.auth.signIn(ctx.session.authKey, req.phoneNumber, req.phoneCodeHash, req.phoneCode ?? '');
+  return accountAuthorization(ctx, userId);
 });
 
 /** auth.signUp: the sandbox has one seeded account and registers no new ones. */
@@ -85,8 +85,8 @@ const checkPassword = publicMethod(Api.auth.CheckPassword, (req, ctx) => {
   if (!(proof instanceof Api.InputCheckPasswordSRP)) {
     throw new RpcError(400, 'PASSWORD_HASH_INVALID', 'an empty password was given');
   }
-  ctx.auth.checkPassword(ctx.session.authKey, fromTlLong(proof.srpId), proof.A, proof.M1);
-  return accountAuthorization(ctx);
+  const userId = ctx.auth.checkPassword(ctx.session.authKey, fromTlLong(proof.srpId), proof.A, proof.M1);
+  return accountAuthorization(ctx, userId);
 });
 
 /** auth.logOut: the key stays known but is no longer logged in (next account call: AUTH_KEY_UNREGISTERED). */
@@ -97,7 +97,7 @@ const logOut = method(Api.auth.LogOut, (_req, ctx) => {
 
 /** auth.resetAuthorizations: terminates every other session of the account. */
 const resetAuthorizations = method(Api.auth.ResetAuthorizations, (_req, ctx) => {
-  ctx.auth.terminateAllExcept(ctx.session.authKey);
+  ctx.auth.terminateAllExcept(ctx.session.authKey, ctx.userId);
   return true;
 });
 
@@ -110,7 +110,7 @@ const exportLoginToken = publicMethod(Api.auth.ExportLoginToken, (req, ctx) => {
   checkApiCredentials(req.apiId, req.apiHash);
   const state = ctx.auth.exportLoginToken(ctx.session.authKey);
   if (state.kind === 'success') {
-    return new Api.auth.LoginTokenSuccess({ authorization: accountAuthorization(ctx) });
+    return new Api.auth.LoginTokenSuccess({ authorization: accountAuthorization(ctx, state.userId) });
   }
   return new Api.auth.LoginToken({
     token: state.token.token,
@@ -124,7 +124,7 @@ const exportLoginToken = publicMethod(Api.auth.ExportLoginToken, (req, ctx) => {
  * @throws 400 AUTH_TOKEN_INVALID, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_ALREADY_ACCEPTED.
  */
 const acceptLoginToken = method(Api.auth.AcceptLoginToken, (req, ctx) => {
-  const waiting = ctx.auth.acceptLoginToken(req.token);
+  const waiting = ctx.auth.acceptLoginToken(req.token, ctx.userId);
   if (!waiting) throw new RpcError(400, 'AUTH_TOKEN_INVALID', 'the waiting device is gone');
   return apiAuthorization(waiting, false);
 });

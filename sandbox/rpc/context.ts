@@ -14,9 +14,14 @@ export interface SandboxAddress {
   dcId: number;
 }
 
-/** Context of one call. `userId` is undefined when the caller's auth key is not logged in. */
+/**
+ * Context of one call. `userId` is undefined when the caller's auth key is not logged in. `store` and `feed` are
+ * the caller's account's view (the main account's when not logged in).
+ */
 export interface RpcContext {
   store: SandboxStore;
+  /** The view of account `userId` (the main account's for an id that is not an account). */
+  storeOf(userId: number): SandboxStore;
   userId: number | undefined;
   session: ServerSession;
   feed: UpdatesFeed;

@@ -7,11 +7,10 @@ import type { Authorizations } from '../auth/authorizations.js';
 import { RpcError } from '../mtproto/rpcError.js';
 import type { RpcCall, RpcDispatcher } from '../mtproto/session.js';
 import { tlBool, tlVector } from '../mtproto/tlWire.js';
-import type { SandboxStore } from '../state/store.js';
+import type { AccountWorlds } from '../accounts.js';
 import { StoreError } from '../state/store.js';
 import type { MethodHandler, RpcAnswer, RpcContext, SandboxAddress } from './context.js';
 import type { FaultPlan } from './faults.js';
-import type { UpdatesFeed } from './updatesFeed.js';
 
 /** Serialises a handler's answer. */
 export function serializeAnswer(answer: RpcAnswer): Buffer {
@@ -27,8 +26,8 @@ export class MethodRouter implements RpcDispatcher {
   constructor(
     handlers: MethodHandler[],
     private readonly deps: {
-      store: SandboxStore;
-      feed: UpdatesFeed;
+      /** Every account's store and feed; a call uses its caller's. */
+      worlds: AccountWorlds;
       faults: FaultPlan;
       address: SandboxAddress;
       auth: Authorizations;
@@ -53,11 +52,13 @@ export class MethodRouter implements RpcDispatcher {
     if (handler.authRequired && userId === undefined) {
       throw new RpcError(401, 'AUTH_KEY_UNREGISTERED', `${call.request.className} needs a logged-in account`);
     }
+    const world = this.deps.worlds.for(userId);
     const ctx: RpcContext = {
-      store: this.deps.store,
+      store: world.store,
+      storeOf: (id) => this.deps.worlds.for(id).store,
       userId,
       session: call.session,
-      feed: this.deps.feed,
+      feed: world.feed,
       address: this.deps.address,
       auth: this.deps.auth,
     };

@@ -2,7 +2,8 @@
  * The sandbox's world state: the account, the users, basic groups, supergroups and channels it knows, its
  * message boxes and dialogs, media, reactions and pins.
  *
- * One account per sandbox. Like Telegram, private chats and basic groups share the account's message box (ids
+ * One account's view (a sandbox with several accounts has one store per account, kept consistent by
+ * `sandbox/accounts.ts` through {@link StoreObserver}). Like Telegram, private chats and basic groups share the account's message box (ids
  * 1, 2, 3, … oldest first across those dialogs, one pts), while each supergroup or channel has its own box with
  * its own ids and pts (see `messageBox.ts`). Every change to a box advances its pts by the number of messages
  * affected and is logged for getDifference. Dates are unix seconds.
@@ -146,6 +147,23 @@ export interface NewMessageInput {
   silent?: boolean;
 }
 
+/**
+ * Told about changes other accounts' views must follow (see `sandbox/accounts.ts`): a message appended to a
+ * dialog (after its box change is recorded) and the account reading a dialog's incoming messages.
+ */
+export interface StoreObserver {
+  appended(store: SandboxStore, message: MessageRecord): void;
+  readInbox(store: SandboxStore, peer: PeerKey, maxId: number): void;
+  /** The account edited one of its messages (after the change is recorded). */
+  edited(store: SandboxStore, message: MessageRecord): void;
+  /** The account deleted messages for everyone (`revoke`) or for itself only. */
+  deleted(store: SandboxStore, messages: MessageRecord[], revoke: boolean): void;
+  /** Messages were pinned or unpinned (`oneSide`: for this account only). */
+  pinned(store: SandboxStore, peer: PeerKey, ids: number[], pinned: boolean, oneSide: boolean): void;
+  /** A message's reactions changed. */
+  reacted(store: SandboxStore, message: MessageRecord): void;
+}
+
 /** Deterministic access hash for an id, so the same fixture gives the same hashes run to run. */
 function accessHashFor(kind: string, id: number): bigint {
   const label = kind === 'user' ? `${id}` : `${kind}:${id}`;
@@ -159,7 +177,9 @@ function accessHashFor(kind: string, id: number): bigint {
 export class SandboxStore {
   readonly account: UserRecord;
   /** Photos and documents. */
-  readonly media = new MediaLibrary();
+  readonly media: MediaLibrary;
+  /** Set by the sandbox when several accounts share a world (mirrors messages and read receipts). */
+  observer: StoreObserver | undefined;
   /** Uploads in progress. */
   readonly uploads = new UploadStore();
   /** The account's box: private chats and basic groups. */
@@ -178,7 +198,12 @@ export class SandboxStore {
   private lastDate = 0;
   private lastOrder = 0;
 
-  constructor(fixture: ParsedFixture, now: number = Date.now()) {
+  /**
+   * @param shared.media a media library shared with other accounts' stores (so a forwarded or mirrored message's
+   *   file downloads from every account); default a new one.
+   */
+  constructor(fixture: ParsedFixture, now: number = Date.now(), shared: { media?: MediaLibrary } = {}) {
+    this.media = shared.media ?? new MediaLibrary();
     const nowS = Math.floor(now / 1000);
     const a = fixture.account;
     this.account = {
@@ -575,7 +600,9 @@ export class SandboxStore {
       d.readInboxMaxId = Math.max(d.readInboxMaxId, message.id);
       if (input.source === 'mtproto' && !input.action) this.sentLog.push({ ...message, reactions: [] });
     }
-    return { message, change: box.record({ kind: 'new', peer: input.peer, id: message.id }, 1) };
+    const change = box.record({ kind: 'new', peer: input.peer, id: message.id }, 1);
+    this.observer?.appended(this, message);
+    return { message, change };
   }
 
   /**
@@ -605,6 +632,7 @@ export class SandboxStore {
     }
     d.readInboxMaxId = target;
     const change = box.channelId === undefined ? box.record(event, 1) : box.unchanged(event);
+    this.observer?.readInbox(this, peer, target);
     return { change, changed: true, readInboxMaxId: target, stillUnread: this.unreadCount(peer) };
   }
 
@@ -643,7 +671,32 @@ export class SandboxStore {
     if (text === m.text) throw new StoreError(400, 'MESSAGE_NOT_MODIFIED', `message ${id} already has this text`);
     m.text = text;
     m.editDate = Math.max(Math.floor(Date.now() / 1000), m.date);
-    return { message: m, change: this.boxFor(peer).record({ kind: 'edit', peer, id }, 1) };
+    const change = this.boxFor(peer).record({ kind: 'edit', peer, id }, 1);
+    this.observer?.edited(this, m);
+    return { message: m, change };
+  }
+
+  /**
+   * Another account edited a message this account sees a copy of: the copy takes its text and edit date.
+   * @returns the box change, or undefined when the copy is gone.
+   */
+  applyForeignEdit(peer: PeerKey, id: number, text: string, editDate: number): BoxChange | undefined {
+    const m = this.messageIn(peer, id);
+    if (!m) return undefined;
+    m.text = text;
+    m.editDate = editDate;
+    return this.boxFor(peer).record({ kind: 'edit', peer, id }, 1);
+  }
+
+  /**
+   * Another account deleted messages for everyone: this account's copies go too (not logged in
+   * {@link deletions}, which lists the account's own deletions).
+   * @returns the box change, or undefined when none of the copies existed.
+   */
+  applyForeignDelete(peer: PeerKey, ids: number[]): BoxChange | undefined {
+    const found = ids.map((id) => this.messageIn(peer, id)).filter((m): m is MessageRecord => m !== undefined);
+    if (found.length === 0) return undefined;
+    return this.remove(this.boxFor(peer), found, true, false).change;
   }
 
   /**
@@ -669,7 +722,9 @@ export class SandboxStore {
         }
       }
     }
-    return this.remove(this.accountBox, found, revoke);
+    const result = this.remove(this.accountBox, found, revoke);
+    this.observer?.deleted(this, found, revoke);
+    return result;
   }
 
   /**
@@ -694,10 +749,17 @@ export class SandboxStore {
         `message ${foreign.id} is not the account's and the account is not an admin`,
       );
     }
-    return this.remove(this.boxFor(peer), found, true);
+    const result = this.remove(this.boxFor(peer), found, true);
+    this.observer?.deleted(this, found, true);
+    return result;
   }
 
-  private remove(box: MessageBox, found: MessageRecord[], revoke: boolean): { deleted: number[]; change: BoxChange } {
+  private remove(
+    box: MessageBox,
+    found: MessageRecord[],
+    revoke: boolean,
+    logged = true,
+  ): { deleted: number[]; change: BoxChange } {
     const messages = this.boxMessages.get(box.channelId)!;
     const byDialog = new Map<PeerKey, number[]>();
     for (const m of found) {
@@ -707,7 +769,7 @@ export class SandboxStore {
       byDialog.set(m.peer, [...(byDialog.get(m.peer) ?? []), m.id]);
     }
     const date = Math.floor(Date.now() / 1000);
-    for (const [peer, list] of byDialog) this.deletionLog.push({ peer, ids: list, revoke, date });
+    if (logged) for (const [peer, list] of byDialog) this.deletionLog.push({ peer, ids: list, revoke, date });
     const deleted = found.map((m) => m.id);
     const event: BoxEvent = { kind: 'delete', ids: deleted };
     return { deleted, change: deleted.length ? box.record(event, deleted.length) : box.unchanged(event) };
@@ -735,6 +797,7 @@ export class SandboxStore {
     const date = Math.max(Math.floor(Date.now() / 1000), m.date);
     const others = m.reactions.filter((r) => r.userId !== userId);
     m.reactions = [...others, ...unique.map((emoji) => ({ userId, emoji, date }))];
+    this.observer?.reacted(this, m);
     return m;
   }
 
@@ -761,6 +824,7 @@ export class SandboxStore {
     if (m.pinned === opts.pinned) return { changes: [] };
     m.pinned = opts.pinned;
     const changes = [this.boxFor(peer).record({ kind: 'pin', peer, ids: [id], pinned: opts.pinned }, 1)];
+    this.observer?.pinned(this, peer, [id], opts.pinned, opts.pmOneside);
     const selfChat = peer === userPeer(this.account.id);
     if (!opts.pinned || opts.pmOneside || selfChat) return { changes };
     const { message, change } = this.appendMessage({
@@ -792,7 +856,23 @@ export class SandboxStore {
     const ids = pinned.map((m) => m.id);
     const event: BoxEvent = { kind: 'pin', peer, ids, pinned: false };
     const box = this.boxFor(peer);
-    return { change: ids.length ? box.record(event, ids.length) : box.unchanged(event), ids };
+    const change = ids.length ? box.record(event, ids.length) : box.unchanged(event);
+    if (ids.length) this.observer?.pinned(this, peer, ids, false, false);
+    return { change, ids };
+  }
+
+  /**
+   * Another account pinned or unpinned messages this account sees copies of (ids of this account's box).
+   * @returns the box change, or undefined when nothing changed.
+   */
+  applyForeignPin(peer: PeerKey, ids: number[], pinned: boolean): BoxChange | undefined {
+    const hit = ids
+      .map((id) => this.messageIn(peer, id))
+      .filter((m): m is MessageRecord => m !== undefined && m.pinned !== pinned);
+    if (hit.length === 0) return undefined;
+    for (const m of hit) m.pinned = pinned;
+    const event: BoxEvent = { kind: 'pin', peer, ids: hit.map((m) => m.id), pinned };
+    return this.boxFor(peer).record(event, hit.length);
   }
 
   /** Ids of a dialog's pinned messages, oldest first. */
