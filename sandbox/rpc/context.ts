@@ -47,7 +47,7 @@ export interface MethodHandler {
 }
 
 /** A gramjs request class (`Api.messages.GetDialogs`, …). */
-// biome-ignore lint/suspicious/noExplicitAny: matches TypeScript's own InstanceType constraint.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- matches TypeScript's own InstanceType constraint.
 type RequestClass = (abstract new (...args: any) => object) & { CONSTRUCTOR_ID: number };
 
 /** Declares a handler for a method that needs a logged-in account, typed by the gramjs request class. */

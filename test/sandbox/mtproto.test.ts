@@ -139,7 +139,7 @@ describe('auth key exchange', () => {
         return new BinaryReader(reply.getBytes()).tgReadObject();
       },
     };
-    // biome-ignore lint/suspicious/noExplicitAny: a stand-in for gramjs's MTProtoPlainSender.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a stand-in for gramjs's MTProtoPlainSender.
     const { authKey } = await doAuthentication(plainSender as any, quiet);
     expect(serverKey).toEqual(authKey.getKey());
     expect(keys.get(authKeyIdOf(serverKey!))?.userId).toBeUndefined();
