@@ -316,11 +316,9 @@ export class GramjsGateway implements TelegramGateway {
       return peerOfEntity(await this.call(lookup));
     } catch (err) {
       // gramjs knows numeric peers only once it has seen their access hash; one dialogs pass fills the cache.
-      if (
-        ref.kind !== 'username' &&
-        !this.dialogsPrimed &&
-        !(err instanceof ToolError && err.code !== 'peer_not_found')
-      ) {
+      const e = toToolError(err);
+      const transient = e.code === ToolErrorCode.floodWait || e.code === ToolErrorCode.notConnected;
+      if (ref.kind !== 'username' && !this.dialogsPrimed && !transient) {
         this.dialogsPrimed = true;
         await this.call(() => this.client.getDialogs({ limit: 200 }));
         try {
