@@ -32,10 +32,11 @@ export function attachTerminalApprovals(
   let current: { callId: string; abort: AbortController; answering: boolean } | null = null;
   let rl: Interface | null = null;
   let detached = false;
+  let inputClosed = false;
 
   const write = (s: string) => output.write(s);
   const next = () => {
-    if (current || detached) return;
+    if (current || detached || inputClosed) return;
     const item = waiting.shift();
     if (!item) return;
     if (!queue.pending().some((p) => p.callId === item.callId)) {
@@ -51,7 +52,16 @@ export function attachTerminalApprovals(
   };
 
   const ask = async (item: PendingApproval, signal: AbortSignal) => {
-    rl ??= createInterface({ input, output, terminal: false });
+    if (!rl) {
+      rl = createInterface({ input, output, terminal: false });
+      rl.once('close', () => {
+        inputClosed = true;
+        if (!detached) {
+          write('\n  (input closed: approvals can no longer be answered in this terminal; pending ones will expire)\n');
+        }
+      });
+    }
+    const lines = rl;
     // Our own decision fires 'decided' synchronously; don't report it as "answered elsewhere".
     const decide = <T>(fn: () => T): T => {
       if (current) current.answering = true;
@@ -68,7 +78,7 @@ export function attachTerminalApprovals(
         const question = `Approve? [y]es / [n]o${canEdit ? ' / [e]dit' : ''}${
           options.rules ? ' / [a]lways for this chat (1 h)' : ''
         }: `;
-        const answer = (await rl.question(question, { signal })).trim().toLowerCase();
+        const answer = (await lines.question(question, { signal })).trim().toLowerCase();
         if (options.rules && (answer === 'a' || answer === 'always')) {
           options.rules.add({
             tool: item.tool,
@@ -87,14 +97,14 @@ export function attachTerminalApprovals(
         }
         if (answer === 'n' || answer === 'no') {
           const reason = (
-            await rl.question('Reason for the AI (optional, Enter to skip): ', { signal })
+            await lines.question('Reason for the AI (optional, Enter to skip): ', { signal })
           ).trim();
           decide(() => queue.deny(item.callId, reason || undefined));
           write('  → denied\n\n');
           return;
         }
         if (canEdit && (answer === 'e' || answer === 'edit')) {
-          const text = (await rl.question('New text (one line): ', { signal })).trim();
+          const text = (await lines.question('New text (one line): ', { signal })).trim();
           if (!text) {
             write('  (empty text; nothing changed)\n');
             continue;
@@ -110,7 +120,8 @@ export function attachTerminalApprovals(
         write(`  Please type ${keys.slice(0, -1).join(', ')} or ${keys.at(-1)}.\n`);
       }
     } catch (err) {
-      if (signal.aborted) return; // decided elsewhere (expired, cancelled, or answered in another window)
+      // Decided elsewhere (expired, cancelled, answered in another window), or nobody can type here any more.
+      if (signal.aborted || inputClosed) return;
       throw err;
     }
   };

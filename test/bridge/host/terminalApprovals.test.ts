@@ -112,4 +112,19 @@ describe('terminal approvals', () => {
     t.type('y');
     expect(await outcome).toMatchObject({ status: 'approved', edited: false });
   });
+
+  it('says so when its input closes, and the pending approval still expires normally', async () => {
+    const queue = new ApprovalQueue({ timeoutMs: 5_000 });
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let screen = '';
+    output.on('data', (d) => {
+      screen += d.toString();
+    });
+    detach = attachTerminalApprovals(queue, { input, output });
+    const outcome = queue.request(req('c8'), { timeoutMs: 200 });
+    input.end();
+    expect(await outcome).toEqual({ status: 'expired' });
+    expect(screen).toMatch(/input closed: approvals can no longer be answered in this terminal/);
+  });
 });
