@@ -12,9 +12,10 @@
  * 256-byte big-endian. The prime must be Telegram's own 2048-bit prime and g ∈ {3, 4, 5, 7}, or gramjs refuses
  * to compute the check (SANDBOX.md).
  */
-import { createHash, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
+import { pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { TELEGRAM_DH_PRIME } from '../mtproto/authKeyExchange.js';
+import { bigFromBytes, bytesOf, hashOf, modPow } from '../mtproto/bigNumbers.js';
 
 const pbkdf2Async = promisify(pbkdf2);
 
@@ -27,32 +28,13 @@ export const SRP_PBKDF2_ITERATIONS = 100_000;
 /** Bytes of every number as SRP hashes it. */
 const SIZE = 256;
 
-function sha256(...parts: Buffer[]): Buffer {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return h.digest();
-}
 
-function toBig(bytes: Buffer): bigint {
-  return bytes.length ? BigInt(`0x${bytes.toString('hex')}`) : 0n;
-}
 
 /** `value` as 256-byte big-endian (how SRP hashes numbers). */
 function pad(value: bigint): Buffer {
-  return Buffer.from(value.toString(16).padStart(SIZE * 2, '0'), 'hex');
+  return bytesOf(value, SIZE);
 }
 
-function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
-  let result = 1n;
-  let b = base % modulus;
-  let e = exponent;
-  while (e > 0n) {
-    if (e & 1n) result = (result * b) % modulus;
-    e >>= 1n;
-    b = (b * b) % modulus;
-  }
-  return result;
-}
 
 function mod(a: bigint, m: bigint): bigint {
   const r = a % m;
@@ -71,7 +53,7 @@ function isGoodModExp(value: bigint, p: bigint): boolean {
 
 /** The KDF of the algorithm: x as 32 bytes (see the module comment). */
 export async function srpPasswordHash(password: string, salt1: Buffer, salt2: Buffer): Promise<Buffer> {
-  const sh = (data: Buffer, salt: Buffer) => sha256(salt, data, salt);
+  const sh = (data: Buffer, salt: Buffer) => hashOf('sha256', salt, data, salt);
   const ph1 = sh(sh(Buffer.from(password, 'utf8'), salt1), salt2);
   const slow = await pbkdf2Async(ph1, salt1, SRP_PBKDF2_ITERATIONS, 64, 'sha512');
   return sh(slow, salt2);
@@ -108,7 +90,7 @@ export class SrpPassword {
     if (password.length === 0) throw new Error('a 2FA password cannot be empty');
     const salt1 = randomBytes(40);
     const salt2 = randomBytes(16);
-    const x = toBig(await srpPasswordHash(password, salt1, salt2));
+    const x = bigFromBytes(await srpPasswordHash(password, salt1, salt2));
     return new SrpPassword(salt1, salt2, modPow(BigInt(SRP_G), x, SRP_PRIME), hint);
   }
 
@@ -116,9 +98,9 @@ export class SrpPassword {
   challenge(): SrpChallenge {
     const p = SRP_PRIME;
     const g = BigInt(SRP_G);
-    const k = toBig(sha256(pad(p), pad(g)));
+    const k = bigFromBytes(hashOf('sha256', pad(p), pad(g)));
     for (;;) {
-      const b = toBig(randomBytes(SIZE)) % p;
+      const b = bigFromBytes(randomBytes(SIZE)) % p;
       const gB = modPow(g, b, p);
       // The client derives g^b back from B and refuses a weak one; B itself must be a proper residue.
       if (!isGoodModExp(gB, p)) continue;
@@ -141,18 +123,18 @@ export class SrpPassword {
     if (!challenge) return 'unknown-srp-id';
     this.challenges.delete(srpId);
     const p = SRP_PRIME;
-    const a = toBig(A);
+    const a = bigFromBytes(A);
     if (A.length > SIZE || !isGoodModExp(a, p)) return 'wrong';
     const aBytes = pad(a);
     const bBytes = pad(challenge.B);
-    const u = toBig(sha256(aBytes, bBytes));
+    const u = bigFromBytes(hashOf('sha256', aBytes, bBytes));
     if (u === 0n) return 'wrong';
     const S = modPow((a * modPow(this.verifier, u, p)) % p, challenge.b, p);
-    const K = sha256(pad(S));
-    const hp = sha256(pad(p));
-    const hg = sha256(pad(BigInt(SRP_G)));
+    const K = hashOf('sha256', pad(S));
+    const hp = hashOf('sha256', pad(p));
+    const hg = hashOf('sha256', pad(BigInt(SRP_G)));
     const pg = Buffer.from(hp.map((byte, i) => byte ^ hg[i]!));
-    const expected = sha256(pg, sha256(this.salt1), sha256(this.salt2), aBytes, bBytes, K);
+    const expected = hashOf('sha256', pg, hashOf('sha256', this.salt1), hashOf('sha256', this.salt2), aBytes, bBytes, K);
     return M1.length === expected.length && timingSafeEqual(M1, expected) ? 'ok' : 'wrong';
   }
 }

@@ -5,7 +5,7 @@
  * One instance per connection; it keeps the nonces and the server's DH secret between steps. The DH group is
  * Telegram's own 2048-bit safe prime with g = 3. RSA uses RSA_PAD as gramjs's `Authenticator` does.
  */
-import { createHash, generatePrimeSync, randomBytes } from 'node:crypto';
+import { generatePrimeSync, randomBytes } from 'node:crypto';
 import { Api } from 'telegram';
 import { AuthKey } from 'telegram/crypto/AuthKey.js';
 import { IGE } from 'telegram/crypto/IGE.js';
@@ -14,6 +14,7 @@ import { generateKeyDataFromNonce, getByteArray, readBigIntFromBuffer } from 'te
 import type { AuthKeyRecord, AuthKeyStore } from './authKeys.js';
 import type { ServerRsaKey } from './rsaKey.js';
 import { fromTlLong, type TlLong, toTlLong } from './tlWire.js';
+import { bigFromBytes, bytesOf, hashOf, modPow } from './bigNumbers.js';
 
 /** Telegram's 2048-bit DH prime (a safe prime; 3 generates the subgroup of order (p-1)/2 since p ≡ 11 mod 24). */
 const DH_PRIME_HEX =
@@ -35,31 +36,9 @@ export class AuthKeyExchangeError extends Error {
   }
 }
 
-function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
-  let result = 1n;
-  let b = base % modulus;
-  let e = exponent;
-  while (e > 0n) {
-    if (e & 1n) result = (result * b) % modulus;
-    e >>= 1n;
-    b = (b * b) % modulus;
-  }
-  return result;
-}
 
-function bigFromBytes(bytes: Buffer): bigint {
-  return bytes.length ? BigInt(`0x${bytes.toString('hex')}`) : 0n;
-}
 
-function bytesOf(value: bigint, length: number): Buffer {
-  return Buffer.from(value.toString(16).padStart(length * 2, '0'), 'hex');
-}
 
-function sha(algorithm: 'sha1' | 'sha256', ...parts: Buffer[]): Buffer {
-  const h = createHash(algorithm);
-  for (const p of parts) h.update(p);
-  return h.digest();
-}
 
 function sameLong(a: TlLong, b: TlLong): boolean {
   return fromTlLong(a) === fromTlLong(b);
@@ -139,11 +118,11 @@ export class AuthKeyExchange {
     // RSA_PAD: temp_key_xor(32) ‖ AES-IGE(temp_key, iv 0)(reversed(data_with_padding)(192) ‖ SHA-256(temp_key ‖ data_with_padding)).
     const block = this.rsa.decrypt(req.encryptedData);
     const aesEncrypted = block.subarray(32);
-    const digest = sha('sha256', aesEncrypted);
+    const digest = hashOf('sha256', aesEncrypted);
     const tempKey = Buffer.from(block.subarray(0, 32).map((byte, i) => byte ^ digest[i]!));
     const dataWithHash = new IGE(tempKey, Buffer.alloc(32)).decryptIge(aesEncrypted);
     const dataWithPadding = Buffer.from(dataWithHash.subarray(0, 192)).reverse();
-    if (!sha('sha256', tempKey, dataWithPadding).equals(dataWithHash.subarray(192, 224))) {
+    if (!hashOf('sha256', tempKey, dataWithPadding).equals(dataWithHash.subarray(192, 224))) {
       throw new AuthKeyExchangeError('RSA_PAD hash mismatch');
     }
     const inner = new BinaryReader(dataWithPadding).tgReadObject();
@@ -168,7 +147,7 @@ export class AuthKeyExchange {
     }).getBytes();
     const { key, iv } = await generateKeyDataFromNonce(pq.serverNonce, inner.newNonce);
     this.dh = { ...pq, newNonce: inner.newNonce, a, key, iv };
-    const plain = Buffer.concat([sha('sha1', answer), answer]);
+    const plain = Buffer.concat([hashOf('sha1', answer), answer]);
     const padded = Buffer.concat([plain, randomBytes((16 - (plain.length % 16)) % 16)]);
     return new Api.ServerDHParamsOk({
       nonce: pq.nonce,
@@ -190,7 +169,7 @@ export class AuthKeyExchange {
     reader.read(20);
     const inner = reader.tgReadObject();
     if (!(inner instanceof Api.ClientDHInnerData)) throw new AuthKeyExchangeError('not client_DH_inner_data');
-    if (!sha('sha1', plain.subarray(20, reader.tellPosition())).equals(plain.subarray(0, 20))) {
+    if (!hashOf('sha1', plain.subarray(20, reader.tellPosition())).equals(plain.subarray(0, 20))) {
       throw new AuthKeyExchangeError('client_DH_inner_data hash mismatch');
     }
     if (!sameLong(inner.nonce, dh.nonce) || !sameLong(inner.serverNonce, dh.serverNonce)) {
