@@ -45,6 +45,16 @@ function scripted(answers: Array<[RegExp, () => string]>): Asker & { asked: stri
   return { asked, ask: answer, askSecret: answer, close: () => {} };
 }
 
+/** The person at the terminal: types the account's phone, the code the sandbox sent, and the 2FA password. */
+function personWithPhone() {
+  const phone = sandbox.control.account().phone;
+  return scripted([
+    [/Phone number/, () => `+${phone}`],
+    [/Login code/, () => sandbox.control.lastLoginCode(phone)!],
+    [/2FA password/, () => PASSWORD],
+  ]);
+}
+
 const server = () => `${sandbox.host}:${sandbox.port}`;
 const io = (asker: Asker) => ({ out: (s: string) => void printed.push(s), asker });
 
@@ -73,12 +83,7 @@ describe('tg-bridge login / logout', () => {
   }, 30_000);
 
   it('a wrong vault passphrase is a clear error and leaves the vault as it was', async () => {
-    const phone = sandbox.control.account().phone;
-    const asker = scripted([
-      [/Phone number/, () => `+${phone}`],
-      [/Login code/, () => sandbox.control.lastLoginCode(phone)!],
-      [/2FA password/, () => PASSWORD],
-    ]);
+    const asker = personWithPhone();
     await loginCommand({ home, server: server() }, io(asker));
     const before = await readFile(vaultPathIn(home));
     process.env.TG_BRIDGE_PASSPHRASE = 'not the passphrase';
@@ -115,12 +120,7 @@ describe('tg-bridge login / logout', () => {
   }, 30_000);
 
   it('logout ends the Telegram session and wipes the local copy', async () => {
-    const phone = sandbox.control.account().phone;
-    const asker = scripted([
-      [/Phone number/, () => `+${phone}`],
-      [/Login code/, () => sandbox.control.lastLoginCode(phone)!],
-      [/2FA password/, () => PASSWORD],
-    ]);
+    const asker = personWithPhone();
     await loginCommand({ home, server: server() }, io(asker));
     const sessionsBefore = sandbox.control.sessions().length;
     expect(await logoutCommand({ home, server: server() }, io(asker))).toBe(0);
