@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { AuditChain, verifyAuditFile } from '../bridge/audit/auditChain.js';
 import { BridgeEngine } from '../bridge/engine.js';
 import { ApprovalQueue } from '../bridge/policy/approvals.js';
-import { GramjsGateway } from '../bridge/telegram/gateway.js';
 import { startRelay } from '../relay/index.js';
 import { SANDBOX_API_HASH, SANDBOX_API_ID, startSandbox } from '../sandbox/index.js';
 import { ms, percentile, sideBySide } from './stats.js';
+import { sandboxGateway } from '../test/helpers/sandboxGateway.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
 const CHAIN_ENTRIES = Number(process.env.BENCH_CHAIN_ENTRIES ?? 100_000);
@@ -34,12 +34,7 @@ export async function benchEngine(): Promise<void> {
 }
 
 async function overhead(sandbox: Awaited<ReturnType<typeof startSandbox>>, dir: string): Promise<void> {
-  const gateway = new GramjsGateway({
-    apiId: SANDBOX_API_ID,
-    apiHash: SANDBOX_API_HASH,
-    session: sandbox.mintSession(),
-    clientParams: sandbox.clientParams(),
-  });
+  const gateway = sandboxGateway(sandbox);
   const audit = await AuditChain.open(join(dir, 'overhead.jsonl'));
   const engine = new BridgeEngine({ gateway, audit, approvals: new ApprovalQueue() });
   const peer = `chat:${sandbox.control.chats()[0]!.id}`;

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startBridgeHost } from '../bridge/host/bridgeHost.js';
-import { GramjsGateway } from '../bridge/telegram/gateway.js';
 import { startRelay } from '../relay/index.js';
 import { createSandboxClient } from '../sandbox/client.js';
-import { SANDBOX_API_HASH, SANDBOX_API_ID, startSandbox } from '../sandbox/index.js';
+import { startSandbox } from '../sandbox/index.js';
 import { ms, percentile, sideBySide } from './stats.js';
+import { sandboxGateway } from '../test/helpers/sandboxGateway.js';
 
 /** Rounds per side (env BENCH_ROUNDS, default 300). */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
@@ -29,12 +29,7 @@ export async function benchRoundTrip(): Promise<void> {
     relayUrl: relay.url,
     bridgeToken,
     auditPath: join(home, 'audit.jsonl'),
-    gateway: new GramjsGateway({
-      apiId: SANDBOX_API_ID,
-      apiHash: SANDBOX_API_HASH,
-      session: sandbox.mintSession(),
-      clientParams: sandbox.clientParams(),
-    }),
+    gateway: sandboxGateway(sandbox),
   });
   await host.waitConnected();
   const direct = createSandboxClient(sandbox, sandbox.mintSession());

@@ -11,8 +11,8 @@ import { AuditChain, readAuditEntries } from '../../bridge/audit/auditChain.js';
 import { BridgeEngine } from '../../bridge/engine.js';
 import { ApprovalQueue } from '../../bridge/policy/approvals.js';
 import { WriteRateLimiter } from '../../bridge/policy/rateLimits.js';
-import { GramjsGateway } from '../../bridge/telegram/gateway.js';
-import { SANDBOX_API_HASH, SANDBOX_API_ID, type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { sandboxGateway } from '../helpers/sandboxGateway.js';
 
 let sandbox: Sandbox;
 let engine: BridgeEngine;
@@ -25,12 +25,7 @@ beforeAll(async () => {
   const approvals = new ApprovalQueue({ timeoutMs: 5_000 });
   approvals.on('added', (p) => approvals.approve(p.callId));
   engine = new BridgeEngine({
-    gateway: new GramjsGateway({
-      apiId: SANDBOX_API_ID,
-      apiHash: SANDBOX_API_HASH,
-      session: sandbox.mintSession(),
-      clientParams: sandbox.clientParams(),
-    }),
+    gateway: sandboxGateway(sandbox),
     audit: await AuditChain.open(join(dir, 'audit.jsonl')),
     approvals,
     // 3 writes per hour per peer, 100 per minute per account: small enough to hit in a test.

@@ -16,9 +16,9 @@ import { readAuditEntries } from '../../bridge/audit/auditChain.js';
 import { type BridgeHost, startBridgeHost } from '../../bridge/host/bridgeHost.js';
 import type { PendingApproval } from '../../bridge/policy/approvals.js';
 import { TOOLS } from '../../bridge/protocol/index.js';
-import { GramjsGateway } from '../../bridge/telegram/gateway.js';
 import { type Relay, startRelay } from '../../relay/index.js';
-import { SANDBOX_API_HASH, SANDBOX_API_ID, type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { sandboxGateway } from '../helpers/sandboxGateway.js';
 
 type Structured = Record<string, unknown>;
 type CallResult = Awaited<ReturnType<Client['callTool']>>;
@@ -100,12 +100,7 @@ beforeAll(async () => {
 
   sandbox = await startSandbox();
   relay = await startRelay({ users: [{ id: 'person', mcpToken, bridgeToken }] });
-  const gateway = new GramjsGateway({
-    apiId: SANDBOX_API_ID,
-    apiHash: SANDBOX_API_HASH,
-    session: sandbox.mintSession(),
-    clientParams: sandbox.clientParams(),
-  });
+  const gateway = sandboxGateway(sandbox);
   host = await startBridgeHost({
     relayUrl: relay.url,
     bridgeToken,

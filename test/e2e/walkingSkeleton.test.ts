@@ -15,9 +15,9 @@ import WebSocket from 'ws';
 import { readAuditEntries } from '../../bridge/audit/auditChain.js';
 import { main as cli } from '../../bridge/cli/main.js';
 import { type BridgeHost, startBridgeHost } from '../../bridge/host/bridgeHost.js';
-import { GramjsGateway } from '../../bridge/telegram/gateway.js';
 import { type Relay, startRelay } from '../../relay/index.js';
-import { SANDBOX_API_HASH, SANDBOX_API_ID, type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { sandboxGateway } from '../helpers/sandboxGateway.js';
 
 /** Every WebSocket frame either side sends in this process, for the secrets scan. */
 const frames: string[] = [];
@@ -87,12 +87,7 @@ beforeAll(async () => {
   sandbox = await startSandbox();
   relay = await startTestRelay();
   session = sandbox.mintSession();
-  const gateway = new GramjsGateway({
-    apiId: SANDBOX_API_ID,
-    apiHash: SANDBOX_API_HASH,
-    session,
-    clientParams: sandbox.clientParams(),
-  });
+  const gateway = sandboxGateway(sandbox, { session });
   host = await startBridgeHost({
     relayUrl: relay.url,
     bridgeToken,

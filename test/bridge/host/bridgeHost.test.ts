@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BridgeHost, startBridgeHost } from '../../../bridge/host/bridgeHost.js';
-import { GramjsGateway } from '../../../bridge/telegram/gateway.js';
-import { SANDBOX_API_HASH, SANDBOX_API_ID, type Sandbox, startSandbox } from '../../../sandbox/index.js';
+import { type Sandbox, startSandbox } from '../../../sandbox/index.js';
 import { type MiniRelay, miniRelay, TOKEN } from '../../helpers/miniRelay.js';
+import { sandboxGateway } from '../../helpers/sandboxGateway.js';
 
 let sandbox: Sandbox;
 let relay: MiniRelay;
@@ -25,12 +25,7 @@ beforeAll(async () => {
     relayUrl: relay.url,
     bridgeToken: TOKEN,
     auditPath: join(home, 'audit.jsonl'),
-    gateway: new GramjsGateway({
-      apiId: SANDBOX_API_ID,
-      apiHash: SANDBOX_API_HASH,
-      session: sandbox.mintSession(),
-      clientParams: sandbox.clientParams(),
-    }),
+    gateway: sandboxGateway(sandbox),
     link: { backoff: { initialMs: 50, maxMs: 100 } },
   });
   await relay.next('hello');

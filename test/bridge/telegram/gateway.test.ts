@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GramjsGateway } from '../../../bridge/telegram/gateway.js';
-import { SANDBOX_API_HASH, SANDBOX_API_ID, type Sandbox, startSandbox } from '../../../sandbox/index.js';
+import { type Sandbox, startSandbox } from '../../../sandbox/index.js';
+import { sandboxGateway } from '../../helpers/sandboxGateway.js';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -16,12 +17,7 @@ afterAll(async () => {
 });
 
 function coldGateway(): GramjsGateway {
-  return new GramjsGateway({
-    apiId: SANDBOX_API_ID,
-    apiHash: SANDBOX_API_HASH,
-    session: sandbox.mintSession(),
-    clientParams: sandbox.clientParams(),
-  });
+  return sandboxGateway(sandbox);
 }
 
 describe('gateway peer resolution on a cold start', () => {

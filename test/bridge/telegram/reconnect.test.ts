@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { GramjsGateway } from '../../../bridge/telegram/gateway.js';
-import { SANDBOX_API_HASH, SANDBOX_API_ID, type Sandbox, startSandbox } from '../../../sandbox/index.js';
+import { type Sandbox, startSandbox } from '../../../sandbox/index.js';
+import { sandboxGateway } from '../../helpers/sandboxGateway.js';
 
 let sandbox: Sandbox | null = null;
 let gateway: GramjsGateway | null = null;
@@ -20,14 +21,7 @@ describe('gateway across a Telegram outage', () => {
   it('fails clearly while the server is down and works again once it is back', async () => {
     sandbox = await startSandbox();
     const { port, authKeys } = sandbox;
-    gateway = new GramjsGateway({
-      apiId: SANDBOX_API_ID,
-      apiHash: SANDBOX_API_HASH,
-      session: sandbox.mintSession(),
-      clientParams: sandbox.clientParams(),
-      connectTimeoutMs: 3_000,
-      callTimeoutMs: 3_000,
-    });
+    gateway = sandboxGateway(sandbox, { connectTimeoutMs: 3_000, callTimeoutMs: 3_000 });
     expect((await gateway.listDialogs({ limit: 2 })).length).toBe(2);
     const firstClient = gateway.telegramClient;
     await sandbox.stop();
