@@ -6,35 +6,18 @@
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
 import fc from 'fast-check';
-import { Api, type TelegramClient } from 'telegram';
+import { Api } from 'telegram';
 import { NewMessage } from 'telegram/events/index.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSandboxClient, type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { describe, expect, it } from 'vitest';
 import { authKeyIdOf } from '../../sandbox/mtproto/messageCrypto.js';
 import { MAX_PACKET_BYTES, TcpFullCodec } from '../../sandbox/mtproto/tcpFull.js';
 import { i32, i64 } from '../../sandbox/mtproto/tlWire.js';
+import { useSandbox } from './harness.js';
 
 /** How long the server waits for the rest of a truncated packet (ms); short so the test stays fast. */
 const STALL_MS = 200;
 
-let sandbox: Sandbox;
-const clients: TelegramClient[] = [];
-
-beforeEach(async () => {
-  sandbox = await startSandbox({ stalledPacketMs: STALL_MS });
-});
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.destroy()));
-  await sandbox.stop();
-});
-
-async function connectedClient(session?: string): Promise<TelegramClient> {
-  const client = createSandboxClient(sandbox, session);
-  clients.push(client);
-  await client.connect();
-  return client;
-}
+const h = useSandbox(() => ({ stalledPacketMs: STALL_MS }));
 
 /** A well-formed TCP-full frame (seq 0) around `payload`. */
 function frame(payload: Buffer): Buffer {
@@ -94,7 +77,7 @@ function garbage(realKeyId: bigint): fc.Arbitrary<{ kind: string; bytes: Buffer;
  */
 function throwAtServer(bytes: Buffer, chunks: number): Promise<'closed' | 'open'> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: sandbox.host, port: sandbox.port }, async () => {
+    const socket = createConnection({ host: h.sandbox.host, port: h.sandbox.port }, async () => {
       const size = Math.ceil(bytes.length / chunks);
       for (let i = 0; i < bytes.length; i += size) {
         socket.write(bytes.subarray(i, i + size));
@@ -115,7 +98,7 @@ function throwAtServer(bytes: Buffer, chunks: number): Promise<'closed' | 'open'
 
 describe('sandbox robustness', () => {
   it('closes every socket that sends random, truncated or oversized frames; a gramjs client keeps working', async () => {
-    const client = await connectedClient();
+    const client = await h.client();
     const keyId = authKeyIdOf(client.session.getAuthKey()!.getKey()!);
     let running = true;
     let calls = 0;
@@ -150,13 +133,13 @@ describe('sandbox robustness', () => {
     expect(calls).toBeGreaterThan(3);
     expect(seen.size).toBe(6);
     // The server still accepts new clients, including a full auth key exchange.
-    const fresh = await connectedClient('');
+    const fresh = await h.client('');
     expect((await fresh.invoke(new Api.help.GetConfig())).thisDc).toBe(2);
     expect((await client.getMe()).self).toBe(true);
   });
 
   it('serves 20 gramjs clients of the same account at once; an incoming message reaches all of them', async () => {
-    const many = await Promise.all(Array.from({ length: 20 }, () => connectedClient()));
+    const many = await Promise.all(Array.from({ length: 20 }, () => h.client()));
     const dialogs = await Promise.all(many.map((c) => c.getDialogs({})));
     const expected = dialogs[0]!.length;
     expect(expected).toBeGreaterThan(0);
@@ -167,14 +150,14 @@ describe('sandbox robustness', () => {
       c.addEventHandler(() => void heard.add(i), new NewMessage({}));
     });
     await Promise.all(many.map((c) => c.getMe()));
-    sandbox.control.injectIncomingMessage({ fromUserId: sandbox.control.users()[0]!.id, text: 'all hands' });
+    h.sandbox.control.injectIncomingMessage({ fromUserId: h.sandbox.control.users()[0]!.id, text: 'all hands' });
     for (let i = 0; i < 300 && heard.size < many.length; i++) await new Promise((r) => setTimeout(r, 10));
     expect(heard.size).toBe(many.length);
-    expect(sandbox.control.sessions()).toHaveLength(20);
+    expect(h.sandbox.control.sessions()).toHaveLength(20);
   });
 
   it('a client hammering calls in parallel gets every answer (containers, strictly increasing msg_ids)', async () => {
-    const client = await connectedClient();
+    const client = await h.client();
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
         i % 2 ? client.invoke(new Api.updates.GetState()) : client.getEntity('@priya_raman'),

@@ -3,62 +3,28 @@
  * account like Telegram (SANDBOX.md). Every client is destroyed after its test (gramjs leaves timers otherwise).
  */
 import { createConnection } from 'node:net';
-import { Api, type TelegramClient } from 'telegram';
+import { Api } from 'telegram';
 import { FloodWaitError, RPCError } from 'telegram/errors/index.js';
 import { NewMessage, type NewMessageEvent } from 'telegram/events/index.js';
 import { generateRandomLong } from 'telegram/Helpers.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSandboxClient, type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { describe, expect, it } from 'vitest';
+import { startSandbox } from '../../sandbox/index.js';
+import { eventually, useSandbox } from './harness.js';
 
-let sandbox: Sandbox;
-const clients: TelegramClient[] = [];
-
-beforeEach(async () => {
-  sandbox = await startSandbox();
-});
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.destroy()));
-  await sandbox.stop();
-});
-
-/** A connected client logged in as the seeded account (destroyed in afterEach). */
-async function connectedClient(session?: string): Promise<TelegramClient> {
-  const client = createSandboxClient(sandbox, session);
-  clients.push(client);
-  await client.connect();
-  return client;
-}
-
-function userByUsername(username: string) {
-  const u = sandbox.control.users().find((x) => x.username === username);
-  if (!u) throw new Error(`fixture has no @${username}`);
-  return u;
-}
-
-/** Resolves when `predicate` holds, polling every 10 ms; rejects after `ms`. */
-async function eventually<T>(read: () => T | undefined, ms = 3000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const h = useSandbox();
 
 describe('sandbox with an unmodified gramjs client', () => {
   it('listens on 127.0.0.1, DC 2, on a port StringSession can store', () => {
-    expect(sandbox.host).toBe('127.0.0.1');
-    expect(sandbox.dcId).toBe(2);
-    expect(sandbox.port).toBeGreaterThanOrEqual(20000);
-    expect(sandbox.port).toBeLessThanOrEqual(32767);
+    expect(h.sandbox.host).toBe('127.0.0.1');
+    expect(h.sandbox.dcId).toBe(2);
+    expect(h.sandbox.port).toBeGreaterThanOrEqual(20000);
+    expect(h.sandbox.port).toBeLessThanOrEqual(32767);
   });
 
   it('connects with a minted session and getMe returns the seeded account', async () => {
-    const client = await connectedClient();
+    const client = await h.client();
     const me = await client.getMe();
-    const account = sandbox.control.account();
+    const account = h.sandbox.control.account();
     expect(me.id.toString()).toBe(String(account.id));
     expect(me.firstName).toBe(account.firstName);
     expect(me.lastName).toBe(account.lastName);
@@ -69,10 +35,10 @@ describe('sandbox with an unmodified gramjs client', () => {
   });
 
   it('getDialogs returns every dialog with its title, unread count and last message, newest first', async () => {
-    const client = await connectedClient();
+    const client = await h.client();
     const dialogs = await client.getDialogs({});
     const byTitle = new Map(dialogs.map((d) => [d.title, d]));
-    const group = sandbox.control.chats()[0]!;
+    const group = h.sandbox.control.chats()[0]!;
     expect(byTitle.get(group.title)?.isGroup).toBe(true);
     expect(byTitle.get(group.title)?.unreadCount).toBe(4);
     expect(byTitle.get('Priya Raman')?.unreadCount).toBe(1);
@@ -82,7 +48,7 @@ describe('sandbox with an unmodified gramjs client', () => {
     for (const d of dialogs) {
       const e = d.entity!;
       const kind = e instanceof Api.Channel ? 'channel' : e instanceof Api.Chat ? 'chat' : 'user';
-      const history = sandbox.control.history(`${kind}:${e.id}`);
+      const history = h.sandbox.control.history(`${kind}:${e.id}`);
       expect(d.message?.id).toBe(history.at(-1)!.id);
       expect(d.message?.message).toBe(history.at(-1)!.text);
     }
@@ -92,7 +58,7 @@ describe('sandbox with an unmodified gramjs client', () => {
   });
 
   it('getDialogs pages with offsets without gaps or repeats', async () => {
-    const client = await connectedClient();
+    const client = await h.client();
     const all = await client.getDialogs({});
     const pages: string[] = [];
     let offsetId = 0;
@@ -112,9 +78,9 @@ describe('sandbox with an unmodified gramjs client', () => {
   });
 
   it('getMessages pages through a whole dialog with offsetId, newest first, without gaps or repeats', async () => {
-    const client = await connectedClient();
-    const group = sandbox.control.chats()[0]!;
-    const stored = sandbox.control.history(`chat:${group.id}`);
+    const client = await h.client();
+    const group = h.sandbox.control.chats()[0]!;
+    const stored = h.sandbox.control.history(`chat:${group.id}`);
     const entity = new Api.PeerChat({
       chatId: (await client.getDialogs({})).find((d) => d.isGroup && !d.isChannel)!.entity!.id,
     });
@@ -133,9 +99,9 @@ describe('sandbox with an unmodified gramjs client', () => {
   });
 
   it('getHistory honours add_offset, max_id and min_id', async () => {
-    const client = await connectedClient();
-    const sam = userByUsername('samcarter');
-    const ids = sandbox.control.history(`user:${sam.id}`).map((m) => m.id);
+    const client = await h.client();
+    const sam = h.user('samcarter');
+    const ids = h.sandbox.control.history(`user:${sam.id}`).map((m) => m.id);
     const peer = await client.getInputEntity('@samcarter');
     const history = (args: Partial<Api.messages.GetHistory>) =>
       client
@@ -162,8 +128,8 @@ describe('sandbox with an unmodified gramjs client', () => {
   });
 
   it('resolves a username with getEntity("@username")', async () => {
-    const client = await connectedClient();
-    const priya = userByUsername('priya_raman');
+    const client = await h.client();
+    const priya = h.user('priya_raman');
     const entity = (await client.getEntity('@priya_raman')) as Api.User;
     expect(entity).toBeInstanceOf(Api.User);
     expect(entity.id.toString()).toBe(String(priya.id));
@@ -172,15 +138,15 @@ describe('sandbox with an unmodified gramjs client', () => {
   });
 
   it('sendMessage returns the sent message; it appears in sentMessages exactly once with that id', async () => {
-    const client = await connectedClient();
-    const tomas = userByUsername('tomas_ortega');
+    const client = await h.client();
+    const tomas = h.user('tomas_ortega');
     const sent = await client.sendMessage('@tomas_ortega', { message: 'Booked the quinta ✅' });
     expect(sent.id).toBeGreaterThan(0);
     expect(sent.out).toBe(true);
-    expect(sandbox.control.sentMessages()).toEqual([
+    expect(h.sandbox.control.sentMessages()).toEqual([
       { id: sent.id, peer: `user:${tomas.id}`, text: 'Booked the quinta ✅', date: sent.date, kind: 'text' },
     ]);
-    expect(sandbox.control.history(`user:${tomas.id}`).at(-1)).toMatchObject({
+    expect(h.sandbox.control.history(`user:${tomas.id}`).at(-1)).toMatchObject({
       id: sent.id,
       text: 'Booked the quinta ✅',
     });
@@ -189,16 +155,16 @@ describe('sandbox with an unmodified gramjs client', () => {
   });
 
   it('sendMessage to a basic group with reply_to resolves the Message with its id and reply header', async () => {
-    const client = await connectedClient();
-    const group = sandbox.control.chats()[0]!;
-    const target = sandbox.control.history(`chat:${group.id}`).at(-1)!;
+    const client = await h.client();
+    const group = h.sandbox.control.chats()[0]!;
+    const target = h.sandbox.control.history(`chat:${group.id}`).at(-1)!;
     const dialog = (await client.getDialogs({})).find((d) => d.isGroup && !d.isChannel)!;
     const sent = await client.sendMessage(dialog.entity!, {
       message: 'Vegetarian too 🌱',
       replyTo: target.id,
     });
     expect(sent.replyTo?.replyToMsgId).toBe(target.id);
-    expect(sandbox.control.sentMessages()).toEqual([
+    expect(h.sandbox.control.sentMessages()).toEqual([
       {
         id: sent.id,
         peer: `chat:${group.id}`,
@@ -209,27 +175,27 @@ describe('sandbox with an unmodified gramjs client', () => {
       },
     ]);
     // Writing in a chat reads it.
-    expect(sandbox.control.unreadCount(`chat:${group.id}`)).toBe(0);
+    expect(h.sandbox.control.unreadCount(`chat:${group.id}`)).toBe(0);
   });
 
   it('a repeated random_id does not send twice', async () => {
-    const client = await connectedClient();
+    const client = await h.client();
     const peer = await client.getInputEntity('@jonah_kim');
     const first = new Api.messages.SendMessage({ peer, message: 'once' });
     const a = (await client.invoke(first)) as Api.UpdateShortSentMessage;
     const again = new Api.messages.SendMessage({ peer, message: 'once', randomId: first.randomId });
     const b = (await client.invoke(again)) as Api.UpdateShortSentMessage;
     expect(b.id).toBe(a.id);
-    expect(sandbox.control.sentMessages().map((m) => m.id)).toEqual([a.id]);
+    expect(h.sandbox.control.sentMessages().map((m) => m.id)).toEqual([a.id]);
   });
 
   it('an injected incoming message fires NewMessage on a connected client', async () => {
-    const client = await connectedClient();
+    const client = await h.client();
     await client.getMe();
-    const sam = userByUsername('samcarter');
+    const sam = h.user('samcarter');
     const events: NewMessageEvent[] = [];
     client.addEventHandler((e: NewMessageEvent) => void events.push(e), new NewMessage({}));
-    const { id } = sandbox.control.injectIncomingMessage({
+    const { id } = h.sandbox.control.injectIncomingMessage({
       fromUserId: sam.id,
       text: 'Running late, 10:15?',
     });
@@ -239,11 +205,11 @@ describe('sandbox with an unmodified gramjs client', () => {
     expect(event.message.out).toBe(false);
     expect(event.message.senderId?.toString()).toBe(String(sam.id));
     expect(event.isPrivate).toBe(true);
-    expect(sandbox.control.unreadCount(`user:${sam.id}`)).toBe(3);
+    expect(h.sandbox.control.unreadCount(`user:${sam.id}`)).toBe(3);
 
-    const group = sandbox.control.chats()[0]!;
-    const jonah = userByUsername('jonah_kim');
-    sandbox.control.injectIncomingMessage({ fromUserId: jonah.id, chatId: group.id, text: 'Booked!' });
+    const group = h.sandbox.control.chats()[0]!;
+    const jonah = h.user('jonah_kim');
+    h.sandbox.control.injectIncomingMessage({ fromUserId: jonah.id, chatId: group.id, text: 'Booked!' });
     const groupEvent = await eventually(() => events[1]);
     expect(groupEvent.isGroup).toBe(true);
     expect(groupEvent.message.senderId?.toString()).toBe(String(jonah.id));
@@ -251,8 +217,8 @@ describe('sandbox with an unmodified gramjs client', () => {
   });
 
   it('a message sent from one session is pushed to the account’s other sessions', async () => {
-    const sender = await connectedClient();
-    const listener = await connectedClient();
+    const sender = await h.client();
+    const listener = await h.client();
     await listener.getMe();
     const events: NewMessageEvent[] = [];
     listener.addEventHandler((e: NewMessageEvent) => void events.push(e), new NewMessage({}));
@@ -266,20 +232,20 @@ describe('sandbox with an unmodified gramjs client', () => {
   });
 
   it('an unimplemented method is rejected with an RPC error, not a hang', async () => {
-    const client = await connectedClient();
+    const client = await h.client();
     const call = client.invoke(new Api.stickers.SuggestShortName({ title: 'Offsite' }));
     await expect(call).rejects.toBeInstanceOf(RPCError);
     await expect(client.invoke(new Api.stickers.SuggestShortName({ title: 'Offsite' }))).rejects.toThrow(
       /METHOD_NOT_IMPLEMENTED_SANDBOX/,
     );
     // The connection stays usable.
-    expect((await client.getMe()).username).toBe(sandbox.control.account().username);
+    expect((await client.getMe()).username).toBe(h.sandbox.control.account().username);
   });
 
   it('garbage bytes on a raw socket close that socket only; clients keep working', async () => {
-    const client = await connectedClient();
+    const client = await h.client();
     const closed = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ host: sandbox.host, port: sandbox.port }, () => {
+      const socket = createConnection({ host: h.sandbox.host, port: h.sandbox.port }, () => {
         socket.write(Buffer.from('GET / HTTP/1.1\r\nHost: sandbox\r\n\r\n'));
       });
       socket.on('close', () => resolve(true));
@@ -288,22 +254,22 @@ describe('sandbox with an unmodified gramjs client', () => {
     });
     expect(closed).toBe(true);
     expect((await client.getMe()).firstName).toBe('Dana');
-    const late = await connectedClient();
+    const late = await h.client();
     expect((await late.getDialogs({})).length).toBe(8);
   });
 
   it('a fresh client runs the auth key exchange; its key is not logged in', async () => {
-    const client = await connectedClient('');
+    const client = await h.client('');
     expect(client.session.getAuthKey()?.getKey()?.length).toBeGreaterThanOrEqual(255);
     const config = await client.invoke(new Api.help.GetConfig());
     expect(config.thisDc).toBe(2);
-    expect(config.dcOptions[0]?.port).toBe(sandbox.port);
+    expect(config.dcOptions[0]?.port).toBe(h.sandbox.port);
     await expect(client.invoke(new Api.updates.GetState())).rejects.toThrow(/AUTH_KEY_UNREGISTERED/);
     expect(await client.isUserAuthorized()).toBe(false);
   });
 
   it('answers ping with a pong carrying the ping id', async () => {
-    const client = await connectedClient();
+    const client = await h.client();
     const pingId = generateRandomLong();
     const pong = (await client.invoke(
       new Api.PingDelayDisconnect({ pingId, disconnectDelay: 60 }),
@@ -313,7 +279,7 @@ describe('sandbox with an unmodified gramjs client', () => {
   });
 
   it('concurrent calls (sent in one container) each get their own result', async () => {
-    const client = await connectedClient();
+    const client = await h.client();
     const [me, state, priya, dialogs] = await Promise.all([
       client.getMe(),
       client.invoke(new Api.updates.GetState()),
@@ -327,25 +293,25 @@ describe('sandbox with an unmodified gramjs client', () => {
   });
 
   it('a restarted sandbox given the same auth keys accepts the old session', async () => {
-    const session = sandbox.mintSession();
-    const first = await connectedClient(session);
+    const session = h.sandbox.mintSession();
+    const first = await h.client(session);
     await first.getMe();
     await first.destroy();
-    const { port, authKeys } = sandbox;
-    await sandbox.stop();
-    sandbox = await startSandbox({ port, authKeys });
-    const again = await connectedClient(session);
+    const { port, authKeys } = h.sandbox;
+    await h.sandbox.stop();
+    h.sandbox = await startSandbox({ port, authKeys });
+    const again = await h.client(session);
     expect((await again.getMe()).username).toBe('dana_whitfield');
   });
 });
 
 describe('sandbox message box beyond sending', () => {
   it('markAsRead clears the unread count and the next getDialogs shows it', async () => {
-    const client = await connectedClient();
-    const sam = userByUsername('samcarter');
-    expect(sandbox.control.unreadCount(`user:${sam.id}`)).toBe(2);
+    const client = await h.client();
+    const sam = h.user('samcarter');
+    expect(h.sandbox.control.unreadCount(`user:${sam.id}`)).toBe(2);
     expect(await client.markAsRead('@samcarter')).toBe(true);
-    expect(sandbox.control.unreadCount(`user:${sam.id}`)).toBe(0);
+    expect(h.sandbox.control.unreadCount(`user:${sam.id}`)).toBe(0);
     const dialog = (await client.getDialogs({})).find((d) => d.title === 'Sam Carter');
     expect(dialog?.unreadCount).toBe(0);
     const state = await client.invoke(new Api.updates.GetState());
@@ -353,19 +319,19 @@ describe('sandbox message box beyond sending', () => {
   });
 
   it('readHistory with max_id reads only up to that message', async () => {
-    const client = await connectedClient();
-    const group = sandbox.control.chats()[0]!;
-    const history = sandbox.control.history(`chat:${group.id}`);
+    const client = await h.client();
+    const group = h.sandbox.control.chats()[0]!;
+    const history = h.sandbox.control.history(`chat:${group.id}`);
     const peer = new Api.InputPeerChat({
       chatId: (await client.getDialogs({})).find((d) => d.isGroup && !d.isChannel)!.entity!.id,
     });
     await client.invoke(new Api.messages.ReadHistory({ peer, maxId: history.at(-3)!.id }));
-    expect(sandbox.control.unreadCount(`chat:${group.id}`)).toBe(2);
+    expect(h.sandbox.control.unreadCount(`chat:${group.id}`)).toBe(2);
   });
 
   it('editMessage changes an own message; editing someone else’s is refused', async () => {
-    const client = await connectedClient();
-    const tomas = userByUsername('tomas_ortega');
+    const client = await h.client();
+    const tomas = h.user('tomas_ortega');
     const sent = await client.sendMessage('@tomas_ortega', { message: 'Booked the quinta' });
     const edited = await client.editMessage('@tomas_ortega', {
       message: sent.id,
@@ -374,21 +340,21 @@ describe('sandbox message box beyond sending', () => {
     expect(edited.id).toBe(sent.id);
     expect(edited.message).toBe('Booked the quinta for 3 nights');
     expect(edited.editDate).toBeGreaterThan(0);
-    expect(sandbox.control.history(`user:${tomas.id}`).at(-1)?.text).toBe('Booked the quinta for 3 nights');
-    expect(sandbox.control.sentMessages()[0]?.text).toBe('Booked the quinta');
-    const theirs = sandbox.control.history(`user:${tomas.id}`).find((m) => m.fromId === tomas.id)!;
+    expect(h.sandbox.control.history(`user:${tomas.id}`).at(-1)?.text).toBe('Booked the quinta for 3 nights');
+    expect(h.sandbox.control.sentMessages()[0]?.text).toBe('Booked the quinta');
+    const theirs = h.sandbox.control.history(`user:${tomas.id}`).find((m) => m.fromId === tomas.id)!;
     await expect(client.editMessage('@tomas_ortega', { message: theirs.id, text: 'nope' })).rejects.toThrow(
       /MESSAGE_AUTHOR_REQUIRED/,
     );
   });
 
   it('deleteMessages removes messages from the dialog', async () => {
-    const client = await connectedClient();
-    const jonah = userByUsername('jonah_kim');
-    const before = sandbox.control.history(`user:${jonah.id}`);
+    const client = await h.client();
+    const jonah = h.user('jonah_kim');
+    const before = h.sandbox.control.history(`user:${jonah.id}`);
     const affected = await client.deleteMessages('@jonah_kim', [before[1]!.id], { revoke: true });
     expect(affected[0]?.ptsCount).toBe(1);
-    expect(sandbox.control.history(`user:${jonah.id}`).map((m) => m.id)).toEqual([
+    expect(h.sandbox.control.history(`user:${jonah.id}`).map((m) => m.id)).toEqual([
       before[0]!.id,
       before[2]!.id,
     ]);
@@ -397,8 +363,8 @@ describe('sandbox message box beyond sending', () => {
   });
 
   it('failNext makes the next call fail with FLOOD_WAIT_X, then calls succeed again', async () => {
-    const client = await connectedClient();
-    sandbox.control.failNext('messages.sendMessage', 'FLOOD_WAIT_5', 2);
+    const client = await h.client();
+    h.sandbox.control.failNext('messages.sendMessage', 'FLOOD_WAIT_5', 2);
     for (let i = 0; i < 2; i++) {
       const err = await client
         .sendMessage('@samcarter', { message: 'see you there' })
@@ -406,8 +372,8 @@ describe('sandbox message box beyond sending', () => {
       expect(err).toBeInstanceOf(FloodWaitError);
       expect((err as FloodWaitError).seconds).toBe(5);
     }
-    expect(sandbox.control.sentMessages()).toEqual([]);
+    expect(h.sandbox.control.sentMessages()).toEqual([]);
     const sent = await client.sendMessage('@samcarter', { message: 'see you there' });
-    expect(sandbox.control.sentMessages().map((m) => m.id)).toEqual([sent.id]);
+    expect(h.sandbox.control.sentMessages().map((m) => m.id)).toEqual([sent.id]);
   });
 });
