@@ -24,6 +24,7 @@ import { chmod, type FileHandle, mkdir, open, readFile, rename, unlink } from 'n
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { type Clock, systemClock } from '../clock.js';
+import { redactPeer } from '../protocol/index.js';
 
 /** `prev_hash` of the first entry: 32 zero bytes, hex (PROTOCOL.md). */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -480,6 +481,14 @@ export class AuditChain {
   /** Seq of the last entry in the chain (0 when empty). Entries still queued are not counted. */
   get lastSeq(): number {
     return this.#seq;
+  }
+
+  /**
+   * The tag an entry stores for a peer (`user#3f9a12bc`): kind and 8 hex digits, no name, no username.
+   * @param ref a canonical peer ref (`user:123`) or any accepted peer form.
+   */
+  peerTag(ref: string): string {
+    return redactPeer(ref);
   }
 
   /** Hash of the last entry (the genesis value when empty): an anchor to keep elsewhere. */

@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './frames.js';
 export * from './peers.js';
 export * from './tools.js';
+export * from './approvalView.js';

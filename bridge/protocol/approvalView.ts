@@ -1,0 +1,114 @@
+/**
+ * The approval view (ARCHITECTURE.md custody rule 6; issue 8 §1): the one model every approval surface renders
+ * — the terminal prompt, the desktop popup and the web UI. It is built on the device by
+ * `bridge/policy/approvalView.ts` from a pending write and holds only display-safe strings: every string that
+ * came from outside (AI arguments, the MCP client's name, Telegram titles and names, file names) has its hidden
+ * characters made visible (see `visibleText.ts`), and raises the `hidden_characters` flag when it had any.
+ *
+ * Browser-safe: zod only, no Node imports (the renderer shares this file).
+ */
+import { z } from 'zod';
+
+/** Longest MCP client name an approval shows, in characters (issue 8 §1). */
+export const MAX_CLIENT_NAME_LENGTH = 64;
+
+/** Kinds of peer an approval names. */
+export const ApprovalPeerKind = z.enum(['user', 'bot', 'group', 'supergroup', 'channel']);
+export type ApprovalPeerKind = z.infer<typeof ApprovalPeerKind>;
+
+/** A peer as an approval shows it: display-safe title, @username (without `@`), numeric id, canonical ref. */
+export const ApprovalPeer = z.object({
+  ref: z.string(),
+  title: z.string(),
+  username: z.string().optional(),
+  id: z.string(),
+  kind: ApprovalPeerKind,
+});
+export type ApprovalPeer = z.infer<typeof ApprovalPeer>;
+
+/**
+ * Warnings an approval carries. Codes are stable (UIs style by them); `message` is the sentence to show.
+ * - `hidden_characters`: some string contained control, bidi, zero-width or tag characters (shown escaped).
+ * - `first_contact`: the account has never written to this peer, or the peer is not among its dialogs;
+ *   no standing rule can be made for it.
+ * - `for_everyone`: a delete removes the messages for every member, not only for the person.
+ * - `formatted`: the text is parsed as Markdown or HTML; the view shows the rendered text.
+ * - `edited_text`: the text the person is asked about was edited in an earlier prompt (reserved).
+ */
+export const ApprovalFlagCode = z.enum([
+  'hidden_characters',
+  'first_contact',
+  'for_everyone',
+  'formatted',
+  'edited_text',
+]);
+export type ApprovalFlagCode = z.infer<typeof ApprovalFlagCode>;
+
+/** One flag: its code and the sentence a person reads. */
+export const ApprovalFlag = z.object({ code: ApprovalFlagCode, message: z.string() });
+export type ApprovalFlag = z.infer<typeof ApprovalFlag>;
+
+/**
+ * The text a write sends (message, caption, edited text), exactly as it will be sent.
+ * `shown` is display-safe (hidden characters escaped); `format` is how Telegram will parse it (`plain` = byte
+ * for byte); `rendered` is the visible text after Markdown/HTML parsing (display-safe), present when
+ * `format` is not `plain`; `editable` says whether the person may change it in the prompt.
+ */
+export const ApprovalText = z.object({
+  shown: z.string(),
+  format: z.enum(['plain', 'markdown', 'html']),
+  rendered: z.string().optional(),
+  editable: z.boolean(),
+});
+export type ApprovalText = z.infer<typeof ApprovalText>;
+
+/** A message the write acts on or answers (delete, forward, pin, react, reply_to): id, sender, first line. */
+export const ApprovalMessage = z.object({
+  id: z.number().int(),
+  from: z.string(),
+  preview: z.string(),
+});
+export type ApprovalMessage = z.infer<typeof ApprovalMessage>;
+
+/** Media a write uploads: kind (photo, document, …), display-safe file name, size in bytes. */
+export const ApprovalMedia = z.object({
+  kind: z.string(),
+  fileName: z.string().optional(),
+  bytes: z.number().int().nonnegative().optional(),
+});
+export type ApprovalMedia = z.infer<typeof ApprovalMedia>;
+
+/**
+ * What a standing rule made from this approval would cover (issue 8 §4): `allowed` false with `why` when no rule
+ * may be made (first contact, delete for everyone); otherwise `scope` states the rule's exact scope in words.
+ */
+export const ApprovalRuleOffer = z.union([
+  z.object({ allowed: z.literal(true), scope: z.string() }),
+  z.object({ allowed: z.literal(false), why: z.string() }),
+]);
+export type ApprovalRuleOffer = z.infer<typeof ApprovalRuleOffer>;
+
+/**
+ * The approval view. Times are ms since the epoch. `effect` is one sentence ("Send a message to ‹Alice›");
+ * `source` is the chat messages come from (forwards); `messages` lists what the write acts on (at most 10
+ * shown, `moreMessages` counts the rest); `undoMs` is the undo window that follows an approval (0 = none).
+ */
+export const ApprovalView = z.object({
+  callId: z.string(),
+  tool: z.string(),
+  effect: z.string(),
+  peer: ApprovalPeer,
+  source: ApprovalPeer.optional(),
+  replyTo: ApprovalMessage.optional(),
+  text: ApprovalText.optional(),
+  media: ApprovalMedia.optional(),
+  messages: z.array(ApprovalMessage).optional(),
+  moreMessages: z.number().int().nonnegative().optional(),
+  client: z.string().optional(),
+  createdAt: z.number(),
+  expiresAt: z.number(),
+  undoMs: z.number().int().nonnegative(),
+  flags: z.array(ApprovalFlag),
+  rule: ApprovalRuleOffer,
+});
+export type ApprovalView = z.infer<typeof ApprovalView>;
