@@ -780,10 +780,9 @@ export function toToolError(err: unknown): ToolError {
       );
     }
     const hint = RPC_HINTS[err.errorMessage];
-    return new ToolError(
-      ToolErrorCode.telegram,
-      `Telegram refused the request: ${err.errorMessage}${hint ? ` (${hint})` : ''}`,
-    );
+    // The error name comes from the server: only a bare TELEGRAM_ERROR_NAME is passed on, never free text.
+    const name = /^[A-Z0-9_]{1,64}$/.test(err.errorMessage) ? err.errorMessage : 'an unrecognised error';
+    return new ToolError(ToolErrorCode.telegram, `Telegram refused the request: ${name}${hint ? ` (${hint})` : ''}`);
   }
   const message = err instanceof Error ? err.message : String(err);
   if (/not connected|disconnected|ECONNREFUSED|timed out|did not answer/i.test(message)) {
