@@ -426,14 +426,15 @@ export const SendMediaArgs = z
       });
     }
   });
-/** `send_media` result (PROTOCOL.md "like send_message"); `size` in bytes. */
+/** `send_media` result (PROTOCOL.md "like send_message"); `size` in bytes (absent when a dry run did not fetch). */
 export const SendMediaResult = z.object({
   ...writeOutcome,
   peer_title: z.string().optional(),
   media_type: SendMediaType,
   file_name: z.string(),
   mime_type: z.string(),
-  size: z.number().int().nonnegative(),
+  /** In bytes; absent in a dry run of `file_url` (a dry run never downloads it). */
+  size: z.number().int().nonnegative().optional(),
   caption: z.string().optional(),
   message_id: z.number().optional(),
   edited_by_person: z.boolean().optional(),
