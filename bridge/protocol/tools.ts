@@ -310,14 +310,13 @@ export const EditMessageArgs = z.strictObject({
   mode: WriteMode,
 });
 /**
- * `edit_message` result: the common write fields, the message id and the text (as asked, or as the person
- * edited it before approving); with markdown/html, `rendered` is what Telegram stored (or would store).
+ * `edit_message` result: the common write fields, the message id and the text asked for; with markdown/html,
+ * `rendered` is what Telegram stored (or would store, in a dry run).
  */
 export const EditMessageResult = z.object({
   ...writeOutcome,
   message_id: z.number(),
   text: z.string(),
-  edited_by_person: z.boolean().optional(),
   format: TextFormatName.optional(),
   rendered: RenderedText.optional(),
 });
@@ -437,7 +436,6 @@ export const SendMediaResult = z.object({
   size: z.number().int().nonnegative().optional(),
   caption: z.string().optional(),
   message_id: z.number().optional(),
-  edited_by_person: z.boolean().optional(),
   format: TextFormatName.optional(),
   /** With a markdown/html caption: the caption and entities Telegram stored (or would store). */
   rendered: RenderedText.optional(),
