@@ -1,9 +1,10 @@
 /** `get_messages` (PROTOCOL.md "Tools"): one chat's history, newest first, paged with `before_id`. */
 import { UNTRUSTED_NOTICE, wrapTitle, wrapUntrusted } from '../content/boundary.js';
 import type { Message } from '../protocol/index.js';
-import { parsePeer, redactPeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
+import { parsePeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
 import type { GatewayMediaInfo, GatewayMessage } from '../telegram/gateway.js';
 import type { ToolContext } from './context.js';
+import { redactPeer } from '../audit/redactPeer.js';
 
 /**
  * Reads up to `limit` messages older than `before_id`. `next_before_id` is set when a further page may exist;
