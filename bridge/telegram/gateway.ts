@@ -11,8 +11,7 @@ import { FloodWaitError, RPCError } from 'telegram/errors/index.js';
 import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
 import { generateRandomLong, returnBigInt } from 'telegram/Helpers.js';
 import { StringSession } from 'telegram/sessions/index.js';
-import { formatPeer, type PeerKind, type PeerRef, type TextEntity, ToolErrorCode } from '../protocol/index.js';
-import { ToolError } from '../tools/toolError.js';
+import { formatPeer, type PeerKind, type PeerRef, type TextEntity, ToolError, ToolErrorCode } from '../protocol/index.js';
 import { type MtprotoEndpoint, pinnedPortConnection } from './endpoint.js';
 import { fromApiEntities, toApiEntities } from './formatting.js';
 

@@ -1,6 +1,5 @@
 /** `edit_message`: new text for one of the person's own messages, only after approval. */
-import { type ToolArgs, ToolErrorCode, type ToolResult } from '../protocol/index.js';
-import { ToolError } from './toolError.js';
+import { type ToolArgs, ToolErrorCode, type ToolResult, ToolError } from '../protocol/index.js';
 import { messageInChat, type ToolContext } from './context.js';
 import { formatFields, renderArgument, renderedForApproval } from './formattedText.js';
 import { runWrite, shownMessage, shownTitle } from './writeTool.js';

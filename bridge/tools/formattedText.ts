@@ -3,9 +3,8 @@
  * §3): the text is rendered on the device before the person is asked, the approval shows the rendered text, and
  * the same rendering is sent — also for text the person edited in the prompt.
  */
-import { type RenderedText, type TextFormatName, ToolErrorCode } from '../protocol/index.js';
+import { type RenderedText, type TextFormatName, ToolError, ToolErrorCode } from '../protocol/index.js';
 import { describeEntities, renderText } from '../telegram/formatting.js';
-import { ToolError } from './toolError.js';
 
 /**
  * `text` read as `format`, ready to send.

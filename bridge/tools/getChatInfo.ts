@@ -1,8 +1,9 @@
 /** `get_chat_info`: what a chat, group, channel or user is — title, type, @username, bio/description, size. */
 import { UNTRUSTED_NOTICE, wrapTitle, wrapUntrusted } from '../content/boundary.js';
 import { safeUsername } from '../content/typedFields.js';
-import { parsePeer, redactPeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
+import { parsePeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
 import type { ToolContext } from './context.js';
+import { redactPeer } from '../audit/redactPeer.js';
 
 /** Longest bio/description passed on, in characters (Telegram caps channel descriptions at 255). */
 const MAX_ABOUT_LENGTH = 1024;

@@ -9,14 +9,14 @@ import { safeKindName, safeMimeType } from '../content/typedFields.js';
 import {
   MAX_MEDIA_BYTES,
   parsePeer,
-  redactPeer,
   ToolErrorCode,
   type ToolArgs,
   type ToolResult,
+  ToolError,
 } from '../protocol/index.js';
 import type { GatewayMediaInfo } from '../telegram/gateway.js';
 import { messageInChat, type ToolContext } from './context.js';
-import { ToolError } from './toolError.js';
+import { redactPeer } from '../audit/redactPeer.js';
 
 /** Media kinds with a file behind them. */
 const FILE_MEDIA = new Set(['photo', 'video', 'video_note', 'animation', 'voice', 'audio', 'sticker', 'document']);

@@ -2,9 +2,10 @@
 import { UNTRUSTED_NOTICE, wrapTitle, wrapUntrusted } from '../content/boundary.js';
 import { safeKindName, safeMimeType } from '../content/typedFields.js';
 import type { Message } from '../protocol/index.js';
-import { parsePeer, redactPeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
+import { parsePeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
 import type { GatewayMediaInfo, GatewayMessage } from '../telegram/gateway.js';
 import type { ToolContext } from './context.js';
+import { redactPeer } from '../audit/redactPeer.js';
 
 /**
  * Reads up to `limit` messages older than `before_id`. `next_before_id` is set when a further page may exist;

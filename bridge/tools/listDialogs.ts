@@ -1,8 +1,9 @@
 /** `list_dialogs` (PROTOCOL.md "Tools"): the person's chats, titles wrapped as untrusted content. */
 import { UNTRUSTED_NOTICE, wrapTitle } from '../content/boundary.js';
 import { safeUsername } from '../content/typedFields.js';
-import { redactPeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
+import type { ToolArgs, ToolResult } from '../protocol/index.js';
 import type { ToolContext } from './context.js';
+import { redactPeer } from '../audit/redactPeer.js';
 
 /** Lists dialogs newest first, at most `limit`, filtered by `query` when given. */
 export async function listDialogs(

@@ -5,10 +5,9 @@
  * A dry run never fetches a `file_url` (issue 8 §7): it only checks the URL offline.
  */
 import { type LoadedMedia, loadMedia, previewMedia } from '../media/mediaSource.js';
-import { parsePeer, type ToolArgs, ToolErrorCode, type ToolResult } from '../protocol/index.js';
+import { parsePeer, type ToolArgs, ToolError, ToolErrorCode, type ToolResult } from '../protocol/index.js';
 import type { ToolContext } from './context.js';
 import { formatFields, renderArgument, renderedForApproval } from './formattedText.js';
-import { ToolError } from './toolError.js';
 import { runWrite, shownTitle } from './writeTool.js';
 
 /**

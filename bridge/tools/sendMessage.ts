@@ -1,8 +1,9 @@
 /** `send_message` (PROTOCOL.md "Tools"): a text message from the person's account, only after approval. */
-import { parsePeer, redactPeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
+import { parsePeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
 import type { ToolContext } from './context.js';
 import { formatFields, renderArgument, renderedForApproval } from './formattedText.js';
 import { gateWrite } from './writeGate.js';
+import { redactPeer } from '../audit/redactPeer.js';
 
 /** Reason a dry run gives the AI. */
 export const DRY_RUN_REASON =

@@ -2,10 +2,10 @@
  * The gate every write passes (ARCHITECTURE.md custody rules 2–4): write limits, then a local decision, then an
  * `intent` audit entry before the Telegram call and a `result` entry after it. The relay cannot approve.
  */
-import { redactPeer, ToolErrorCode } from '../protocol/index.js';
+import { ToolErrorCode, ToolError } from '../protocol/index.js';
 import type { ResolvedPeer } from '../telegram/gateway.js';
 import type { ToolContext } from './context.js';
-import { ToolError } from './toolError.js';
+import { redactPeer } from '../audit/redactPeer.js';
 
 /** How often a waiting write re-sends `progress`, in ms, so a relay keeps extending its deadline. */
 export const PROGRESS_INTERVAL_MS = 10_000;

@@ -4,10 +4,11 @@
  * cancellation is a success with `sent: false` and a `reason`). The approval itself is {@link gateWrite}.
  */
 import { sanitizeUntrusted } from '../content/boundary.js';
-import { redactPeer, type ToolName } from '../protocol/index.js';
+import { type ToolName } from '../protocol/index.js';
 import type { GatewayMessage, ResolvedPeer } from '../telegram/gateway.js';
 import type { ToolContext } from './context.js';
 import { gateWrite } from './writeGate.js';
+import { redactPeer } from '../audit/redactPeer.js';
 
 /** One write, planned: who it touches, what the person is asked, what the AI is told, and the Telegram call. */
 export interface WritePlan<R> {
