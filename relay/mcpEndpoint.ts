@@ -22,7 +22,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { Logger } from 'pino';
 import { MAX_FRAME_BYTES, TOOLS, type ToolContract } from '../bridge/protocol/index.js';
 import { createToolServer } from '../bridge/protocol/node/mcpTools.js';
-import type { DeviceHub } from './deviceHub.js';
+import { type DeviceHub, McpClientGone } from './deviceHub.js';
 import { RELAY_VERSION } from './version.js';
 
 /** A session unused for this long is closed; its client gets 404 and initializes again, in ms. */
@@ -65,7 +65,7 @@ const httpExchange = new AsyncLocalStorage<{ gone: AbortSignal }>();
 function responseGone(res: ServerResponse): AbortSignal {
   const controller = new AbortController();
   res.once('close', () => {
-    if (!res.writableFinished) controller.abort(new Error('the MCP client closed the HTTP stream'));
+    if (!res.writableFinished) controller.abort(new McpClientGone());
   });
   return controller.signal;
 }

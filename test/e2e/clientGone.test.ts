@@ -105,7 +105,7 @@ describe('a write whose MCP client went away is withdrawn and never sent', () =>
     const { approval, call, decided } = await sendWaiting(client, text);
     expect(terminal).toContain(text);
     await client.close(); // aborts the HTTP request; the SDK sends no notifications/cancelled on close
-    expect(await decided).toMatchObject({ status: 'cancelled' });
+    expect(await decided).toMatchObject({ status: 'cancelled', reason: expect.stringMatching(/MCP client went away/) });
     expect((await call).settled).toBe('error');
     // The person approves later, as in the report: nothing may be sent.
     expect(host.approvals.approve(approval.callId)).toBe(false);
