@@ -27,6 +27,10 @@ export interface WritePlan<R> {
   perform: (approvedText: string) => Promise<R>;
   /** True when `ask` is exactly the content written (edit_message's new text), so the person may edit it. */
   editable?: boolean;
+  /** How Telegram reads the text this write sends (issue 8 §3); absent = `plain`. */
+  textFormat?: 'plain' | 'markdown' | 'html';
+  /** With markdown/html: the text as Telegram will show it, which the approval shows. */
+  renderedText?: string;
 }
 
 /** Fields every write result has (see `writeOutcome` in bridge/protocol/tools.ts). */
@@ -75,6 +79,8 @@ export async function runWrite<R>(ctx: ToolContext, plan: WritePlan<R>): Promise
   }
   const outcome = await gateWrite(ctx, plan.tool, plan.peer, plan.ask, plan.perform, {
     editable: plan.editable ?? false,
+    ...(plan.textFormat ? { textFormat: plan.textFormat } : {}),
+    ...(plan.renderedText !== undefined ? { renderedText: plan.renderedText } : {}),
   });
   if (outcome.status !== 'sent') {
     return { base: { ...common, sent: false, status: outcome.status, reason: outcome.reason } };
