@@ -2,11 +2,12 @@
 import { type ToolArgs, ToolErrorCode, type ToolResult } from '../protocol/index.js';
 import { ToolError } from './toolError.js';
 import { messageInChat, type ToolContext } from './context.js';
-import { runWrite, shownMessage, shownTitle } from './writeTool.js';
+import { runWrite } from './writeTool.js';
 
 /**
- * Replaces the text of `message_id` once the person approves. The approval shows the current text next to the
- * new one; the message is looked up first, so a wrong id fails before the person is asked.
+ * Replaces the text of `message_id` once the person approves. The approval shows the current message next to
+ * the new text, which the person may edit; the message is looked up first, so a wrong id fails before the
+ * person is asked.
  * @throws ToolError `invalid_arguments` (`message_id:`) when the message is not in that chat or is someone
  *   else's; `telegram_error` (e.g. MESSAGE_NOT_MODIFIED), `rate_limited`, `flood_wait`, ….
  */
@@ -25,12 +26,17 @@ export async function editMessage(
     tool: 'edit_message',
     peer,
     mode: args.mode,
-    ask:
-      `Edit your message in ${shownTitle(peer)}.\n` +
-      `Now: ${shownMessage(current, 300)}\n` +
-      `New text:\n${args.text}`,
+    effect: { kind: 'edit_message', message: current, text: args.text },
     action: `Edit message #${args.message_id} in ${peer.ref}`,
-    perform: () => ctx.gateway.editMessage(peer, args.message_id, args.text),
+    perform: (text) => ctx.gateway.editMessage(peer, args.message_id, text),
   });
+  if ('approvedText' in run) {
+    return {
+      ...run.base,
+      message_id: args.message_id,
+      text: run.approvedText,
+      ...(run.edited ? { notice: 'The person changed the new text before approving; `text` is what was set.' } : {}),
+    };
+  }
   return { ...run.base, message_id: args.message_id, text: args.text };
 }

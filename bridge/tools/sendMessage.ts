@@ -1,7 +1,8 @@
 /** `send_message` (PROTOCOL.md "Tools"): a text message from the person's account, only after approval. */
-import { parsePeer, redactPeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
+import { parsePeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
 import type { ToolContext } from './context.js';
 import { gateWrite } from './writeGate.js';
+import { gatedOf, recordDryRun } from './writeTool.js';
 
 /** Reason a dry run gives the AI. */
 export const DRY_RUN_REASON =
@@ -19,18 +20,17 @@ export async function sendMessage(
   const peer = await ctx.gateway.resolvePeer(parsePeer(args.peer)!);
   const base = { mode: args.mode, peer: peer.ref } as const;
   if (args.mode === 'dry_run') {
-    await ctx.audit.append({
-      call_id: ctx.callId,
-      tool: 'send_message',
-      peer: redactPeer(peer.ref),
-      phase: 'result',
-      status: 'dry_run',
-      decided_by: '—',
-    });
+    await recordDryRun(ctx, peer);
     return { ...base, sent: false, status: 'dry_run', text: args.text, dry_reason: DRY_RUN_REASON };
   }
-  const outcome = await gateWrite(ctx, 'send_message', peer, args.text, (text) =>
-    ctx.gateway.sendMessage(peer, text, args.reply_to ? { replyTo: args.reply_to } : {}),
+  const outcome = await gateWrite(
+    ctx,
+    gatedOf({
+      tool: 'send_message',
+      peer,
+      effect: { kind: 'send_message', text: args.text, ...(args.reply_to ? { replyTo: args.reply_to } : {}) },
+      perform: (text) => ctx.gateway.sendMessage(peer, text, args.reply_to ? { replyTo: args.reply_to } : {}),
+    }),
   );
   if (outcome.status !== 'sent') {
     return { ...base, sent: false, status: outcome.status, text: args.text, reason: outcome.reason };

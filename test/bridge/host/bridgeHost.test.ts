@@ -49,12 +49,14 @@ describe('device ↔ plain mctl relay', () => {
   });
 
   it('keeps approvals under the 30 s deadline of a relay that sent no welcome', async () => {
-    const added = new Promise<{ createdAt: number; expiresAt: number; callId: string }>((resolve) =>
-      host.approvals.on('added', resolve),
+    const added = new Promise<{ createdAt: number; expiresAt: number; callId: string; view: { undoMs: number } }>(
+      (resolve) => host.approvals.on('added', resolve),
     );
     relay.send({ type: 'call', id: 'r2', tool: 'send_message', args: { peer: friend(), text: 'x', mode: 'send' } });
     const p = await added;
-    expect(p.expiresAt - p.createdAt).toBe(25_000);
+    // The decision and the undo window after it (default 5 s) both end before the relay gives up.
+    expect(p.view.undoMs).toBe(5_000);
+    expect(p.expiresAt - p.createdAt + p.view.undoMs).toBe(25_000);
     expect(await relay.next('progress')).toMatchObject({ id: 'r2' });
     host.approvals.deny(p.callId, 'test');
     expect(await relay.next('response')).toMatchObject({ id: 'r2', result: { sent: false, status: 'denied' } });
