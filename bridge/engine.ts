@@ -105,7 +105,7 @@ export class BridgeEngine {
       signal: call.signal ?? new AbortController().signal,
       progress: call.progress ?? (() => {}),
       gateway: this.gateway,
-      record: new CallAudit(this.audit, callId, auditableTool(call.tool)),
+      audit: new CallAudit(this.audit, callId, auditableTool(call.tool)),
       approvals: this.approvals,
       limiter: this.limiter,
       rules: this.rules,

@@ -15,6 +15,7 @@ import type { ApprovalOutcome, ApprovalQueue, HeldApproval, PendingApproval } fr
 import type { StandingRules } from '../policy/standingRules.js';
 import type { ApprovalMessage, ApprovalPeer, ApprovalView } from '../protocol/approvalView.js';
 import { visibleText } from '../protocol/visibleText.js';
+import { formatSize } from '../tools/sendMedia.js';
 
 /** How long input is ignored after the request on screen changed, in ms (issue 8 §2). */
 export const INPUT_GUARD_MS = 1_000;
@@ -303,13 +304,6 @@ function messageLine(m: ApprovalMessage): string {
   return `#${m.id} ${line1(m.from)}: ${line1(m.preview)}`;
 }
 
-/** A size for people: bytes, KiB or MiB with one decimal. */
-function size(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-}
-
 /**
  * Renders an approval view as a terminal block: flags first (prominent), the effect, the peer, what it answers
  * or acts on, the text exactly as sent, media, the asking client, time left, the undo window and what
@@ -334,7 +328,7 @@ export function renderApproval(view: ApprovalView, nowMs: number): string {
   lines.push(`│ time left: ${secondsLeft} s`);
   if (view.media) {
     const name = view.media.fileName ? ` "${line1(view.media.fileName)}"` : '';
-    const bytes = view.media.bytes === undefined ? '' : ` · ${size(view.media.bytes)}`;
+    const bytes = view.media.bytes === undefined ? '' : ` · ${formatSize(view.media.bytes)}`;
     lines.push(`│ media:     ${line1(view.media.kind)}${name}${bytes}`);
   }
   if (view.messages?.length) {

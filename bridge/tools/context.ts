@@ -25,7 +25,7 @@ export interface ToolContext {
   progress(message: string): void;
   gateway: TelegramGateway;
   /** This call's audit recorder: every entry the call adds to the chain goes through it. */
-  record: CallAudit;
+  audit: CallAudit;
   approvals: ApprovalQueue;
   /** Write limits keyed on the real peer id. */
   limiter: WriteRateLimiter;

@@ -59,15 +59,15 @@ export const TOOL_NAMES = Object.keys(HANDLERS) as ToolName[];
  *   handler raises; each is audited before it is thrown.
  */
 export async function runTool(tool: string, rawArgs: unknown, ctx: ToolContext): Promise<unknown> {
-  const record = ctx.record;
+  const audit = ctx.audit;
   if (!isToolName(tool)) {
-    await record.record({ phase: 'result', status: 'invalid', error: ToolErrorCode.unknownTool });
+    await audit.record({ phase: 'result', status: 'invalid', error: ToolErrorCode.unknownTool });
     throw new ToolError(ToolErrorCode.unknownTool, `this device has no tool "${auditableTool(tool)}"`);
   }
   const contract = TOOLS[tool];
   const parsed = contract.args.safeParse(rawArgs ?? {});
   if (!parsed.success) {
-    await record.record({ phase: 'result', status: 'invalid', error: ToolErrorCode.invalidArguments });
+    await audit.record({ phase: 'result', status: 'invalid', error: ToolErrorCode.invalidArguments });
     throw new ToolError(
       ToolErrorCode.invalidArguments,
       `bad arguments for ${tool}: ${formatZodIssues(parsed.error)}`,
@@ -77,17 +77,17 @@ export async function runTool(tool: string, rawArgs: unknown, ctx: ToolContext):
   // The peer a call is about: `peer`, or for forward_messages the destination `to_peer` (where the write lands).
   // Write tools name the resolved peer themselves once they know it.
   const peerArg = typeof args.peer === 'string' ? args.peer : typeof args.to_peer === 'string' ? args.to_peer : '';
-  record.setPeer(peerArg);
+  audit.setPeer(peerArg);
   const handler = HANDLERS[tool] as ToolHandler<unknown, unknown>;
 
-  if (!contract.write) await record.record({ phase: 'intent', status: 'ok' });
+  if (!contract.write) await audit.record({ phase: 'intent', status: 'ok' });
   try {
     const result = await handler(args, ctx);
-    if (!contract.write) await record.record({ phase: 'result', status: 'ok' });
+    if (!contract.write) await audit.record({ phase: 'result', status: 'ok' });
     return result;
   } catch (err) {
     // A write's gate records its own outcome; whatever failed before it got that far is recorded here.
-    if (!record.hasResult) await record.record({ phase: 'result', status: 'error', error: errorCode(err) });
+    if (!audit.hasResult) await audit.record({ phase: 'result', status: 'error', error: errorCode(err) });
     throw err;
   }
 }

@@ -59,14 +59,14 @@ export const UNDONE_REASON =
  *   as `error` with its code); gateway errors from the look-ups the view needs (reply_to, first contact).
  */
 export async function gateWrite<R>(ctx: ToolContext, write: GatedWrite<R>): Promise<WriteDone<R> | WriteRefusal> {
-  const record = ctx.record;
-  record.setPeer(write.peer.ref);
+  const audit = ctx.audit;
+  audit.setPeer(write.peer.ref);
   // A rule can only exist for a peer the account has written to (none is offered on a first contact).
   const byRule = ctx.rules.match(ruleKeyOf(write)) !== null;
   const facts = byRule ? null : await gatherApprovalFacts(ctx.gateway, write);
   const limited = ctx.limiter.take(write.peer.ref);
   if (limited) {
-    await record.record({ phase: 'result', status: 'rate_limited' });
+    await audit.record({ phase: 'result', status: 'rate_limited' });
     const per =
       limited.windowMs >= 3_600_000 ? `${limited.windowMs / 3_600_000} h` : `${limited.windowMs / 60_000} min`;
     const which = `${limited.capacity} writes per ${per}${limited.limit === 'peer' ? ' to this chat' : ''}`;
@@ -91,7 +91,7 @@ export async function gateWrite<R>(ctx: ToolContext, write: GatedWrite<R>): Prom
   }
   if (outcome.status !== 'approved') {
     ctx.limiter.refund(write.peer.ref);
-    await record.record({
+    await audit.record({
       phase: 'result',
       status: outcome.status,
       decidedBy: outcome.status === 'denied' || outcome.status === 'undone' ? 'person' : '—',
@@ -100,18 +100,18 @@ export async function gateWrite<R>(ctx: ToolContext, write: GatedWrite<R>): Prom
   }
   if (!editable && outcome.edited) {
     ctx.limiter.refund(write.peer.ref);
-    await record.record({ phase: 'result', status: 'denied', decidedBy: 'person' });
+    await audit.record({ phase: 'result', status: 'denied', decidedBy: 'person' });
     return { status: 'denied', reason: NOT_EDITABLE_REASON };
   }
   const decidedBy = outcome.decidedBy;
-  await record.record({ phase: 'intent', status: 'ok', decidedBy });
+  await audit.record({ phase: 'intent', status: 'ok', decidedBy });
   try {
     const value = await write.perform(outcome.text);
-    await record.record({ phase: 'result', status: 'ok', decidedBy });
+    await audit.record({ phase: 'result', status: 'ok', decidedBy });
     return { status: 'sent', text: outcome.text, edited: outcome.edited, decidedBy, value };
   } catch (err) {
     const code = err instanceof ToolError ? err.code : ToolErrorCode.internal;
-    await record.record({ phase: 'result', status: 'error', decidedBy, error: code });
+    await audit.record({ phase: 'result', status: 'error', decidedBy, error: code });
     throw err;
   }
 }
@@ -135,13 +135,13 @@ async function ask<R>(
 ): Promise<{ outcome: ApprovalOutcome; editable: boolean }> {
   const view = buildApprovalView(write, facts, ctx.client === undefined ? {} : { client: ctx.client });
   const editable = view.text?.editable === true;
-  await ctx.record.record({ phase: 'asked', status: 'pending' });
+  await ctx.audit.record({ phase: 'asked', status: 'pending' });
   const timeoutMs = ctx.approvalTimeoutMs();
   const tool = write.tool;
   ctx.progress(`waiting for the person to approve ${tool} on their device (up to ${Math.round(timeoutMs / 1000)} s)`);
   let decision: Promise<unknown> | null = null;
   const recordDecision = (decidedBy: 'person' | 'auto') => {
-    decision = ctx.record.record({ phase: 'decision', status: 'ok', decidedBy });
+    decision = ctx.audit.record({ phase: 'decision', status: 'ok', decidedBy });
     // Awaited below; this only keeps a failed append from being reported as unhandled meanwhile.
     decision.catch(() => {});
   };

@@ -81,8 +81,8 @@ export async function runWrite<R>(ctx: ToolContext, plan: WritePlan<R>): Promise
 
 /** Audits a dry run of a write to `peer` (its `result` entry: nothing was asked or changed). */
 export async function recordDryRun(ctx: ToolContext, peer: ResolvedPeer): Promise<void> {
-  ctx.record.setPeer(peer.ref);
-  await ctx.record.record({ phase: 'result', status: 'dry_run' });
+  ctx.audit.setPeer(peer.ref);
+  await ctx.audit.record({ phase: 'result', status: 'dry_run' });
 }
 
 /** The gate's view of a plan: the pending write (effect, formatting) and its Telegram call. */

@@ -73,6 +73,29 @@ describe('terminal approvals: what is shown', () => {
     expect(block).toContain('always:    The AI may send messages to ‹Alice Example› without asking you, for 1 hour.');
   });
 
+  it('renders media (kind, file name, size) with its caption, and the messages a write acts on', () => {
+    const media = requestFor('m', {
+      tool: 'send_media',
+      peer: alice,
+      effect: {
+        kind: 'send_media',
+        media: { kind: 'document', fileName: 'minutes.pdf', bytes: 50_000, mimeType: 'application/pdf' },
+        caption: 'Minutes',
+      },
+    });
+    const block = renderApproval({ ...media.view, callId: 'm', createdAt: 0, expiresAt: 0, undoMs: 0 }, 0);
+    expect(block).toContain('│ media:     document "minutes.pdf" · 48.8 KiB\n│ caption (sent exactly as shown):\n│   Minutes');
+    expect(block).not.toContain('undo:');
+    const pin = requestFor('p', {
+      tool: 'pin_message',
+      peer: team,
+      effect: { kind: 'pin_message', message: message(team, 41, 'Lunch at 1?\nbring snacks', 'Sam'), unpin: false },
+    });
+    const pinBlock = renderApproval({ ...pin.view, callId: 'p', createdAt: 0, expiresAt: 0, undoMs: 0 }, 0);
+    expect(pinBlock).toContain('│ Pin message #41 in ‹Team› (members are not notified)');
+    expect(pinBlock).toContain('│ messages:\n│   #41 Sam: Lunch at 1?');
+  });
+
   it('hostile text, client name and Telegram names reach the terminal only as visible escapes, with the flag', () => {
     const t = terminal();
     const hostilePeer = { ...alice, title: 'Mom\u202E\u2066 (bank)\u001b[31m', username: 'mom' };

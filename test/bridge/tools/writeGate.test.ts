@@ -47,7 +47,7 @@ function context(callId: string, tool = 'send_message'): ToolContext {
     signal: new AbortController().signal,
     progress: (m) => progress.push(m),
     gateway,
-    record: new CallAudit(audit, callId, tool),
+    audit: new CallAudit(audit, callId, tool),
     approvals,
     limiter: new WriteRateLimiter(() => clock.now()),
     rules,
@@ -265,7 +265,7 @@ describe('per-call audit recorder', () => {
       throw new ToolError(ToolErrorCode.floodWait, 'retry after 42 s');
     };
     await expect(gateWrite(ctx, sendTo(alice, fails))).rejects.toMatchObject({ code: 'flood_wait' });
-    expect(ctx.record.hasResult).toBe(true);
+    expect(ctx.audit.hasResult).toBe(true);
     expect(await trail('t1')).toEqual(['asked/pending/—', 'decision/ok/person', 'intent/ok/person', 'result/error/person']);
   });
 
@@ -280,7 +280,7 @@ describe('per-call audit recorder', () => {
       code: 'peer_not_found',
     });
     expect(await trail('t2')).toEqual(['result/error/—']);
-    expect(ctx.record.written().map((e) => e.phase)).toEqual(['result']);
+    expect(ctx.audit.written().map((e) => e.phase)).toEqual(['result']);
   });
 
   it('a rate-limited write is recorded once and nothing is asked', async () => {
