@@ -4,7 +4,7 @@
  * instead of stamping markers on thrown errors.
  */
 import type { AuditChain, AuditDecidedBy, AuditEntry, AuditPhase, AuditStatus } from '../audit/auditChain.js';
-import { redactPeer } from '../protocol/index.js';
+import { redactPeer } from '../audit/redactPeer.js';
 
 /** One entry as a call records it: the call id, tool and peer are the recorder's. */
 export interface CallAuditEntry {

@@ -8,10 +8,9 @@ import type { MediaOptions } from '../media/mediaSource.js';
 import type { ApprovalQueue } from '../policy/approvals.js';
 import type { WriteRateLimiter } from '../policy/rateLimits.js';
 import type { StandingRules } from '../policy/standingRules.js';
-import { parsePeer, ToolErrorCode } from '../protocol/index.js';
+import { parsePeer, ToolError, ToolErrorCode } from '../protocol/index.js';
 import type { GatewayMessage, ResolvedPeer, TelegramGateway } from '../telegram/gateway.js';
 import type { CallAudit } from './callAudit.js';
-import { ToolError } from './toolError.js';
 
 /** Per-call context handed to every tool handler. */
 export interface ToolContext {

@@ -8,6 +8,7 @@ import {
   isToolName,
   TOOLS,
   type ToolArgs,
+  ToolError,
   ToolErrorCode,
   type ToolName,
   type ToolResult,
@@ -27,7 +28,6 @@ import { searchMessages } from './searchMessages.js';
 import { sendMedia } from './sendMedia.js';
 import { sendMessage } from './sendMessage.js';
 import { setReaction } from './setReaction.js';
-import { ToolError } from './toolError.js';
 
 const HANDLERS: { [K in ToolName]: ToolHandler<ToolArgs<K>, ToolResult<K>> } = {
   list_dialogs: listDialogs,

@@ -12,9 +12,8 @@ import {
   ruleKeyOf,
 } from '../policy/approvalView.js';
 import type { ApprovalOutcome, HeldApproval } from '../policy/approvals.js';
-import { ToolErrorCode } from '../protocol/index.js';
+import { ToolError, ToolErrorCode } from '../protocol/index.js';
 import type { ToolContext } from './context.js';
-import { ToolError } from './toolError.js';
 
 /** How often a waiting write re-sends `progress`, in ms, so a relay keeps extending its deadline. */
 export const PROGRESS_INTERVAL_MS = 10_000;

@@ -13,12 +13,11 @@ import { DownloadConfirmations } from '../../../bridge/media/downloadConfirmatio
 import { ApprovalQueue, type PendingApproval } from '../../../bridge/policy/approvals.js';
 import { WriteRateLimiter } from '../../../bridge/policy/rateLimits.js';
 import { StandingRules } from '../../../bridge/policy/standingRules.js';
-import { ToolErrorCode } from '../../../bridge/protocol/index.js';
+import { ToolError, ToolErrorCode } from '../../../bridge/protocol/index.js';
 import type { GatewayMessage, ResolvedPeer, TelegramGateway } from '../../../bridge/telegram/gateway.js';
 import { CallAudit } from '../../../bridge/tools/callAudit.js';
 import type { ToolContext } from '../../../bridge/tools/context.js';
 import { runTool } from '../../../bridge/tools/registry.js';
-import { ToolError } from '../../../bridge/tools/toolError.js';
 import { type GatedWrite, gateWrite, PROGRESS_INTERVAL_MS, UNDONE_REASON } from '../../../bridge/tools/writeGate.js';
 import { alice, message, team } from '../policy/viewFixtures.js';
 
