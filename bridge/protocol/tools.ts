@@ -147,9 +147,9 @@ export const SendMessageArgs = z.strictObject({
 
 /**
  * How a write ended: `sent`; `dry_run` (preview only); `denied` by the person; `expired` with no answer;
- * `cancelled` by the relay or MCP client.
+ * `cancelled` by the relay or MCP client; `undone` — approved, then taken back by the person within the undo window.
  */
-export const WriteStatus = z.enum(['sent', 'dry_run', 'denied', 'expired', 'cancelled']);
+export const WriteStatus = z.enum(['sent', 'dry_run', 'denied', 'expired', 'cancelled', 'undone']);
 export type WriteStatus = z.infer<typeof WriteStatus>;
 
 /**

@@ -168,6 +168,11 @@ export interface TelegramGateway {
     text: string,
     opts?: { replyTo?: number; entities?: TextEntity[] },
   ): Promise<SentMessage>;
+  /**
+   * True when the account has at least one message of its own in `peer`'s chat (so the chat is among its
+   * dialogs): the approval's first-contact check (issue 8 §1).
+   */
+  hasWrittenTo(peer: ResolvedPeer): Promise<boolean>;
   /** Marks incoming messages of `peer` read up to `maxId` (inclusive), or all when absent. */
   markRead(peer: ResolvedPeer, maxId?: number): Promise<void>;
   /**
@@ -561,6 +566,34 @@ export class GramjsGateway implements TelegramGateway {
       ...(channel ? { verified: Boolean(channel.verified), scam: Boolean(channel.scam) } : {}),
       ...(fc.pinnedMsgId ? { pinnedMessageId: fc.pinnedMsgId } : {}),
     };
+  }
+
+  async hasWrittenTo(peer: ResolvedPeer): Promise<boolean> {
+    await this.connect();
+    const entity = await this.inputPeer(peer);
+    const found = await this.call(() =>
+      this.client.invoke(
+        new Api.messages.Search({
+          peer: entity,
+          q: '',
+          fromId: new Api.InputPeerSelf(),
+          filter: new Api.InputMessagesFilterEmpty(),
+          minDate: 0,
+          maxDate: 0,
+          offsetId: 0,
+          addOffset: 0,
+          limit: 1,
+          maxId: 0,
+          minId: 0,
+          hash: returnBigInt(0),
+        }),
+      ),
+    );
+    if (found instanceof Api.messages.MessagesNotModified) return true;
+    if ('count' in found ? found.count > 0 : found.messages.length > 0) return true;
+    // Broadcast channel posts carry no sender, so a search by sender misses them: look at the latest posts.
+    if (peer.kind !== 'channel' || peer.megagroup) return false;
+    return (await this.getMessages(peer, { limit: 50 })).some((m) => m.out);
   }
 
   async markRead(peer: ResolvedPeer, maxId?: number): Promise<void> {

@@ -8,7 +8,7 @@ import { type LoadedMedia, loadMedia, previewMedia } from '../media/mediaSource.
 import { parsePeer, type ToolArgs, ToolError, ToolErrorCode, type ToolResult } from '../protocol/index.js';
 import type { ToolContext } from './context.js';
 import { formatFields, renderArgument, renderedForApproval } from './formattedText.js';
-import { runWrite, shownTitle } from './writeTool.js';
+import { runWrite } from './writeTool.js';
 
 /**
  * Loads the file, asks the person ("Send photo "cat.jpg" (12.3 KiB, image/jpeg) to …" plus the caption), and
@@ -29,15 +29,15 @@ export async function sendMedia(
   const size = media.size === null ? 'not downloaded in a dry run' : formatSize(media.size);
   const what = `${args.media_type} "${media.fileName}" (${size}, ${media.mimeType})`;
   const shown = rendered ? renderedForApproval(rendered, args.format) : undefined;
-  const caption = args.caption
-    ? `Caption${args.format === 'plain' ? '' : ` (${args.format})`}:\n${args.caption}` +
-      (shown !== undefined ? `\nAs Telegram will show it:\n${shown}` : '')
-    : '(no caption)';
   const run = await runWrite(ctx, {
     tool: 'send_media',
     peer,
     mode: args.mode,
-    ask: `Send ${what} to ${shownTitle(peer)}\n${caption}`,
+    effect: {
+      kind: 'send_media',
+      media: { kind: args.media_type, fileName: media.fileName, ...(media.size === null ? {} : { bytes: media.size }), mimeType: media.mimeType },
+      ...(args.caption ? { caption: args.caption } : {}),
+    },
     action: `Send ${what} to ${peer.ref}${args.caption ? ' with a caption' : ''}`,
     perform: () => {
       if (!loaded) throw new ToolError(ToolErrorCode.internal, 'send_media: the file was not loaded before sending');

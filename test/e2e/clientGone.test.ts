@@ -94,7 +94,8 @@ describe('a write whose MCP client went away is withdrawn and never sent', () =>
     expect(terminal).toMatch(/withdrawn by the relay or the AI; nothing was sent/);
     expect(sandbox.control.sentMessages().some((m) => m.text === text)).toBe(false);
     const entries = await readAuditEntries(join(home, 'audit.jsonl'));
-    expect(entries.filter((e) => e.call_id === approval.callId).map((e) => e.status)).toEqual(['cancelled']);
+    // asked (recorded when the approval was requested, issue 8 §6), then withdrawn; never an intent
+    expect(entries.filter((e) => e.call_id === approval.callId).map((e) => e.status)).toEqual(['pending', 'cancelled']);
   });
 
   it('the client deletes its session (DELETE /mcp) while a send waits: withdrawn, nothing sent', async () => {

@@ -97,7 +97,7 @@ describe.skipIf(process.platform === 'win32')('tg-bridge mcp', () => {
     rpc({ method: 'notifications/initialized' });
     rpc({ id: 2, method: 'tools/call', params: { name: 'send_message', arguments: { peer: friend(), text, mode: 'send' } } });
     const approval = await asked;
-    expect(approval.client).toBe('desk-ai 1');
+    expect(approval.view.client).toBe('desk-ai 1');
     const decided = outcomeOf(h.approvals, approval.callId);
     child.stdin.end(); // the MCP client went away without cancelling
     expect(await decided).toMatchObject({ status: 'cancelled' });
