@@ -115,9 +115,7 @@ export class JsonCallTransport implements Transport {
     res.once('close', () => {
       if (this.waiting.delete(id)) this.answeredOrGone.add(id);
     });
-    this.onmessage(parsed as JSONRPCMessage, {
-      requestInfo: { headers: req.headers, url: new URL(req.url ?? '/mcp', 'http://relay.invalid') },
-    });
+    this.onmessage(parsed as JSONRPCMessage, { requestInfo: { headers: req.headers } });
     const response = JSON.stringify(await answer);
     if (res.destroyed) return;
     const headers: Record<string, string | number> = {

@@ -16,7 +16,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Logger } from 'pino';
 import { MAX_FRAME_BYTES, TOOLS, type ToolContract } from '../bridge/protocol/index.js';
-import { createToolServer } from '../bridge/protocol/mcpTools.js';
+import { createToolServer } from '../bridge/protocol/node/mcpTools.js';
 import type { DeviceHub } from './deviceHub.js';
 import { JsonCallTransport } from './jsonCallTransport.js';
 import { RELAY_VERSION } from './version.js';

@@ -24,7 +24,7 @@ import { chmod, type FileHandle, mkdir, open, readFile, rename, unlink } from 'n
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { type Clock, systemClock } from '../clock.js';
-import { redactPeer } from '../protocol/index.js';
+import { redactPeer } from './redactPeer.js';
 
 /** `prev_hash` of the first entry: 32 zero bytes, hex (PROTOCOL.md). */
 export const GENESIS_HASH = '0'.repeat(64);

@@ -18,9 +18,9 @@ import {
   parseFrame,
   ToolErrorCode,
   toolErrorText,
+  ToolError,
 } from '../protocol/index.js';
 import { ensurePrivateDir } from '../storage/privateFile.js';
-import { ToolError } from '../tools/toolError.js';
 
 /** Where the control socket lives for a data directory (a named pipe on Windows). */
 export function controlSocketPath(home: string): string {

@@ -173,6 +173,9 @@ export function renderApproval(p: PendingApproval, nowMs: number): string {
     `│ time left: ${secondsLeft} s`,
     '│ text:',
     ...p.text.split('\n').map((l) => `│   ${l}`),
+    ...(p.renderedText !== undefined
+      ? [`│ as Telegram will show it (${p.textFormat ?? 'formatted'}):`, ...p.renderedText.split('\n').map((l) => `│   ${l}`)]
+      : []),
     '└─',
   ];
   return `${lines.join('\n')}\n`;

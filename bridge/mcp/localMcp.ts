@@ -8,7 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { ControlClient } from '../control/controlSocket.js';
-import { createToolServer } from '../protocol/mcpTools.js';
+import { createToolServer } from '../protocol/node/mcpTools.js';
 import { APP_NAME, APP_VERSION } from '../version.js';
 
 /** Builds the MCP tool server whose calls run in the engine behind `control`. */

@@ -11,8 +11,7 @@
 import { constants } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
-import { MAX_MEDIA_BYTES, ToolErrorCode } from '../protocol/index.js';
-import { ToolError } from '../tools/toolError.js';
+import { MAX_MEDIA_BYTES, ToolErrorCode, ToolError } from '../protocol/index.js';
 
 /**
  * Path components that mark a secret location (issue 5): keys, cloud credentials, password stores, dotenv

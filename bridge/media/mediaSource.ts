@@ -5,8 +5,7 @@
  * what the person approves and what is uploaded.
  */
 import { extname } from 'node:path';
-import { MAX_MEDIA_BYTES, ToolErrorCode } from '../protocol/index.js';
-import { ToolError } from '../tools/toolError.js';
+import { MAX_MEDIA_BYTES, ToolErrorCode, ToolError } from '../protocol/index.js';
 import { readMediaFile } from './mediaFile.js';
 import { fetchMediaUrl, type UrlFetchOptions } from './mediaUrl.js';
 

@@ -15,8 +15,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import { MAX_MEDIA_BYTES, ToolErrorCode } from '../protocol/index.js';
-import { ToolError } from '../tools/toolError.js';
+import { MAX_MEDIA_BYTES, ToolErrorCode, ToolError } from '../protocol/index.js';
 import { forbiddenHostname, forbiddenRange } from './addressRanges.js';
 
 /** Default deadline of a whole `file_url` fetch (all hops and the body), in ms. */

@@ -34,6 +34,10 @@ export interface ApprovalRequest {
    * then offer no edit (an edited approval would be refused). Absent = editable.
    */
   editable?: boolean;
+  /** How Telegram reads the text sent (issue 8 §3); absent = `plain`, sent byte for byte. */
+  textFormat?: 'plain' | 'markdown' | 'html';
+  /** With markdown/html: the text as Telegram will show it (plus link targets), what the person approves. */
+  renderedText?: string;
 }
 
 /** A request waiting for the person. Times in ms since the epoch. */
@@ -135,6 +139,8 @@ export class ApprovalQueue {
       text: req.text,
       ...(req.client === undefined ? {} : { client: req.client }),
       ...(req.editable === false ? { editable: false } : {}),
+      ...(req.textFormat === undefined ? {} : { textFormat: req.textFormat }),
+      ...(req.renderedText === undefined ? {} : { renderedText: req.renderedText }),
       createdAt,
       expiresAt: createdAt + timeoutMs,
     };

@@ -121,11 +121,12 @@ export type ParsedFrame =
 
 /**
  * Parses one WebSocket text message into a frame. Never throws.
- * @param raw the message as received (string or Buffer), at most {@link MAX_FRAME_BYTES} bytes.
+ * Browser-safe: bytes arrive as `Uint8Array` (Node's `Buffer` is one), `ArrayBuffer` or a list of chunks.
+ * @param raw the message as received, at most {@link MAX_FRAME_BYTES} bytes (UTF-8).
  */
-export function parseFrame(raw: string | Buffer | ArrayBuffer | Buffer[]): ParsedFrame {
-  const text = typeof raw === 'string' ? raw : Buffer.isBuffer(raw) ? raw.toString('utf8') : toText(raw);
-  if (Buffer.byteLength(text) > MAX_FRAME_BYTES) return { kind: 'invalid', error: 'frame too large' };
+export function parseFrame(raw: string | Uint8Array | ArrayBuffer | Uint8Array[]): ParsedFrame {
+  if (overFrameLimit(raw)) return { kind: 'invalid', error: 'frame too large' };
+  const text = typeof raw === 'string' ? raw : utf8Decoder.decode(toBytes(raw));
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -150,8 +151,29 @@ export function parseFrame(raw: string | Buffer | ArrayBuffer | Buffer[]): Parse
   return { kind: 'frame', frame: parsed.data };
 }
 
-function toText(raw: ArrayBuffer | Buffer[]): string {
-  return Array.isArray(raw) ? Buffer.concat(raw).toString('utf8') : Buffer.from(raw).toString('utf8');
+const utf8Decoder = new TextDecoder('utf-8');
+
+/** Whether the UTF-8 size exceeds {@link MAX_FRAME_BYTES}; a string is encoded only when its length cannot decide (a UTF-16 unit is 1–3 bytes). */
+function overFrameLimit(raw: string | Uint8Array | ArrayBuffer | Uint8Array[]): boolean {
+  if (typeof raw !== 'string') {
+    const size = Array.isArray(raw) ? raw.reduce((n, c) => n + c.byteLength, 0) : raw.byteLength;
+    return size > MAX_FRAME_BYTES;
+  }
+  if (raw.length > MAX_FRAME_BYTES) return true;
+  if (raw.length * 3 <= MAX_FRAME_BYTES) return false;
+  return new TextEncoder().encode(raw).byteLength > MAX_FRAME_BYTES;
+}
+
+function toBytes(raw: Uint8Array | ArrayBuffer | Uint8Array[]): Uint8Array {
+  if (raw instanceof Uint8Array) return raw;
+  if (!Array.isArray(raw)) return new Uint8Array(raw);
+  const out = new Uint8Array(raw.reduce((n, chunk) => n + chunk.byteLength, 0));
+  let at = 0;
+  for (const chunk of raw) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
 }
 
 /** Serialises a frame for sending. */

@@ -9,9 +9,8 @@ import type { MediaOptions } from '../media/mediaSource.js';
 import type { ApprovalQueue } from '../policy/approvals.js';
 import type { WriteRateLimiter } from '../policy/rateLimits.js';
 import type { StandingRules } from '../policy/standingRules.js';
-import { parsePeer, ToolErrorCode } from '../protocol/index.js';
+import { parsePeer, ToolErrorCode, ToolError } from '../protocol/index.js';
 import type { GatewayMessage, ResolvedPeer, TelegramGateway } from '../telegram/gateway.js';
-import { ToolError } from './toolError.js';
 
 /** Per-call context handed to every tool handler. */
 export interface ToolContext {

@@ -2,9 +2,8 @@
  * `delete_messages`: deletes up to 100 messages, for the person only by default, for everyone only when the AI
  * says `revoke: true` (which the person then sees spelled out in the approval).
  */
-import { parsePeer, ToolErrorCode, type ToolArgs, type ToolResult } from '../protocol/index.js';
+import { parsePeer, ToolErrorCode, type ToolArgs, type ToolResult, ToolError } from '../protocol/index.js';
 import type { ToolContext } from './context.js';
-import { ToolError } from './toolError.js';
 import { countOf, idList, runWrite, shownMessage, shownTitle } from './writeTool.js';
 
 /** How many messages an approval quotes. */

@@ -1,7 +1,7 @@
 /** `edit_message`: new text for one of the person's own messages, only after approval. */
-import { type ToolArgs, ToolErrorCode, type ToolResult } from '../protocol/index.js';
-import { ToolError } from './toolError.js';
+import { type ToolArgs, ToolErrorCode, type ToolResult, ToolError } from '../protocol/index.js';
 import { messageInChat, type ToolContext } from './context.js';
+import { formatFields, renderArgument, renderedForApproval } from './formattedText.js';
 import { runWrite, shownMessage, shownTitle } from './writeTool.js';
 
 /**
@@ -14,6 +14,7 @@ export async function editMessage(
   args: ToolArgs<'edit_message'>,
   ctx: ToolContext,
 ): Promise<ToolResult<'edit_message'>> {
+  const rendered = renderArgument(args.text, args.format, 'text');
   const { peer, message: current } = await messageInChat(ctx, args.peer, args.message_id);
   if (!current.out && peer.kind !== 'channel') {
     throw new ToolError(
@@ -21,6 +22,7 @@ export async function editMessage(
       `message_id: #${args.message_id} was written by someone else; only the person's own messages can be edited`,
     );
   }
+  const shown = renderedForApproval(rendered, args.format);
   const run = await runWrite(ctx, {
     tool: 'edit_message',
     peer,
@@ -28,9 +30,17 @@ export async function editMessage(
     ask:
       `Edit your message in ${shownTitle(peer)}.\n` +
       `Now: ${shownMessage(current, 300)}\n` +
-      `New text:\n${args.text}`,
+      `New text${args.format === 'plain' ? '' : ` (${args.format})`}:\n${args.text}` +
+      (shown !== undefined ? `\nAs Telegram will show it:\n${shown}` : ''),
     action: `Edit message #${args.message_id} in ${peer.ref}`,
-    perform: () => ctx.gateway.editMessage(peer, args.message_id, args.text),
+    perform: () => ctx.gateway.editMessage(peer, args.message_id, rendered.text, { entities: rendered.entities }),
+    textFormat: args.format,
+    ...(shown !== undefined ? { renderedText: shown } : {}),
   });
-  return { ...run.base, message_id: args.message_id, text: args.text };
+  return {
+    ...run.base,
+    message_id: args.message_id,
+    text: args.text,
+    ...formatFields(args.format, run.value ?? (run.base.status === 'dry_run' ? rendered : undefined)),
+  };
 }

@@ -1,7 +1,6 @@
 /** `forward_messages`: forwards up to 100 messages from one chat to another, only after approval. */
-import { parsePeer, ToolErrorCode, type ToolArgs, type ToolResult } from '../protocol/index.js';
+import { parsePeer, ToolErrorCode, type ToolArgs, type ToolResult, ToolError } from '../protocol/index.js';
 import type { ToolContext } from './context.js';
-import { ToolError } from './toolError.js';
 import { countOf, idList, runWrite, shownMessage, shownTitle } from './writeTool.js';
 
 /** How many messages an approval quotes. */

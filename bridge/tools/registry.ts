@@ -6,12 +6,12 @@
 import {
   formatZodIssues,
   isToolName,
-  redactPeer,
   TOOLS,
   type ToolArgs,
   ToolErrorCode,
   type ToolName,
   type ToolResult,
+  ToolError,
 } from '../protocol/index.js';
 import type { ToolContext, ToolHandler } from './context.js';
 import { deleteMessages } from './deleteMessages.js';
@@ -28,8 +28,8 @@ import { searchMessages } from './searchMessages.js';
 import { sendMedia } from './sendMedia.js';
 import { sendMessage } from './sendMessage.js';
 import { setReaction } from './setReaction.js';
-import { ToolError } from './toolError.js';
 import { isAudited } from './writeGate.js';
+import { redactPeer } from '../audit/redactPeer.js';
 
 const HANDLERS: { [K in ToolName]: ToolHandler<ToolArgs<K>, ToolResult<K>> } = {
   list_dialogs: listDialogs,

@@ -6,6 +6,7 @@
 import { type LoadedMedia, loadMedia } from '../media/mediaSource.js';
 import { parsePeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
 import type { ToolContext } from './context.js';
+import { formatFields, renderArgument, renderedForApproval } from './formattedText.js';
 import { runWrite, shownTitle } from './writeTool.js';
 
 /**
@@ -19,10 +20,15 @@ export async function sendMedia(
   args: ToolArgs<'send_media'>,
   ctx: ToolContext,
 ): Promise<ToolResult<'send_media'>> {
+  const rendered = args.caption ? renderArgument(args.caption, args.format, 'caption', true) : undefined;
   const peer = await ctx.gateway.resolvePeer(parsePeer(args.peer)!);
   const media = await loadMedia(args, ctx.media, ctx.signal);
   const what = `${args.media_type} "${media.fileName}" (${formatSize(media.size)}, ${media.mimeType})`;
-  const caption = args.caption ? `Caption:\n${args.caption}` : '(no caption)';
+  const shown = rendered ? renderedForApproval(rendered, args.format) : undefined;
+  const caption = args.caption
+    ? `Caption${args.format === 'plain' ? '' : ` (${args.format})`}:\n${args.caption}` +
+      (shown !== undefined ? `\nAs Telegram will show it:\n${shown}` : '')
+    : '(no caption)';
   const run = await runWrite(ctx, {
     tool: 'send_media',
     peer,
@@ -30,7 +36,13 @@ export async function sendMedia(
     ask: `Send ${what} to ${shownTitle(peer)}\n${caption}`,
     action: `Send ${what} to ${peer.ref}${args.caption ? ' with a caption' : ''}`,
     perform: () =>
-      ctx.gateway.sendMedia(peer, outgoing(args.media_type, media), args.caption ? { caption: args.caption } : {}),
+      ctx.gateway.sendMedia(
+        peer,
+        outgoing(args.media_type, media),
+        rendered ? { caption: rendered.text, captionEntities: rendered.entities } : {},
+      ),
+    ...(args.caption ? { textFormat: args.format } : {}),
+    ...(shown !== undefined ? { renderedText: shown } : {}),
   });
   return {
     ...run.base,
@@ -40,6 +52,10 @@ export async function sendMedia(
     size: media.size,
     ...(args.caption ? { caption: args.caption } : {}),
     ...(run.value ? { message_id: run.value.id } : {}),
+    ...formatFields(
+      args.format,
+      run.value ? { text: run.value.text, entities: run.value.entities } : run.base.status === 'dry_run' ? rendered : undefined,
+    ),
   };
 }
 

@@ -2,10 +2,10 @@
  * The gate every write passes (ARCHITECTURE.md custody rules 2–4): write limits, then a local decision, then an
  * `intent` audit entry before the Telegram call and a `result` entry after it. The relay cannot approve.
  */
-import { redactPeer, ToolErrorCode } from '../protocol/index.js';
+import { ToolErrorCode, ToolError } from '../protocol/index.js';
 import type { ResolvedPeer } from '../telegram/gateway.js';
 import type { ToolContext } from './context.js';
-import { ToolError } from './toolError.js';
+import { redactPeer } from '../audit/redactPeer.js';
 
 /** How often a waiting write re-sends `progress`, in ms, so a relay keeps extending its deadline. */
 export const PROGRESS_INTERVAL_MS = 10_000;
@@ -44,7 +44,7 @@ export async function gateWrite<R>(
   peer: ResolvedPeer,
   text: string,
   perform: (approvedText: string) => Promise<R>,
-  opts: { editable?: boolean } = {},
+  opts: { editable?: boolean; textFormat?: 'plain' | 'markdown' | 'html'; renderedText?: string } = {},
 ): Promise<WriteDone<R> | WriteRefusal> {
   const peerTag = redactPeer(peer.ref);
   const base = { call_id: ctx.callId, tool, peer: peerTag };
@@ -61,7 +61,7 @@ export async function gateWrite<R>(
       ),
     );
   }
-  const outcome = await decide(ctx, tool, peer, text, opts.editable ?? true);
+  const outcome = await decide(ctx, tool, peer, text, opts);
   if (outcome.status !== 'approved') {
     ctx.limiter.refund(peer.ref);
     await ctx.audit.append({
@@ -136,7 +136,7 @@ async function decide(
   tool: string,
   peer: ResolvedPeer,
   text: string,
-  editable: boolean,
+  opts: { editable?: boolean; textFormat?: 'plain' | 'markdown' | 'html'; renderedText?: string },
 ): Promise<Decision> {
   if (ctx.rules.match(tool, peer.ref)) return { status: 'approved', text, edited: false, decidedBy: 'rule' };
   const timeoutMs = ctx.approvalTimeoutMs();
@@ -150,7 +150,9 @@ async function decide(
         peer: { ref: peer.ref, title: peer.title, id: peer.id, ...(peer.username ? { username: peer.username } : {}) },
         text,
         ...(ctx.client ? { client: ctx.client } : {}),
-        ...(editable ? {} : { editable: false }),
+        ...(opts.editable ?? true ? {} : { editable: false }),
+        ...(opts.textFormat ? { textFormat: opts.textFormat } : {}),
+        ...(opts.renderedText !== undefined ? { renderedText: opts.renderedText } : {}),
       },
       { timeoutMs, signal: ctx.signal },
     );

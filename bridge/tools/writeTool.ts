@@ -4,10 +4,11 @@
  * cancellation is a success with `sent: false` and a `reason`). The approval itself is {@link gateWrite}.
  */
 import { sanitizeUntrusted } from '../content/boundary.js';
-import { redactPeer, type ToolName } from '../protocol/index.js';
+import { type ToolName } from '../protocol/index.js';
 import type { GatewayMessage, ResolvedPeer } from '../telegram/gateway.js';
 import type { ToolContext } from './context.js';
 import { gateWrite } from './writeGate.js';
+import { redactPeer } from '../audit/redactPeer.js';
 
 /** One write, planned: who it touches, what the person is asked, what the AI is told, and the Telegram call. */
 export interface WritePlan<R> {
@@ -26,6 +27,10 @@ export interface WritePlan<R> {
   perform: (approvedText: string) => Promise<R>;
   /** True when `ask` is exactly the content written (edit_message's new text), so the person may edit it. */
   editable?: boolean;
+  /** How Telegram reads the text this write sends (issue 8 §3); absent = `plain`. */
+  textFormat?: 'plain' | 'markdown' | 'html';
+  /** With markdown/html: the text as Telegram will show it, which the approval shows. */
+  renderedText?: string;
 }
 
 /** Fields every write result has (see `writeOutcome` in bridge/protocol/tools.ts). */
@@ -74,6 +79,8 @@ export async function runWrite<R>(ctx: ToolContext, plan: WritePlan<R>): Promise
   }
   const outcome = await gateWrite(ctx, plan.tool, plan.peer, plan.ask, plan.perform, {
     editable: plan.editable ?? false,
+    ...(plan.textFormat ? { textFormat: plan.textFormat } : {}),
+    ...(plan.renderedText !== undefined ? { renderedText: plan.renderedText } : {}),
   });
   if (outcome.status !== 'sent') {
     return { base: { ...common, sent: false, status: outcome.status, reason: outcome.reason } };

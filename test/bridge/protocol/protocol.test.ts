@@ -6,11 +6,11 @@ import {
   MAX_FRAME_BYTES,
   parseFrame,
   parsePeer,
-  redactPeer,
   TOOLS,
   toolErrorCodeOf,
   toolErrorText,
 } from '../../../bridge/protocol/index.js';
+import { redactPeer } from '../../../bridge/audit/redactPeer.js';
 
 describe('frames', () => {
   it('parses known frames and ignores unknown types silently (PROTOCOL.md)', () => {
@@ -35,6 +35,18 @@ describe('frames', () => {
       kind: 'invalid',
       error: 'frame too large',
     });
+  });
+
+  it('parses bytes as a browser or ws delivers them, and measures the limit in UTF-8 bytes', () => {
+    const text = '{"type":"call","id":"b","tool":"list_dialogs","args":{}}';
+    const bytes = new TextEncoder().encode(text);
+    const half = bytes.length >> 1;
+    for (const raw of [bytes, bytes.buffer, [bytes.slice(0, half), bytes.slice(half)], Buffer.from(text)]) {
+      expect(parseFrame(raw)).toMatchObject({ kind: 'frame', frame: { id: 'b' } });
+    }
+    // 'é' is 2 bytes in UTF-8: fewer characters than the limit but more bytes than it.
+    const wide = 'é'.repeat(Math.floor(MAX_FRAME_BYTES / 2) + 1);
+    expect(parseFrame(wide)).toEqual({ kind: 'invalid', error: 'frame too large' });
   });
 
   it('never throws on arbitrary input', () => {
