@@ -52,6 +52,22 @@ const WELCOME = {
   limits: { call_deadline_ms: 30_000, approval_timeout_ms: 120_000, max_calls_in_flight: 100 },
 };
 
+/**
+ * A link (PROTOCOL.md backoff: 2 s doubling to 60 s) connected to a new mini relay that has sent `welcome`;
+ * `statuses` records every status from the start. `keep`: close the relay after the test.
+ */
+async function welcomedLink(keep: boolean) {
+  const relay = await miniRelay();
+  if (keep) relays.push(relay);
+  const statuses: LinkStatus[] = [];
+  const l = link(relay.url, { backoff: { initialMs: 2_000, maxMs: 60_000 } });
+  l.on('status', (s) => statuses.push(s));
+  await relay.next('hello');
+  relay.send(WELCOME);
+  await new Promise<void>((resolve) => l.once('welcome', () => resolve()));
+  return { relay, l, statuses };
+}
+
 describe('relay link', () => {
   it('turns relay URLs into /bridge WebSocket URLs', () => {
     expect(bridgeUrlOf('https://relay.example.com')).toBe('wss://relay.example.com/bridge');
@@ -166,13 +182,7 @@ describe('relay link', () => {
   });
 
   it('after a welcomed connection drops, redials within 100–300 ms, then falls back to the doubling', async () => {
-    const relay = await miniRelay();
-    const statuses: LinkStatus[] = [];
-    const l = link(relay.url, { backoff: { initialMs: 2_000, maxMs: 60_000 } });
-    l.on('status', (s) => statuses.push(s));
-    await relay.next('hello');
-    relay.send(WELCOME);
-    await new Promise<void>((resolve) => l.once('welcome', () => resolve()));
+    const { relay, statuses } = await welcomedLink(false);
     await relay.close();
     // The quick redial finds nobody; the next wait is the protocol's 2 s doubling (jittered 1–2 s).
     const waits = () => statuses.filter((s) => s.state === 'waiting') as Array<{ retryInMs: number; attempt: number }>;
@@ -224,14 +234,7 @@ describe('relay link', () => {
   });
 
   it('a connection replaced by another device of the same user is not redialled quickly', async () => {
-    const relay = await miniRelay();
-    relays.push(relay);
-    const statuses: LinkStatus[] = [];
-    const l = link(relay.url, { backoff: { initialMs: 2_000, maxMs: 60_000 } });
-    l.on('status', (s) => statuses.push(s));
-    await relay.next('hello');
-    relay.send(WELCOME);
-    await new Promise<void>((resolve) => l.once('welcome', () => resolve()));
+    const { relay, l } = await welcomedLink(true);
     relay.sockets[0]!.close(4001, 'replaced by a newer connection');
     const wait = (await waitStatus(l, 'waiting')) as { retryInMs: number; attempt: number };
     expect(wait.attempt).toBe(1);
