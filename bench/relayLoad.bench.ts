@@ -97,7 +97,7 @@ export async function benchRelayLoad(): Promise<void> {
     const sessions = await Promise.all(users.map((u) => openSession(mcpUrl, u.mcpToken)));
     await wave(users, sessions, 1, false); // warm-up: JIT, connection pools
     await wave(users, sessions, 1, true);
-    for (const progress of [false, true]) {
+    for (const progress of process.env.BENCH_JSON_ONLY ? [false] : [false, true]) {
       const cpu0 = ((await relay.ask('cpu')) as { cpuUs: number }).cpuUs;
       const r = await wave(users, sessions, CALLS_PER_DEVICE, progress);
       const cpu1 = ((await relay.ask('cpu')) as { cpuUs: number }).cpuUs;
@@ -107,6 +107,7 @@ export async function benchRelayLoad(): Promise<void> {
           `${r.lost} lost, ${r.misrouted} misrouted; p50 ${ms(percentile(r.latencies, 50))}, p99 ${ms(percentile(r.latencies, 99))}, wall ${ms(r.wallMs)}; ` +
           `relay CPU ${((cpu1 - cpu0) / 1000 / total).toFixed(3)} ms per forwarded call${progress ? '' : ' (target ≤ 0.4 ms)'}\n`,
       );
+      for (const [reason, n] of r.reasons) process.stdout.write(`  lost ×${n}: ${reason}\n`);
     }
   } finally {
     await Promise.all(links.map((l) => l.stop()));
@@ -139,6 +140,11 @@ async function wave(users: User[], sessions: Session[], perUser: number, progres
   const latencies: number[] = [];
   let lost = 0;
   let misrouted = 0;
+  const reasons = new Map<string, number>();
+  const lose = (reason: string) => {
+    lost++;
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  };
   const t0 = performance.now();
   await Promise.all(
     users.flatMap((u, i) =>
@@ -168,15 +174,16 @@ async function wave(users: User[], sessions: Session[], perUser: number, progres
             JSON.parse(json ?? '{}') as { result?: { structuredContent?: { dialogs?: { title: string }[] } } }
           ).result?.structuredContent?.dialogs?.[0]?.title;
           latencies.push(performance.now() - start);
-          if (title === undefined) lost++;
+          if (title === undefined) lose(`HTTP ${res.status}: ${text.slice(0, 160)}`);
           else if (title !== `${u.id}|${nonce}`) misrouted++;
-        } catch {
-          lost++;
+        } catch (err) {
+          const cause = (err as { cause?: { code?: string } }).cause;
+          lose(`${(err as Error).message}${cause?.code ? ` (${cause.code})` : ''}`);
         }
       }),
     ),
   );
-  return { latencies, lost, misrouted, wallMs: performance.now() - t0 };
+  return { latencies, lost, misrouted, reasons, wallMs: performance.now() - t0 };
 }
 
 /** Line-based JSON conversation with the relay child. */
