@@ -13,12 +13,17 @@ import type { Readable, Writable } from 'node:stream';
 import { type Clock, systemClock } from '../clock.js';
 import type { ApprovalOutcome, ApprovalQueue, HeldApproval, PendingApproval } from '../policy/approvals.js';
 import type { StandingRules } from '../policy/standingRules.js';
-import type { ApprovalMessage, ApprovalPeer, ApprovalView } from '../protocol/approvalView.js';
+import {
+  APPROVAL_INPUT_GUARD_MS,
+  type ApprovalMessage,
+  type ApprovalPeer,
+  type ApprovalView,
+} from '../protocol/approvalView.js';
 import { visibleText } from '../protocol/visibleText.js';
 import { formatSize } from '../tools/sendMedia.js';
 
-/** How long input is ignored after the request on screen changed, in ms (issue 8 §2). */
-export const INPUT_GUARD_MS = 1_000;
+/** How long input is ignored after the request on screen changed, in ms (issue 8 §2; shared by all surfaces). */
+export const INPUT_GUARD_MS = APPROVAL_INPUT_GUARD_MS;
 
 /** Options of {@link attachTerminalApprovals}. */
 export interface TerminalApprovalsOptions {

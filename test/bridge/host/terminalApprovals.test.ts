@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../bridge/clock.js';
 import { attachTerminalApprovals, renderApproval } from '../../../bridge/host/terminalApprovals.js';
@@ -124,6 +125,45 @@ describe('terminal approvals: what is shown', () => {
     expect(client.startsWith('Claude␛]0;owned␇␛[1A')).toBe(true);
     expect([...client].length).toBe(65); // 64 + the ellipsis
     t.queue.cancelAll('over');
+  });
+
+  it('property: whatever the AI, the client and Telegram names contain, no raw control byte reaches the terminal', () => {
+    const hostile = fc.string({
+      unit: fc.oneof(
+        fc.constantFrom('\u001b', '\r', '\b', '\u0007', '\u009b', '\u202e', '\u2067', '\u200b', '\u{E0041}', '\n', '\t'),
+        fc.string({ unit: 'binary', maxLength: 1 }),
+      ),
+      maxLength: 40,
+    });
+    fc.assert(
+      fc.property(hostile, hostile, hostile, hostile, hostile, (title, client, text, fileName, from) => {
+        const peer = { ...alice, title, username: 'x' };
+        const req = requestFor(
+          'p',
+          {
+            tool: 'send_media',
+            peer,
+            effect: {
+              kind: 'send_media',
+              media: { kind: 'document', fileName, bytes: 1, mimeType: 'application/pdf' },
+              ...(text ? { caption: text } : {}),
+            },
+          },
+          { client, facts: { firstContact: false } },
+        );
+        const fwd = requestFor('q', {
+          tool: 'forward_messages',
+          peer,
+          effect: { kind: 'forward_messages', source: { ...team, title: from }, messages: [message(team, 1, text, from)] },
+        });
+        for (const r of [req, fwd]) {
+          const out = renderApproval({ ...r.view, callId: r.callId, createdAt: 0, expiresAt: 0, undoMs: 0 }, 0);
+          expect(out).not.toMatch(RAW_CONTROL);
+          expect(out).not.toMatch(BIDI_OR_INVISIBLE);
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('a view built elsewhere with raw control characters is still escaped when rendered', () => {
