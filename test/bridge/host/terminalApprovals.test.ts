@@ -162,7 +162,7 @@ describe('terminal approvals: what is shown', () => {
           expect(out).not.toMatch(BIDI_OR_INVISIBLE);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 
