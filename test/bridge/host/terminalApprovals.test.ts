@@ -361,6 +361,55 @@ describe('terminal approvals: the request on screen changed (input guard)', () =
   });
 });
 
+describe('terminal approvals on a real terminal (raw mode)', () => {
+  function tty() {
+    const clock = new ManualClock(T0);
+    const queue = new ApprovalQueue({ clock, timeoutMs: 60_000, undoMs: 0 });
+    const input = Object.assign(new EventEmitter(), { isTTY: true, raw: [] as boolean[] });
+    const setRawMode = (on: boolean) => input.raw.push(on);
+    let screen = '';
+    let interrupts = 0;
+    const stop = attachTerminalApprovals(queue, {
+      input: Object.assign(input, { setRawMode }) as unknown as Readable,
+      output: { write: (s: string) => ((screen += s), true) } as unknown as Writable,
+      clock,
+      onInterrupt: () => (interrupts += 1),
+    });
+    detach = stop;
+    return { clock, queue, input, keys: (k: string) => input.emit('data', Buffer.from(k)), screen: () => screen, interrupts: () => interrupts, stop };
+  }
+
+  it('reads keys one by one: a key typed before the request changed is discarded even when Enter comes much later', async () => {
+    const t = tty();
+    expect(t.input.raw).toEqual([true]);
+    const first = t.queue.request(sendRequest('a', 'first'));
+    const second = t.queue.request(sendRequest('b', 'second'));
+    t.keys('y'); // echoed, no Enter yet
+    expect(t.screen().endsWith('y')).toBe(true);
+    t.queue.cancel('a', 'gone');
+    await first;
+    t.clock.advance(3_000);
+    t.keys('\r');
+    expect(await peek(second)).toBe('pending');
+    expect(t.screen()).toMatch(/ignored: typed before/);
+    t.keys('y\r');
+    expect(await second).toMatchObject({ status: 'approved', text: 'second' });
+  });
+
+  it('edits the line with backspace, drops escape sequences, passes Ctrl-C on, and leaves raw mode on detach', async () => {
+    const t = tty();
+    const outcome = t.queue.request(sendRequest('c'));
+    t.keys('x\u007fn\u001b[A\r'); // x, backspace, n, arrow-up: the line is "n"
+    expect(t.screen()).toMatch(/Reason for the AI/);
+    t.keys('\u0003');
+    expect(t.interrupts()).toBe(1);
+    t.keys('late\r');
+    expect(await outcome).toEqual({ status: 'denied', reason: 'late' });
+    t.stop();
+    expect(t.input.raw).toEqual([true, false]);
+  });
+});
+
 describe('terminal approvals: undo window', () => {
   it('after y shows a countdown; u within the window undoes, and nothing is approved', async () => {
     const t = terminal({ undoMs: 5_000 });
