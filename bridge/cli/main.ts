@@ -127,7 +127,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
 
   program
     .command('logout')
-    .description('End the Telegram session (auth.logOut) and wipe it from the local vault.')
+    .description(
+      'End the Telegram session (auth.logOut) and wipe it from the local vault; a running engine does it over its own connection and stops.',
+    )
     .option('--home <dir>', 'data directory', defaultHome())
     .option('--server <host:port>', 'a non-production MTProto server (dc@host:port)')
     .option('--server-key <pem>', 'RSA public key file of that server')
@@ -228,6 +230,7 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
     approvalTimeoutMs: opts.approvalTimeout * 1000,
     undoMs: opts.undoWindow * 1000,
     media: {
+      dataDir: resolve(opts.home),
       ...(opts.mediaDir ? { mediaDir: resolve(opts.mediaDir) } : {}),
       allowFileUrl: Boolean(opts.allowFileUrl),
     },
@@ -237,8 +240,12 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
   if (host.link) host.link.on('status', (s) => io.out(`${describeStatus(s)}\n`));
   else io.out('no relay given: serving local MCP clients only (`tg-bridge mcp`)\n');
   const detach = opts.prompt ? attachTerminalApprovals(host.approvals, { rules: host.engine.rules }) : () => {};
-  const signal = await io.untilStopped();
-  io.out(`\n${signal}: withdrawing pending approvals and disconnecting…\n`);
+  const signal = await Promise.race([io.untilStopped(), host.loggedOut.then(() => 'logout' as const)]);
+  io.out(
+    signal === 'logout'
+      ? '\nlogged out of Telegram (`tg-bridge logout`): withdrawing pending approvals and stopping…\n'
+      : `\n${signal}: withdrawing pending approvals and disconnecting…\n`,
+  );
   detach();
   await host.stop();
   const result = await verifyAuditFile(auditPathIn(opts.home));

@@ -11,7 +11,7 @@ import { FloodWaitError, RPCError } from 'telegram/errors/index.js';
 import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
 import { generateRandomLong, returnBigInt } from 'telegram/Helpers.js';
 import { StringSession } from 'telegram/sessions/index.js';
-import { formatPeer, type PeerKind, type PeerRef, type TextEntity, ToolErrorCode, ToolError } from '../protocol/index.js';
+import { formatPeer, type PeerKind, type PeerRef, type TextEntity, ToolError, ToolErrorCode } from '../protocol/index.js';
 import { type MtprotoEndpoint, pinnedPortConnection } from './endpoint.js';
 import { fromApiEntities, toApiEntities } from './formatting.js';
 
@@ -119,6 +119,12 @@ export interface TelegramGateway {
   connect(): Promise<void>;
   /** Disconnects and releases timers; the gateway can't be used afterwards. */
   close(): Promise<void>;
+  /**
+   * Ends the account's Telegram session (auth.logOut) over this gateway's own connection — never a second one
+   * on the same auth key — then closes the gateway. Never throws: `ended` false with `detail` when Telegram could
+   * not be told.
+   */
+  logOut(): Promise<{ ended: boolean; detail?: string }>;
   /** Dialogs, newest activity first, at most `limit`; `query` filters title/username case-insensitively. */
   listDialogs(opts: { limit: number; query?: string }): Promise<GatewayDialog[]>;
   /** Resolves a peer reference. @throws ToolError `peer_not_found`. */
@@ -240,6 +246,8 @@ export class GramjsGateway implements TelegramGateway {
    * the next call builds a fresh client from the same session instead of waiting on a dead one (SANDBOX.md).
    */
   private stale = false;
+  /** Set by {@link logOut}: the session is over and the client destroyed. */
+  private loggedOut = false;
 
   constructor(private readonly options: GramjsGatewayOptions) {
     const session = new StringSession(options.session);
@@ -298,7 +306,22 @@ export class GramjsGateway implements TelegramGateway {
   }
 
   async close(): Promise<void> {
+    if (this.loggedOut) return;
     await this.client.destroy();
+  }
+
+  async logOut(): Promise<{ ended: boolean; detail?: string }> {
+    if (this.loggedOut) return { ended: false, detail: 'this engine already logged out' };
+    try {
+      await this.connect();
+      await this.call(() => this.client.invoke(new Api.auth.LogOut()));
+      return { ended: true };
+    } catch (err) {
+      return { ended: false, detail: toToolError(err).message };
+    } finally {
+      this.loggedOut = true;
+      await this.client.destroy().catch(() => {});
+    }
   }
 
   async listDialogs(opts: { limit: number; query?: string }): Promise<GatewayDialog[]> {

@@ -43,6 +43,17 @@ function friend(i = 0): string {
 }
 
 describe('device ↔ plain mctl relay', () => {
+  it('ignores a logout frame from the relay: only a local front door can log the account out', async () => {
+    const sessions = sandbox.control.sessions().length;
+    relay.send({ type: 'logout', id: 'evil' });
+    relay.send({ type: 'call', id: 'r0', tool: 'list_dialogs', args: { limit: 1 } });
+    expect(await relay.next('response')).toMatchObject({ id: 'r0' });
+    expect(relay.frames.some((f) => f.id === 'evil')).toBe(false);
+    expect(sandbox.control.sessions().length).toBe(sessions);
+    const loggedOut = await Promise.race([host.loggedOut.then(() => true), Promise.resolve(false)]);
+    expect(loggedOut).toBe(false);
+  });
+
   it('answers a call with a response frame', async () => {
     relay.send({ type: 'call', id: 'r1', tool: 'list_dialogs', args: { limit: 2 } });
     const res = await relay.next('response');
