@@ -13,7 +13,10 @@ import { generateRandomLong, returnBigInt } from 'telegram/Helpers.js';
 import { StringSession } from 'telegram/sessions/index.js';
 import { formatPeer, type PeerKind, type PeerRef, type TextEntity, ToolError, ToolErrorCode } from '../protocol/index.js';
 import { type MtprotoEndpoint, pinnedPortConnection } from './endpoint.js';
-import { fromApiEntities, toApiEntities } from './formatting.js';
+import { toApiEntities } from './formatting.js';
+import { sentMessageIds, storedMessage } from './sendAnswers.js';
+
+export { sentMessageIds, storedMessage } from './sendAnswers.js';
 
 /** A peer resolved against Telegram: canonical ref (`user:123`), kind, numeric id, display title, @username. */
 export interface ResolvedPeer {
@@ -1005,75 +1008,6 @@ function inputMediaOf(media: OutgoingMedia, file: Api.TypeInputFile): Api.TypeIn
         attributes: [name],
       });
   }
-}
-
-/**
- * Ids of the messages a send or forward created, in the order of `randomIds`: from updateMessageID (random_id →
- * id) when present, else from updateShortSentMessage or the new-message updates in order.
- * @throws ToolError `telegram_error` when the answer names no new message.
- */
-export function sentMessageIds(updates: Api.TypeUpdates, randomIds: string[]): number[] {
-  if (updates instanceof Api.UpdateShortSentMessage) return [updates.id];
-  const list =
-    updates instanceof Api.Updates || updates instanceof Api.UpdatesCombined
-      ? updates.updates
-      : updates instanceof Api.UpdateShort
-        ? [updates.update]
-        : [];
-  const byRandom = new Map<string, number>();
-  const fresh: number[] = [];
-  for (const u of list) {
-    if (u instanceof Api.UpdateMessageID) byRandom.set(String(u.randomId), u.id);
-    else if (
-      (u instanceof Api.UpdateNewMessage || u instanceof Api.UpdateNewChannelMessage) &&
-      u.message instanceof Api.Message
-    ) {
-      fresh.push(u.message.id);
-    }
-  }
-  const ids = randomIds.map((r, i) => byRandom.get(r) ?? fresh[i]);
-  if (ids.some((id) => id === undefined)) {
-    throw new ToolError(ToolErrorCode.telegram, 'Telegram did not say which message was created');
-  }
-  return ids as number[];
-}
-
-/**
- * The text, entities and date (ms) Telegram stored for message `id`, from its answer to a send or edit: the
- * message inside updateNewMessage / updateEditMessage (and their channel forms), or for updateShortSentMessage
- * the text we sent with the entities Telegram reports. `sent` fills in what the answer does not carry.
- */
-export function storedMessage(
-  updates: Api.TypeUpdates,
-  id: number,
-  sent: StoredText,
-): StoredText & { date: number } {
-  if (updates instanceof Api.UpdateShortSentMessage) {
-    return {
-      text: sent.text,
-      entities: updates.entities ? fromApiEntities(updates.entities) : sent.entities,
-      date: updates.date * 1000,
-    };
-  }
-  const list =
-    updates instanceof Api.Updates || updates instanceof Api.UpdatesCombined
-      ? updates.updates
-      : updates instanceof Api.UpdateShort
-        ? [updates.update]
-        : [];
-  for (const u of list) {
-    if (
-      (u instanceof Api.UpdateNewMessage ||
-        u instanceof Api.UpdateNewChannelMessage ||
-        u instanceof Api.UpdateEditMessage ||
-        u instanceof Api.UpdateEditChannelMessage) &&
-      u.message instanceof Api.Message &&
-      u.message.id === id
-    ) {
-      return { text: u.message.message ?? '', entities: fromApiEntities(u.message.entities), date: u.message.date * 1000 };
-    }
-  }
-  return { ...sent, date: Date.now() };
 }
 
 function notInChat(ids: number[]): ToolError {

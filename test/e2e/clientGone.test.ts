@@ -16,9 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAuditEntries } from '../../bridge/audit/auditChain.js';
 import { type BridgeHost, startBridgeHost } from '../../bridge/host/bridgeHost.js';
 import { attachTerminalApprovals } from '../../bridge/host/terminalApprovals.js';
-import type { ApprovalOutcome, PendingApproval } from '../../bridge/policy/approvals.js';
 import { type Relay, startRelay } from '../../relay/index.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { nextApproval, outcomeOf } from '../helpers/approvalEvents.js';
 import { sandboxGateway } from '../helpers/sandboxGateway.js';
 
 let sandbox: Sandbox;
@@ -68,27 +68,9 @@ async function connectedClient(): Promise<{ client: Client; transport: Streamabl
   return { client, transport };
 }
 
-const nextPending = () =>
-  new Promise<PendingApproval>((resolve) => {
-    const on = (p: PendingApproval) => {
-      host.approvals.off('added', on);
-      resolve(p);
-    };
-    host.approvals.on('added', on);
-  });
-const outcomeOf = (callId: string) =>
-  new Promise<ApprovalOutcome>((resolve) => {
-    const on = (id: string, outcome: ApprovalOutcome) => {
-      if (id !== callId) return;
-      host.approvals.off('decided', on);
-      resolve(outcome);
-    };
-    host.approvals.on('decided', on);
-  });
-
 /** Starts a send that waits for the person; resolves once the approval is on screen. */
 async function sendWaiting(client: Client, text: string) {
-  const pending = nextPending();
+  const pending = nextApproval(host.approvals);
   const call = client
     .callTool({ name: 'send_message', arguments: { peer: `user:${sandbox.control.users()[0]!.id}`, text, mode: 'send' } })
     .then(
@@ -96,7 +78,7 @@ async function sendWaiting(client: Client, text: string) {
       (e: unknown) => ({ settled: 'error' as const, e }),
     );
   const approval = await pending;
-  return { approval, call, decided: outcomeOf(approval.callId) };
+  return { approval, call, decided: outcomeOf(host.approvals, approval.callId) };
 }
 
 describe('a write whose MCP client went away is withdrawn and never sent', () => {

@@ -18,10 +18,10 @@ import { readAuditEntries } from '../../bridge/audit/auditChain.js';
 import { logoutCommand, vaultPathIn } from '../../bridge/cli/account.js';
 import { controlSocketPath, startControlServer } from '../../bridge/control/controlSocket.js';
 import { type BridgeHost, startBridgeHost } from '../../bridge/host/bridgeHost.js';
-import type { ApprovalOutcome, PendingApproval } from '../../bridge/policy/approvals.js';
 import { PassphraseSecretBox } from '../../bridge/vault/secretBox.js';
 import { Vault } from '../../bridge/vault/vault.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { nextApproval, outcomeOf } from '../helpers/approvalEvents.js';
 import { sandboxGateway } from '../helpers/sandboxGateway.js';
 
 const PASSPHRASE = 'loose ends vault passphrase';
@@ -80,26 +80,6 @@ let seq = 0;
 const call = (h: BridgeHost, tool: string, args: Record<string, unknown>) =>
   h.engine.call({ callId: `l${++seq}`, tool, args }) as Promise<Record<string, unknown>>;
 
-function nextApproval(h: BridgeHost): Promise<PendingApproval> {
-  return new Promise((resolve) => {
-    const on = (p: PendingApproval) => {
-      h.approvals.off('added', on);
-      resolve(p);
-    };
-    h.approvals.on('added', on);
-  });
-}
-function outcomeOf(h: BridgeHost, callId: string): Promise<ApprovalOutcome> {
-  return new Promise((resolve) => {
-    const on = (id: string, outcome: ApprovalOutcome) => {
-      if (id !== callId) return;
-      h.approvals.off('decided', on);
-      resolve(outcome);
-    };
-    h.approvals.on('decided', on);
-  });
-}
-
 describe.skipIf(process.platform === 'win32')('tg-bridge mcp', () => {
   it('exits when its standard input closes and withdraws the write it was waiting on', async () => {
     const home = await tempHome();
@@ -113,13 +93,13 @@ describe.skipIf(process.platform === 'win32')('tg-bridge mcp', () => {
     });
     const rpc = (m: object) => child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...m })}\n`);
     const text = `never after stdin closed ${randomBytes(3).toString('hex')}`;
-    const asked = nextApproval(h);
+    const asked = nextApproval(h.approvals);
     rpc({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'desk-ai', version: '1' } } });
     rpc({ method: 'notifications/initialized' });
     rpc({ id: 2, method: 'tools/call', params: { name: 'send_message', arguments: { peer: friend(), text, mode: 'send' } } });
     const approval = await asked;
     expect(approval.view.client).toBe('desk-ai 1');
-    const decided = outcomeOf(h, approval.callId);
+    const decided = outcomeOf(h.approvals, approval.callId);
     child.stdin.end(); // the MCP client went away without cancelling
     expect(await decided).toMatchObject({ status: 'cancelled' });
     expect(await exited).toBe(0);
@@ -181,7 +161,7 @@ describe.skipIf(process.platform === 'win32')('tg-bridge logout while an engine 
     sandbox.control.resetConnectionPeak();
     expect(sandbox.control.peakConnectionsPerAuthKey()).toBe(1); // the engine's own connection
     const pending = call(h, 'send_message', { peer: friend(), text: 'pending at logout', mode: 'send' });
-    await nextApproval(h);
+    await nextApproval(h.approvals);
     const printed: string[] = [];
     const asker = { ask: async () => '', askSecret: async () => '', close: () => {} };
     expect(await logoutCommand({ home }, { out: (s) => void printed.push(s), asker })).toBe(0);
