@@ -1,0 +1,205 @@
+/**
+ * The app UI in real headless Chromium against the headless host, the relay and the MTProto sandbox
+ * (issue 9 acceptance): log in with code + 2FA and connect; approve a send and see it in the sandbox; deny with
+ * a reason and the AI receives it; a withdrawn request disappears; verify the audit chain; approve with the
+ * keyboard only. Screenshots of every screen, light and dark, go to test-artifacts/ui/.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  builtUi,
+  launchChromium,
+  openUi,
+  SANDBOX_2FA,
+  startUiWorld,
+  type UiWorld,
+} from '../helpers/uiHarness.js';
+
+const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'ui');
+
+let browser: Browser;
+let ui: { dir: string; remove: () => Promise<void> };
+
+beforeAll(async () => {
+  await mkdir(ARTIFACTS, { recursive: true });
+  ui = await builtUi();
+  browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await ui?.remove();
+});
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+type SendResult = { sent: boolean; status: string; reason?: string; message_id?: number };
+
+/** The AI asks to send `text` to the first user dialog; resolves with the tool's structured result. */
+async function aiSends(world: UiWorld, text: string, signal?: AbortSignal): Promise<SendResult> {
+  const dialogs = (await world.ai.callTool({ name: 'list_dialogs', arguments: { limit: 10 } })).structuredContent as {
+    dialogs: Array<{ peer: string; type: string }>;
+  };
+  const friend = dialogs.dialogs.find((d) => d.type === 'user');
+  if (!friend) throw new Error('no user dialog in the sandbox');
+  const result = await world.ai.callTool(
+    { name: 'send_message', arguments: { peer: friend.peer, text, mode: 'send' } },
+    undefined,
+    signal ? { signal, timeout: 60_000 } : { timeout: 60_000 },
+  );
+  return result.structuredContent as SendResult;
+}
+
+describe('the UI against a logged-in device', () => {
+  let world: UiWorld;
+  let page: Page;
+
+  beforeAll(async () => {
+    world = await startUiWorld({ staticDir: ui.dir, loggedIn: true });
+    await world.host().waitConnected();
+    ({ page } = await openUi(browser, world.ui.url));
+  }, 60_000);
+  afterAll(async () => {
+    await page?.context().close();
+    await world?.stop();
+  });
+
+  it('approve a send from the UI: it arrives in the sandbox with the exact text', async () => {
+    await page.getByRole('status', { name: 'Bridge state' }).filter({ hasText: 'Connected' }).waitFor();
+    const text = 'See you at 7 — approved in the browser';
+    const sending = aiSends(world, text);
+    const card = page.getByRole('article');
+    await card.getByText(text, { exact: true }).waitFor();
+    expect(await card.getByRole('heading').textContent()).toMatch(/^Send a message to ‹.+›$/);
+    await shot(page, 'approvals-light');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    const result = await sending;
+    expect(result).toMatchObject({ sent: true, status: 'sent' });
+    expect(world.sandbox.control.sentMessages().map((m) => m.text)).toContain(text);
+    await page.getByText('Nothing is waiting for you.').waitFor();
+  });
+
+  it('deny with a reason: nothing is sent and the AI reads the reason', async () => {
+    const before = world.sandbox.control.sentMessages().length;
+    const sending = aiSends(world, 'Please send this');
+    const card = page.getByRole('article');
+    await card.getByText('Please send this', { exact: true }).waitFor();
+    await card.getByLabel('Reason for denying (optional, sent to the AI)').fill('I will call her instead');
+    await card.getByRole('button', { name: 'Deny' }).click();
+    const result = await sending;
+    expect(result.sent).toBe(false);
+    expect(result.status).toBe('denied');
+    expect(result.reason).toMatch(/I will call her instead/);
+    expect(world.sandbox.control.sentMessages()).toHaveLength(before);
+  });
+
+  it('a request the AI withdraws disappears from the list', async () => {
+    const abort = new AbortController();
+    const sending = aiSends(world, 'This one gets withdrawn', abort.signal).catch((err: unknown) => err);
+    await page.getByRole('article').getByText('This one gets withdrawn', { exact: true }).waitFor();
+    abort.abort();
+    await sending;
+    await page.getByText('Nothing is waiting for you.').waitFor();
+    expect(world.host().approvals.pending()).toHaveLength(0);
+  });
+
+  it('keyboard only: Tab to Approve and press Enter', async () => {
+    const text = 'Approved with the keyboard only';
+    const sending = aiSends(world, text);
+    const heading = page.getByRole('article').getByRole('heading');
+    await page.getByRole('article').getByText(text, { exact: true }).waitFor();
+    // Start from the page's top and walk with Tab only until Approve has focus.
+    await page.locator('body').focus();
+    let reached = false;
+    for (let i = 0; i < 30 && !reached; i += 1) {
+      await page.keyboard.press('Tab');
+      reached = (await page.evaluate('document.activeElement?.textContent')) === 'Approve';
+    }
+    expect(reached).toBe(true);
+    expect(await heading.textContent()).toMatch(/Send a message/);
+    await page.keyboard.press('Enter');
+    expect(await sending).toMatchObject({ sent: true });
+    expect(world.sandbox.control.sentMessages().map((m) => m.text)).toContain(text);
+  });
+
+  it('verifies the audit chain and explains the result in plain words', async () => {
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByRole('button', { name: 'Verify' }).click();
+    const verdict = page.getByText(/entries check out: nothing in the audit chain was changed/);
+    await verdict.waitFor();
+    const rows = await page.locator('.audit-table tbody tr').count();
+    expect(rows).toBeGreaterThan(3);
+    await page.getByLabel('Outcome').selectOption('denied');
+    await page.locator('.audit-table tbody tr').first().getByText('denied').waitFor();
+    for (const row of await page.locator('.audit-table tbody tr').all()) {
+      await expect(row.textContent()).resolves.toMatch(/denied/);
+    }
+    await page.getByLabel('Outcome').selectOption('');
+    await shot(page, 'audit-light');
+  });
+
+  it('screenshots every screen in light and dark', async () => {
+    const sending = aiSends(world, 'A pending request for the screenshots');
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const section of ['approvals', 'connection', 'login', 'audit', 'settings']) {
+        await page.evaluate(`location.hash = '#/${section}'`);
+        await page.locator('h1').first().waitFor();
+        if (section === 'approvals') await page.getByRole('article').waitFor();
+        await shot(page, `${section}-${scheme}`);
+      }
+    }
+    await page.evaluate(`location.hash = '#/approvals'`);
+    await page.getByRole('article').getByRole('button', { name: 'Deny' }).click();
+    await sending;
+  });
+});
+
+describe('the login wizard', () => {
+  let world: UiWorld;
+
+  beforeAll(async () => {
+    world = await startUiWorld({ staticDir: ui.dir, loggedIn: false });
+  }, 60_000);
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('phone → wrong code (clear error) → right code → 2FA password; then the device connects', async () => {
+    const { page } = await openUi(browser, world.ui.url);
+    await page.getByRole('status', { name: 'Bridge state' }).filter({ hasText: 'Needs login' }).waitFor();
+    await page.getByRole('link', { name: 'Account' }).click();
+    await shot(page, 'login-start-light');
+    await page.getByRole('button', { name: 'Log in with phone number' }).click();
+    const phone = `+${world.sandbox.control.account().phone}`;
+    await page.getByLabel('Phone number').fill(phone);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByLabel('Login code').waitFor();
+    await page.getByLabel('Login code').fill('00000');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('alert').filter({ hasText: 'That code is not right' }).waitFor();
+    await shot(page, 'login-code-error-light');
+    const code = world.sandbox.control.lastLoginCode(phone.slice(1));
+    if (!code) throw new Error('the sandbox sent no code');
+    await page.getByLabel('Login code').fill(code);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByLabel('2FA password').waitFor();
+    expect(await page.getByText('Your hint: horse').count()).toBe(1);
+    await page.getByLabel('2FA password').fill('not the password');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('alert').filter({ hasText: 'That 2FA password is not right' }).waitFor();
+    await page.getByLabel('2FA password').fill(SANDBOX_2FA);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot(page, 'login-password-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByText(/^Logged in as /).waitFor();
+    await page.getByRole('status', { name: 'Bridge state' }).filter({ hasText: 'Connected' }).waitFor();
+    await world.host().waitConnected();
+    await page.context().close();
+  });
+});
