@@ -141,6 +141,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       try {
         body = JSON.parse((await readBody(req)) || '{}');
       } catch (err) {
+        if (err instanceof BodyTooLarge) res.setHeader('Connection', 'close');
         return json(res, err instanceof BodyTooLarge ? 413 : 400, { error: (err as Error).message });
       }
       try {
@@ -232,8 +233,9 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_API_BODY_BYTES) {
+        // Answer 413 and drop the rest unread (the response closes the connection).
+        chunks.length = 0;
         reject(new BodyTooLarge());
-        req.destroy();
         return;
       }
       chunks.push(chunk);
