@@ -6,6 +6,7 @@ import { benchAudit } from './audit.bench.js';
 import { benchEngine } from './engine.bench.js';
 import { benchRoundTrip } from './roundtrip.bench.js';
 import { benchSandbox } from './sandbox.bench.js';
+import { benchUi } from './ui.bench.js';
 
 const sections: Record<string, () => Promise<void>> = {
   roundtrip: benchRoundTrip,
@@ -13,6 +14,9 @@ const sections: Record<string, () => Promise<void>> = {
   engine: benchEngine,
   sandbox: async () => {
     await benchSandbox();
+  },
+  ui: async () => {
+    await benchUi();
   },
 };
 

@@ -1,10 +1,8 @@
 /**
- * Builds the renderer with Vite (`npm run build:ui`, and on demand for the demo, the tests and the bench).
+ * Builds the renderer with Vite (`npm run build:ui`; the demo, the tests and the bench build their own copy).
  * @param outDir where to write (default `dist/renderer`); tests pass a temporary folder of their own.
  * @returns the folder holding `index.html`.
  */
-import { access } from 'node:fs/promises';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CONFIG = fileURLToPath(new URL('../renderer/vite.config.ts', import.meta.url));
@@ -14,16 +12,6 @@ export async function buildUi(outDir: string = DEFAULT_OUT): Promise<string> {
   const { build } = await import('vite');
   await build({ configFile: CONFIG, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
   return outDir;
-}
-
-/** Builds into `dist/renderer` unless a build is already there. */
-export async function ensureUiBuilt(): Promise<string> {
-  try {
-    await access(join(DEFAULT_OUT, 'index.html'));
-    return DEFAULT_OUT;
-  } catch {
-    return buildUi(DEFAULT_OUT);
-  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -107,6 +107,20 @@ describe('the UI against a logged-in device', () => {
     expect(world.host().approvals.pending()).toHaveLength(0);
   });
 
+  it('hostile text is shown as text: no markup runs, hidden characters are made visible and flagged', async () => {
+    const hostile = '<img src=x onerror="window.__pwned=1">Hi \u202eevil\u202c <b>bold</b>\u200b';
+    const sending = aiSends(world, hostile);
+    const card = page.getByRole('article');
+    await card.locator('pre.exact-text').waitFor();
+    const shown = await card.locator('pre.exact-text').textContent();
+    expect(shown).toBe('<img src=x onerror="window.__pwned=1">Hi \\u{202e}evil\\u{202c} <b>bold</b>\\u{200b}');
+    expect(await card.locator('img, b').count()).toBe(0);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    await card.getByText(/hidden characters/).waitFor();
+    await card.getByRole('button', { name: 'Deny' }).click();
+    expect((await sending).status).toBe('denied');
+  });
+
   it('keyboard only: Tab to Approve and press Enter', async () => {
     const text = 'Approved with the keyboard only';
     const sending = aiSends(world, text);
