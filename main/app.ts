@@ -102,6 +102,7 @@ async function start(): Promise<void> {
     startBridgeHost({
       gateway: new GramjsGateway({ ...apiCredentials(), session: telegramSession }),
       auditPath: join(dataDir, 'audit.jsonl'),
+      undoMs: settings.device.load().undoMs,
       ...relayFromEnv(),
     });
 

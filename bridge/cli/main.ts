@@ -19,6 +19,7 @@ import { exportAudit, verifyAuditFile } from '../audit/auditChain.js';
 import { connectControl, controlSocketPath } from '../control/controlSocket.js';
 import { startBridgeHost } from '../host/bridgeHost.js';
 import { attachTerminalApprovals } from '../host/terminalApprovals.js';
+import { DEFAULT_UNDO_MS, MAX_UNDO_MS } from '../policy/approvals.js';
 import type { LinkStatus } from '../link/relayLink.js';
 import { serveMcpOverStdio } from '../mcp/localMcp.js';
 import { GramjsGateway } from '../telegram/gateway.js';
@@ -70,6 +71,12 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       .option('--server <host:port>', 'a non-production MTProto server, e.g. the local sandbox (dc@host:port)')
       .option('--server-key <pem>', 'RSA public key file of that server (`npm run sandbox` prints its path)')
       .option('--approval-timeout <seconds>', 'how long a write waits for your answer', parsePositiveInt, 120)
+      .option(
+        '--undo-window <seconds>',
+        'after you approve a write, how long you can still undo it (0 = off, at most 60)',
+        parseUndoWindow,
+        DEFAULT_UNDO_MS / 1000,
+      )
       .option('--no-prompt', 'do not answer approvals in this terminal')
       .option('--media-dir <dir>', 'the only folder send_media may read file_path from (default: file paths refused)')
       .option('--allow-file-url', 'let send_media fetch file_url (public http/https only; off by default)')
@@ -212,6 +219,7 @@ interface ConnectOptions {
   server?: string;
   serverKey?: string;
   approvalTimeout: number;
+  undoWindow: number;
   prompt: boolean;
   mediaDir?: string;
   allowFileUrl?: boolean;
@@ -240,6 +248,7 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
     gateway,
     auditPath: auditPathIn(opts.home),
     approvalTimeoutMs: opts.approvalTimeout * 1000,
+    undoMs: opts.undoWindow * 1000,
     media: {
       ...(opts.mediaDir ? { mediaDir: resolve(opts.mediaDir) } : {}),
       allowFileUrl: Boolean(opts.allowFileUrl),
@@ -321,6 +330,14 @@ async function secretFrom(file: string | undefined, env: string, what: string): 
   const value = process.env[env]?.trim();
   if (!value) throw new Error(`no ${what}: set ${env} or pass the --*-file option`);
   return value;
+}
+
+/** `--undo-window`: whole seconds from 0 (off) to 60 (MAX_UNDO_MS). */
+function parseUndoWindow(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n > MAX_UNDO_MS / 1000)
+    throw new InvalidArgumentError(`expected whole seconds from 0 to ${MAX_UNDO_MS / 1000}, got "${v}"`);
+  return n;
 }
 
 function parsePositiveInt(v: string): number {

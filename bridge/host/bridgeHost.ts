@@ -27,6 +27,8 @@ export interface BridgeHostOptions {
   auditPath: string;
   /** How long a write waits for the person, in ms (default 120 000). */
   approvalTimeoutMs?: number;
+  /** The undo window after an approval, in ms (default 5 000; 0 = none; at most 60 000). See ApprovalQueue. */
+  undoMs?: number;
   /** Link timing overrides (tests shorten them). */
   link?: Pick<RelayLinkOptions, 'backoff' | 'pingIntervalMs' | 'idleTimeoutMs'>;
   /** The person's media settings (media folder for `send_media` file paths, `file_url` on/off); see BridgeEngine. */
@@ -60,14 +62,15 @@ export interface BridgeHost {
 /**
  * Starts a device: opens (and repairs) the audit chain, opens the control socket, then dials the relay.
  * @throws when the audit chain or control socket can't be opened (e.g. permissions, another engine running)
- *   — nothing is left running then.
+ *   — nothing is left running then; RangeError for an approval timeout or undo window out of range.
  */
 export async function startBridgeHost(options: BridgeHostOptions): Promise<BridgeHost> {
   if (options.relayUrl && !options.bridgeToken) throw new Error('a relay URL needs a bridge token');
+  const approvals = new ApprovalQueue({
+    ...(options.approvalTimeoutMs ? { timeoutMs: options.approvalTimeoutMs } : {}),
+    ...(options.undoMs === undefined ? {} : { undoMs: options.undoMs }),
+  });
   const audit = await AuditChain.open(options.auditPath);
-  const approvals = new ApprovalQueue(
-    options.approvalTimeoutMs ? { timeoutMs: options.approvalTimeoutMs } : {},
-  );
   const engine = new BridgeEngine({
     gateway: options.gateway,
     audit,

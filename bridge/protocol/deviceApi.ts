@@ -7,7 +7,7 @@
  * Browser-safe: zod only (the renderer imports this file).
  */
 import { z } from 'zod';
-import { ApprovalView } from './approvalView.js';
+import { ApprovalHold, ApprovalView } from './approvalView.js';
 
 /** Longest deny reason the UI sends, in characters (the approval queue caps reasons at 500 — approvals.ts). */
 export const MAX_DENY_REASON_LENGTH = 500;
@@ -81,6 +81,8 @@ export const RuleView = z.object({
   id: z.string(),
   tool: z.string(),
   peerTitle: z.string(),
+  /** The rule's scope in words, as the person read it when making it. */
+  scope: z.string().optional(),
   createdAt: z.number(),
   expiresAt: z.number(),
 });
@@ -101,10 +103,13 @@ export const AuditRow = z.object({
 });
 export type AuditRow = z.infer<typeof AuditRow>;
 
-/** The person's settings the UI edits. `undoMs` in ms (0–30 000); `mediaDir` absent = file paths refused. */
+/**
+ * The person's settings the UI edits. `undoMs` in ms (0–60 000, the approval queue's MAX_UNDO_MS; applies from
+ * the next start); `mediaDir` absent = file paths refused.
+ */
 export const DeviceSettings = z.object({
   relayUrl: z.string().max(2048).optional(),
-  undoMs: z.number().int().min(0).max(30_000),
+  undoMs: z.number().int().min(0).max(60_000),
   mediaDir: z.string().max(4096).optional(),
   startAtLogin: z.boolean(),
   theme: z.enum(['system', 'light', 'dark']),
@@ -118,10 +123,14 @@ const CallId = z.string().min(1).max(128);
 export const DEVICE_METHODS = {
   'status.get': { params: z.object({}), result: DeviceStatus },
   'approvals.list': { params: z.object({}), result: z.array(ApprovalView) },
+  /** Approvals in their undo window. */
+  'approvals.held': { params: z.object({}), result: z.array(ApprovalHold) },
+  /** `always`: also make the standing rule the view offers (`view.rule`), when it allows one. */
   'approvals.approve': {
-    params: z.object({ callId: CallId, text: z.string().max(4096).optional() }),
+    params: z.object({ callId: CallId, text: z.string().max(4096).optional(), always: z.boolean().optional() }),
     result: Ok,
   },
+  'approvals.undo': { params: z.object({ callId: CallId }), result: Ok },
   'approvals.deny': {
     params: z.object({ callId: CallId, reason: z.string().max(MAX_DENY_REASON_LENGTH).optional() }),
     result: Ok,
@@ -179,8 +188,8 @@ export const DeviceEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('approval.added'), view: ApprovalView }),
   z.object({ type: z.literal('approval.decided'), callId: z.string(), outcome: ApprovalOutcomeView }),
   z.object({ type: z.literal('approval.expired'), callId: z.string() }),
-  /** An approval is inside its undo window until `until` (ms since the epoch). */
-  z.object({ type: z.literal('approval.undo'), callId: z.string(), until: z.number() }),
+  /** An approval entered its undo window: it sends at `hold.sendsAt` unless undone first. */
+  z.object({ type: z.literal('approval.held'), hold: ApprovalHold }),
   z.object({ type: z.literal('status'), status: DeviceStatus }),
   z.object({ type: z.literal('login.step'), step: LoginStep }),
   z.object({ type: z.literal('rules.changed'), rules: z.array(RuleView) }),

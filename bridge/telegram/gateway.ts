@@ -11,8 +11,9 @@ import { FloodWaitError, RPCError } from 'telegram/errors/index.js';
 import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
 import { generateRandomLong, returnBigInt } from 'telegram/Helpers.js';
 import { StringSession } from 'telegram/sessions/index.js';
-import { formatPeer, type PeerKind, type PeerRef, ToolErrorCode, ToolError } from '../protocol/index.js';
+import { formatPeer, type PeerKind, type PeerRef, type TextEntity, ToolErrorCode, ToolError } from '../protocol/index.js';
 import { type MtprotoEndpoint, pinnedPortConnection } from './endpoint.js';
+import { fromApiEntities, toApiEntities } from './formatting.js';
 
 /** A peer resolved against Telegram: canonical ref (`user:123`), kind, numeric id, display title, @username. */
 export interface ResolvedPeer {
@@ -97,6 +98,21 @@ export interface OutgoingMedia {
   mimeType: string;
 }
 
+/**
+ * A text as Telegram stored it after a send or edit (from Telegram's answer): the text and its entities
+ * (offsets in UTF-16 code units). Plain text comes back with the entities Telegram detected itself, if any.
+ */
+export interface StoredText {
+  text: string;
+  entities: TextEntity[];
+}
+
+/** A message the account created: its id, date (ms) and the text or caption Telegram stored. */
+export interface SentMessage extends StoredText {
+  id: number;
+  date: number;
+}
+
 /** What the tools need from Telegram. */
 export interface TelegramGateway {
   /** Connects (idempotent). @throws ToolError `telegram_unavailable` when the server can't be reached in time. */
@@ -134,16 +150,27 @@ export interface TelegramGateway {
   }): Promise<GatewayMessage[]>;
   /** Full information about a peer (bio/description, member count, flags). */
   getChatInfo(peer: ResolvedPeer): Promise<GatewayChatInfo>;
-  /** Sends one text message. @returns its message id and date (ms). */
+  /**
+   * Sends one text message exactly as given: `text` with `entities` (none = plain; nothing is parsed here —
+   * see formatting.ts). @returns its id, date and what Telegram stored.
+   */
   sendMessage(
     peer: ResolvedPeer,
     text: string,
-    opts?: { replyTo?: number },
-  ): Promise<{ id: number; date: number }>;
+    opts?: { replyTo?: number; entities?: TextEntity[] },
+  ): Promise<SentMessage>;
+  /**
+   * True when the account has at least one message of its own in `peer`'s chat (so the chat is among its
+   * dialogs): the approval's first-contact check (issue 8 §1).
+   */
+  hasWrittenTo(peer: ResolvedPeer): Promise<boolean>;
   /** Marks incoming messages of `peer` read up to `maxId` (inclusive), or all when absent. */
   markRead(peer: ResolvedPeer, maxId?: number): Promise<void>;
-  /** Replaces the text of message `id`. @throws ToolError `telegram_error` (e.g. MESSAGE_AUTHOR_REQUIRED). */
-  editMessage(peer: ResolvedPeer, id: number, text: string): Promise<void>;
+  /**
+   * Replaces the text of message `id` with `text` and `entities` (none = plain), unparsed.
+   * @returns what Telegram stored. @throws ToolError `telegram_error` (e.g. MESSAGE_AUTHOR_REQUIRED).
+   */
+  editMessage(peer: ResolvedPeer, id: number, text: string, opts?: { entities?: TextEntity[] }): Promise<StoredText>;
   /**
    * Deletes messages of `peer`; `revoke` also deletes them for everyone (supergroups and channels always do).
    * Every id must be a message of `peer` (the non-channel MTProto call takes bare ids, so a wrong id could hit
@@ -156,12 +183,15 @@ export interface TelegramGateway {
   setReaction(peer: ResolvedPeer, id: number, emoji: string | null): Promise<void>;
   /** Pins message `id` silently (no notification), or unpins it. */
   pinMessage(peer: ResolvedPeer, id: number, opts: { unpin: boolean }): Promise<void>;
-  /** Uploads and sends one file with an optional caption. @returns the new message id and date (ms). */
+  /**
+   * Uploads and sends one file with an optional caption (with `captionEntities`; none = plain, unparsed).
+   * @returns the new message id, date (ms) and the caption Telegram stored.
+   */
   sendMedia(
     peer: ResolvedPeer,
     media: OutgoingMedia,
-    opts?: { caption?: string },
-  ): Promise<{ id: number; date: number }>;
+    opts?: { caption?: string; captionEntities?: TextEntity[] },
+  ): Promise<SentMessage>;
   /**
    * Downloads the media of message `id` of `peer`.
    * @throws ToolError `invalid_arguments` when the message does not exist or has no downloadable media, or the
@@ -354,14 +384,26 @@ export class GramjsGateway implements TelegramGateway {
   async sendMessage(
     peer: ResolvedPeer,
     text: string,
-    opts?: { replyTo?: number },
-  ): Promise<{ id: number; date: number }> {
+    opts: { replyTo?: number; entities?: TextEntity[] } = {},
+  ): Promise<SentMessage> {
     await this.connect();
     const entity = await this.inputPeer(peer);
-    const sent = await this.call(() =>
-      this.client.sendMessage(entity, { message: text, ...(opts?.replyTo ? { replyTo: opts.replyTo } : {}) }),
+    const entities = toApiEntities(opts.entities ?? []);
+    const randomId = generateRandomLong();
+    // The raw call, never client.sendMessage: gramjs would parse Markdown in `text` (issue 8 §3).
+    const updates = await this.call(() =>
+      this.client.invoke(
+        new Api.messages.SendMessage({
+          peer: entity,
+          message: text,
+          randomId,
+          ...(entities.length > 0 ? { entities } : {}),
+          ...(opts.replyTo ? { replyTo: new Api.InputReplyToMessage({ replyToMsgId: opts.replyTo }) } : {}),
+        }),
+      ),
     );
-    return { id: sent.id, date: (sent.date ?? Math.floor(Date.now() / 1000)) * 1000 };
+    const [id] = sentMessageIds(updates, [randomId.toString()]);
+    return { id: id!, ...storedMessage(updates, id!, { text, entities: opts.entities ?? [] }) };
   }
 
   async getMessagesById(peer: ResolvedPeer, ids: number[]): Promise<GatewayMessage[]> {
@@ -500,6 +542,34 @@ export class GramjsGateway implements TelegramGateway {
     };
   }
 
+  async hasWrittenTo(peer: ResolvedPeer): Promise<boolean> {
+    await this.connect();
+    const entity = await this.inputPeer(peer);
+    const found = await this.call(() =>
+      this.client.invoke(
+        new Api.messages.Search({
+          peer: entity,
+          q: '',
+          fromId: new Api.InputPeerSelf(),
+          filter: new Api.InputMessagesFilterEmpty(),
+          minDate: 0,
+          maxDate: 0,
+          offsetId: 0,
+          addOffset: 0,
+          limit: 1,
+          maxId: 0,
+          minId: 0,
+          hash: returnBigInt(0),
+        }),
+      ),
+    );
+    if (found instanceof Api.messages.MessagesNotModified) return true;
+    if ('count' in found ? found.count > 0 : found.messages.length > 0) return true;
+    // Broadcast channel posts carry no sender, so a search by sender misses them: look at the latest posts.
+    if (peer.kind !== 'channel' || peer.megagroup) return false;
+    return (await this.getMessages(peer, { limit: 50 })).some((m) => m.out);
+  }
+
   async markRead(peer: ResolvedPeer, maxId?: number): Promise<void> {
     await this.connect();
     const entity = await this.inputPeer(peer);
@@ -510,10 +580,21 @@ export class GramjsGateway implements TelegramGateway {
     );
   }
 
-  async editMessage(peer: ResolvedPeer, id: number, text: string): Promise<void> {
+  async editMessage(
+    peer: ResolvedPeer,
+    id: number,
+    text: string,
+    opts: { entities?: TextEntity[] } = {},
+  ): Promise<StoredText> {
     await this.connect();
     const entity = await this.inputPeer(peer);
-    await this.call(() => this.client.invoke(new Api.messages.EditMessage({ peer: entity, id, message: text })));
+    // An empty entity list is sent on purpose: it clears the old formatting instead of keeping it.
+    const entities = toApiEntities(opts.entities ?? []);
+    const updates = await this.call(() =>
+      this.client.invoke(new Api.messages.EditMessage({ peer: entity, id, message: text, entities })),
+    );
+    const { text: storedText, entities: stored } = storedMessage(updates, id, { text, entities: opts.entities ?? [] });
+    return { text: storedText, entities: stored };
   }
 
   async deleteMessages(peer: ResolvedPeer, ids: number[], opts: { revoke: boolean }): Promise<void> {
@@ -567,8 +648,8 @@ export class GramjsGateway implements TelegramGateway {
   async sendMedia(
     peer: ResolvedPeer,
     media: OutgoingMedia,
-    opts: { caption?: string } = {},
-  ): Promise<{ id: number; date: number }> {
+    opts: { caption?: string; captionEntities?: TextEntity[] } = {},
+  ): Promise<SentMessage> {
     await this.connect();
     const entity = await this.inputPeer(peer);
     const file = await this.call(
@@ -580,18 +661,21 @@ export class GramjsGateway implements TelegramGateway {
       MEDIA_CALL_TIMEOUT_MS,
     );
     const randomId = generateRandomLong();
+    const caption = opts.caption ?? '';
+    const entities = toApiEntities(opts.captionEntities ?? []);
     const updates = await this.call(() =>
       this.client.invoke(
         new Api.messages.SendMedia({
           peer: entity,
           media: inputMediaOf(media, file),
-          message: opts.caption ?? '',
+          message: caption,
           randomId,
+          ...(entities.length > 0 ? { entities } : {}),
         }),
       ),
     );
     const [id] = sentMessageIds(updates, [randomId.toString()]);
-    return { id: id!, date: Date.now() };
+    return { id: id!, ...storedMessage(updates, id!, { text: caption, entities: opts.captionEntities ?? [] }) };
   }
 
   async downloadMedia(
@@ -728,10 +812,9 @@ export function toToolError(err: unknown): ToolError {
       );
     }
     const hint = RPC_HINTS[err.errorMessage];
-    return new ToolError(
-      ToolErrorCode.telegram,
-      `Telegram refused the request: ${err.errorMessage}${hint ? ` (${hint})` : ''}`,
-    );
+    // The error name comes from the server: only a bare TELEGRAM_ERROR_NAME is passed on, never free text.
+    const name = /^[A-Z0-9_]{1,64}$/.test(err.errorMessage) ? err.errorMessage : 'an unrecognised error';
+    return new ToolError(ToolErrorCode.telegram, `Telegram refused the request: ${name}${hint ? ` (${hint})` : ''}`);
   }
   const message = err instanceof Error ? err.message : String(err);
   if (/not connected|disconnected|ECONNREFUSED|timed out|did not answer/i.test(message)) {
@@ -930,6 +1013,44 @@ export function sentMessageIds(updates: Api.TypeUpdates, randomIds: string[]): n
     throw new ToolError(ToolErrorCode.telegram, 'Telegram did not say which message was created');
   }
   return ids as number[];
+}
+
+/**
+ * The text, entities and date (ms) Telegram stored for message `id`, from its answer to a send or edit: the
+ * message inside updateNewMessage / updateEditMessage (and their channel forms), or for updateShortSentMessage
+ * the text we sent with the entities Telegram reports. `sent` fills in what the answer does not carry.
+ */
+export function storedMessage(
+  updates: Api.TypeUpdates,
+  id: number,
+  sent: StoredText,
+): StoredText & { date: number } {
+  if (updates instanceof Api.UpdateShortSentMessage) {
+    return {
+      text: sent.text,
+      entities: updates.entities ? fromApiEntities(updates.entities) : sent.entities,
+      date: updates.date * 1000,
+    };
+  }
+  const list =
+    updates instanceof Api.Updates || updates instanceof Api.UpdatesCombined
+      ? updates.updates
+      : updates instanceof Api.UpdateShort
+        ? [updates.update]
+        : [];
+  for (const u of list) {
+    if (
+      (u instanceof Api.UpdateNewMessage ||
+        u instanceof Api.UpdateNewChannelMessage ||
+        u instanceof Api.UpdateEditMessage ||
+        u instanceof Api.UpdateEditChannelMessage) &&
+      u.message instanceof Api.Message &&
+      u.message.id === id
+    ) {
+      return { text: u.message.message ?? '', entities: fromApiEntities(u.message.entities), date: u.message.date * 1000 };
+    }
+  }
+  return { ...sent, date: Date.now() };
 }
 
 function notInChat(ids: number[]): ToolError {

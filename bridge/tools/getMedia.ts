@@ -5,6 +5,7 @@
  * are refused at both steps.
  */
 import { UNTRUSTED_NOTICE, wrapUntrusted } from '../content/boundary.js';
+import { safeKindName, safeMimeType } from '../content/typedFields.js';
 import {
   MAX_MEDIA_BYTES,
   parsePeer,
@@ -91,8 +92,8 @@ function describe(
   peerTag: string,
 ): { media_type: string; mime_type: string; file_name: string | null; size: number } {
   return {
-    media_type: media.media_type,
-    mime_type: media.mime_type ?? 'application/octet-stream',
+    media_type: safeKindName(media.media_type),
+    mime_type: safeMimeType(media.mime_type),
     file_name:
       media.file_name !== undefined
         ? wrapUntrusted(media.file_name, { peer: peerTag, maxLength: 255 }).wrapped

@@ -6,10 +6,11 @@
 import { type LoadedMedia, loadMedia } from '../media/mediaSource.js';
 import { parsePeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
 import type { ToolContext } from './context.js';
-import { runWrite, shownTitle } from './writeTool.js';
+import { formatFields, renderArgument, renderedForApproval } from './formattedText.js';
+import { runWrite } from './writeTool.js';
 
 /**
- * Loads the file, asks the person ("Send photo "cat.jpg" (12.3 KiB, image/jpeg) to …" plus the caption), and
+ * Loads the file, asks the person (the view shows kind, file name, size and the caption), and
  * uploads it once approved. A dry run loads and checks the file too, and reports what would be sent.
  * @throws ToolError `invalid_arguments` naming `file_path` / `file_base64` / `file_url` when the source is
  *   refused (secret location, outside the media folder, not a regular file, over 20 MiB, bad base64, URL off or
@@ -19,18 +20,29 @@ export async function sendMedia(
   args: ToolArgs<'send_media'>,
   ctx: ToolContext,
 ): Promise<ToolResult<'send_media'>> {
+  const rendered = args.caption ? renderArgument(args.caption, args.format, 'caption', true) : undefined;
   const peer = await ctx.gateway.resolvePeer(parsePeer(args.peer)!);
   const media = await loadMedia(args, ctx.media, ctx.signal);
   const what = `${args.media_type} "${media.fileName}" (${formatSize(media.size)}, ${media.mimeType})`;
-  const caption = args.caption ? `Caption:\n${args.caption}` : '(no caption)';
+  const shown = rendered ? renderedForApproval(rendered, args.format) : undefined;
   const run = await runWrite(ctx, {
     tool: 'send_media',
     peer,
     mode: args.mode,
-    ask: `Send ${what} to ${shownTitle(peer)}\n${caption}`,
+    effect: {
+      kind: 'send_media',
+      media: { kind: args.media_type, fileName: media.fileName, bytes: media.size, mimeType: media.mimeType },
+      ...(args.caption ? { caption: args.caption } : {}),
+    },
     action: `Send ${what} to ${peer.ref}${args.caption ? ' with a caption' : ''}`,
     perform: () =>
-      ctx.gateway.sendMedia(peer, outgoing(args.media_type, media), args.caption ? { caption: args.caption } : {}),
+      ctx.gateway.sendMedia(
+        peer,
+        outgoing(args.media_type, media),
+        rendered ? { caption: rendered.text, captionEntities: rendered.entities } : {},
+      ),
+    ...(args.caption ? { textFormat: args.format } : {}),
+    ...(shown !== undefined ? { renderedText: shown } : {}),
   });
   return {
     ...run.base,
@@ -40,6 +52,10 @@ export async function sendMedia(
     size: media.size,
     ...(args.caption ? { caption: args.caption } : {}),
     ...(run.value ? { message_id: run.value.id } : {}),
+    ...formatFields(
+      args.format,
+      run.value ? { text: run.value.text, entities: run.value.entities } : run.base.status === 'dry_run' ? rendered : undefined,
+    ),
   };
 }
 

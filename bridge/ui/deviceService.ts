@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { type AuditEntry, readAuditEntries, type VerifyResult } from '../audit/auditChain.js';
 import type { BridgeHost } from '../host/bridgeHost.js';
 import type { LinkStatus } from '../link/relayLink.js';
-import type { ApprovalOutcome } from '../policy/approvals.js';
+import type { ApprovalOutcome, HeldApproval, PendingApproval } from '../policy/approvals.js';
 import type { StandingRule } from '../policy/standingRules.js';
 import {
   type AccountView,
@@ -27,7 +27,6 @@ import {
   type TrayState,
 } from '../protocol/index.js';
 import type { LoginPrompts, LoginResult } from '../telegram/login.js';
-import { approvalViewOf } from './interimApprovalView.js';
 
 /** Where the person's settings live: the headless host keeps a 0600 JSON file, the app electron-store. */
 export interface SettingsStore {
@@ -109,20 +108,28 @@ export class DeviceService {
     this.#host = host;
     if (account) this.#account = account;
     const onAdded = () => this.#emitStatus();
-    const onAddedView = (p: Parameters<Parameters<typeof host.approvals.on<'added'>>[1]>[0]) =>
-      this.#emit({ type: 'approval.added', view: approvalViewOf(p, 0) });
+    const onAddedView = (p: PendingApproval) => this.#emit({ type: 'approval.added', view: p.view });
+    const onHeld = (hold: HeldApproval) => {
+      this.#emit({ type: 'approval.held', hold });
+      this.#emitStatus();
+    };
     const onDecided = (callId: string, outcome: ApprovalOutcome) => {
       this.#emit({ type: 'approval.decided', callId, outcome: outcomeView(outcome) });
       this.#emitStatus();
     };
     const onExpired = (callId: string) => this.#emit({ type: 'approval.expired', callId });
-    host.approvals.on('added', onAddedView).on('added', onAdded).on('decided', onDecided).on('expired', onExpired);
+    host.approvals
+      .on('added', onAddedView)
+      .on('added', onAdded)
+      .on('held', onHeld)
+      .on('decided', onDecided)
+      .on('expired', onExpired);
     const onRules = (rules: StandingRule[]) => this.#emit({ type: 'rules.changed', rules: rules.map(ruleView) });
     host.engine.rules.on('changed', onRules);
     const offAudit = host.audit.onAppended((entry) => this.#emit({ type: 'audit.appended', row: auditRow(entry) }));
     this.#detach.push(
       () => host.approvals.off('added', onAddedView).off('added', onAdded).off('decided', onDecided),
-      () => host.approvals.off('expired', onExpired),
+      () => host.approvals.off('expired', onExpired).off('held', onHeld),
       () => host.engine.rules.off('changed', onRules),
       offAudit,
     );
@@ -242,16 +249,35 @@ export class DeviceService {
   #makeHandlers(): Handlers {
     return {
       'status.get': async () => this.status(),
-      'approvals.list': async () => (this.#host?.approvals.pending() ?? []).map((p) => approvalViewOf(p, 0)),
-      'approvals.approve': async ({ callId, text }) => {
-        const queue = this.#requireHost().approvals;
+      'approvals.list': async () => (this.#host?.approvals.pending() ?? []).map((p) => p.view),
+      'approvals.held': async () => this.#host?.approvals.holds() ?? [],
+      'approvals.approve': async ({ callId, text, always }) => {
+        const host = this.#requireHost();
+        const queue = host.approvals;
         const pending = queue.pending().find((p) => p.callId === callId);
         if (!pending) return { ok: false, error: 'this request is no longer waiting (decided, expired or withdrawn)' };
-        if (text !== undefined && pending.editable === false) {
+        if (text !== undefined && !pending.editable) {
           return { ok: false, error: 'this request cannot be edited; approve or deny it as it is' };
         }
-        const ok = queue.approve(callId, text === undefined ? {} : { text });
-        return ok ? { ok } : { ok, error: 'the edited text cannot be sent: it is empty or longer than 4096 characters' };
+        const offer = pending.view.rule;
+        if (always && (!offer.allowed || !pending.rule)) {
+          return { ok: false, error: `no standing rule can be made for this request: ${offer.allowed ? 'none offered' : offer.why}` };
+        }
+        const ok = queue.approve(callId, { by: 'person', ...(text === undefined ? {} : { text }) });
+        if (!ok) return { ok, error: 'the edited text cannot be sent: it is empty or longer than 4096 characters' };
+        if (always && offer.allowed && pending.rule) {
+          host.engine.rules.add({
+            ...pending.rule,
+            peerTitle: pending.view.peer.title,
+            durationMs: offer.durationMs,
+            scope: offer.scope,
+          });
+        }
+        return { ok };
+      },
+      'approvals.undo': async ({ callId }) => {
+        const ok = this.#requireHost().approvals.undo(callId);
+        return ok ? { ok } : { ok, error: 'nothing to undo: the undo window has passed or this was not approved' };
       },
       'approvals.deny': async ({ callId, reason }) => {
         const ok = this.#requireHost().approvals.deny(callId, reason);
@@ -422,6 +448,8 @@ function trayState(account: AccountView, link: LinkView, paused: boolean): TrayS
 
 function outcomeView(o: ApprovalOutcome): ApprovalOutcomeView {
   switch (o.status) {
+    case 'undone':
+      return { status: 'undone' };
     case 'approved':
       return { status: 'approved', edited: o.edited, decidedBy: o.decidedBy };
     case 'denied':
@@ -434,7 +462,14 @@ function outcomeView(o: ApprovalOutcome): ApprovalOutcomeView {
 }
 
 function ruleView(r: StandingRule): RuleView {
-  return { id: r.id, tool: r.tool, peerTitle: r.peerTitle, createdAt: r.createdAt, expiresAt: r.expiresAt };
+  return {
+    id: r.id,
+    tool: r.tool,
+    peerTitle: r.peerTitle,
+    ...(r.scope ? { scope: r.scope } : {}),
+    createdAt: r.createdAt,
+    expiresAt: r.expiresAt,
+  };
 }
 
 function auditRow(e: AuditEntry): AuditRow {

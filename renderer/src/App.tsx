@@ -5,7 +5,7 @@
  */
 import { useEffect, useMemo, useState } from 'react';
 import type { DeviceApi, DeviceSettings, TrayState } from '../../bridge/protocol/index.js';
-import { useDeviceState } from './deviceState.js';
+import { formatLeft, useDeviceState, useNow } from './deviceState.js';
 import { ApprovalDetail } from './screens/ApprovalDetail.js';
 import { Approvals } from './screens/Approvals.js';
 import { Audit } from './screens/Audit.js';
@@ -66,10 +66,14 @@ export function App({ api, closeWindow }: { api: DeviceApi; closeWindow?: () => 
 
   if (route.popup !== undefined) {
     const view = state.approvals.find((a) => a.callId === route.popup);
+    const hold = state.held.find((h) => h.callId === route.popup);
     return (
       <main className="popup" onKeyDown={(e) => e.key === 'Escape' && view && void denyAndClose(api, view.callId, closeWindow)}>
         {view ? (
-          <ApprovalDetail api={api} view={view} autoFocus onDone={() => closeWindow?.()} />
+          // After Approve the popup stays for the undo window (main closes it when the write settles).
+          <ApprovalDetail api={api} view={view} autoFocus onDone={(d) => d === 'denied' && closeWindow?.()} />
+        ) : hold ? (
+          <HeldPopup api={api} callId={hold.callId} effect={hold.effect} sendsAt={hold.sendsAt} />
         ) : (
           <p role="status">This request is no longer waiting.</p>
         )}
@@ -118,4 +122,18 @@ export function App({ api, closeWindow }: { api: DeviceApi; closeWindow?: () => 
 async function denyAndClose(api: DeviceApi, callId: string, closeWindow?: () => void) {
   await api.call('approvals.deny', { callId }).catch(() => undefined);
   closeWindow?.();
+}
+
+/** The popup during the undo window: what will be sent, the countdown and Undo. */
+function HeldPopup({ api, callId, effect, sendsAt }: { api: DeviceApi; callId: string; effect: string; sendsAt: number }) {
+  const now = useNow(250);
+  return (
+    <section className="approval" aria-label="Approved">
+      <h2 className="effect">{effect}</h2>
+      <p role="status">Approved — sends in {formatLeft(sendsAt - now)}</p>
+      <button type="button" autoFocus onClick={() => void api.call('approvals.undo', { callId }).catch(() => undefined)}>
+        Undo
+      </button>
+    </section>
+  );
 }

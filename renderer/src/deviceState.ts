@@ -4,6 +4,7 @@
  */
 import { useEffect, useState } from 'react';
 import type {
+  ApprovalHold,
   ApprovalView,
   DeviceApi,
   DeviceStatus,
@@ -15,8 +16,8 @@ import type {
 export interface DeviceState {
   status: DeviceStatus | null;
   approvals: ApprovalView[];
-  /** Approvals inside their undo window: call id → end of the window (ms since the epoch). */
-  undo: Record<string, number>;
+  /** Approvals inside their undo window, oldest first. */
+  held: ApprovalHold[];
   login: LoginStep;
   rules: RuleView[];
   auditSeq: number;
@@ -27,7 +28,7 @@ export interface DeviceState {
 const INITIAL: DeviceState = {
   status: null,
   approvals: [],
-  undo: {},
+  held: [],
   login: { step: 'idle' },
   rules: [],
   auditSeq: 0,
@@ -53,9 +54,17 @@ export function useDeviceState(api: DeviceApi): DeviceState {
           case 'approval.decided':
           case 'approval.expired':
             settled.add(event.callId);
-            return { ...s, approvals: s.approvals.filter((a) => a.callId !== event.callId) };
-          case 'approval.undo':
-            return { ...s, undo: { ...s.undo, [event.callId]: event.until } };
+            return {
+              ...s,
+              approvals: s.approvals.filter((a) => a.callId !== event.callId),
+              held: s.held.filter((h) => h.callId !== event.callId),
+            };
+          case 'approval.held':
+            return {
+              ...s,
+              approvals: s.approvals.filter((a) => a.callId !== event.hold.callId),
+              held: [...s.held.filter((h) => h.callId !== event.hold.callId), event.hold],
+            };
           case 'login.step':
             return { ...s, login: event.step };
           case 'rules.changed':
@@ -70,8 +79,9 @@ export function useDeviceState(api: DeviceApi): DeviceState {
       api.call('approvals.list', {}),
       api.call('login.state', {}),
       api.call('rules.list', {}),
+      api.call('approvals.held', {}),
     ]).then(
-      ([status, approvals, login, rules]) => {
+      ([status, approvals, login, rules, held]) => {
         if (!live) return;
         setState((s) => ({
           ...s,
@@ -81,6 +91,7 @@ export function useDeviceState(api: DeviceApi): DeviceState {
             ...approvals.filter((a) => !settled.has(a.callId) && !s.approvals.some((b) => b.callId === a.callId)),
             ...s.approvals,
           ],
+          held: [...held.filter((h) => !settled.has(h.callId) && !s.held.some((x) => x.callId === h.callId)), ...s.held],
           login: s.login.step === 'idle' ? login : s.login,
           rules,
           error: null,

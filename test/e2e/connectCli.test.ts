@@ -50,6 +50,8 @@ beforeAll(async () => {
       `${sandbox.host}:${sandbox.port}`,
       '--server-key',
       keyFile,
+      '--undo-window',
+      '1',
     ],
     {
       env: {
@@ -92,9 +94,11 @@ describe('tg-bridge connect', () => {
     const text = `from the terminal ${randomBytes(3).toString('hex')}`;
     const pending = ai.callTool({ name: 'send_message', arguments: { peer: `user:${friend.id}`, text, mode: 'send' } });
     await waitFor(/Approve\? \[y\]es/);
-    expect(output).toContain('asked by: cli-test-ai 2.0');
+    expect(output).toContain('asked by:  cli-test-ai 2.0');
     expect(output).toContain(`│   ${text}`);
+    expect(output).toContain('undo:      1 s to take it back after you approve');
     child.stdin.write('y\n');
+    await waitFor(/It happens in 1 s — type u and Enter to undo/);
     const sent = (await pending).structuredContent as { sent: boolean; message_id: number };
     expect(sent.sent).toBe(true);
     expect(sandbox.control.sentMessages().filter((m) => m.text === text)).toHaveLength(1);

@@ -50,7 +50,7 @@ describe('npm run demo -- --serve --ui', () => {
       await card.getByText('From the demo UI', { exact: true }).waitFor();
       await card.getByRole('button', { name: 'Approve' }).click();
       expect((await sending).structuredContent).toMatchObject({ sent: true });
-      await waitFor(() => out, /answered elsewhere \(approved\)/);
+      await waitFor(() => out, /answered elsewhere \(approved there/);
       await ai.close();
     } finally {
       await browser.close();

@@ -59,7 +59,7 @@ describe('the UI against a logged-in device', () => {
   let page: Page;
 
   beforeAll(async () => {
-    world = await startUiWorld({ staticDir: ui.dir, loggedIn: true });
+    world = await startUiWorld({ staticDir: ui.dir, loggedIn: true, undoMs: 1_500 });
     await world.host().waitConnected();
     ({ page } = await openUi(browser, world.ui.url));
   }, 60_000);
@@ -77,10 +77,47 @@ describe('the UI against a logged-in device', () => {
     expect(await card.getByRole('heading').textContent()).toMatch(/^Send a message to ‹.+›$/);
     await shot(page, 'approvals-light');
     await card.getByRole('button', { name: 'Approve' }).click();
+    // The undo window: the approval shows a countdown and Undo until it sends.
+    await page.getByText(/^Approved: Send a message to ‹.+› — sends in \d s$/).waitFor();
+    expect(world.sandbox.control.sentMessages().map((m) => m.text)).not.toContain(text);
     const result = await sending;
     expect(result).toMatchObject({ sent: true, status: 'sent' });
     expect(world.sandbox.control.sentMessages().map((m) => m.text)).toContain(text);
     await page.getByText('Nothing is waiting for you.').waitFor();
+  });
+
+  it('Undo inside the undo window: nothing is sent and the AI learns it was undone', async () => {
+    const before = world.sandbox.control.sentMessages().length;
+    const sending = aiSends(world, 'Sent by mistake');
+    const card = page.getByRole('article');
+    await card.getByText('Sent by mistake', { exact: true }).waitFor();
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await page.getByRole('button', { name: 'Undo' }).click();
+    const result = await sending;
+    expect(result).toMatchObject({ sent: false, status: 'undone' });
+    expect(world.sandbox.control.sentMessages()).toHaveLength(before);
+    await page.getByText('Nothing is waiting for you.').waitFor();
+    expect(await page.getByRole('button', { name: 'Undo' }).count()).toBe(0);
+  });
+
+  it('approve with a standing rule; the rule is listed in Settings and revoked there', async () => {
+    const sending = aiSends(world, 'First of many');
+    const card = page.getByRole('article');
+    await card.getByText('First of many', { exact: true }).waitFor();
+    await card.getByLabel(/^Also allow without asking: /).check();
+    await card.getByRole('button', { name: 'Approve' }).click();
+    expect(await sending).toMatchObject({ sent: true });
+    expect(world.host().engine.rules.list()).toHaveLength(1);
+    // The rule lets the next send through without asking.
+    expect(await aiSends(world, 'Second, no question asked')).toMatchObject({ sent: true });
+    await page.getByRole('link', { name: 'Settings' }).click();
+    const revoke = page.getByRole('button', { name: /^Revoke rule: / });
+    await revoke.waitFor();
+    await shot(page, 'settings-rule-light');
+    await revoke.click();
+    await page.getByText('No standing rules: every write asks you.').waitFor();
+    expect(world.host().engine.rules.list()).toHaveLength(0);
+    await page.getByRole('link', { name: 'Approvals' }).click();
   });
 
   it('deny with a reason: nothing is sent and the AI reads the reason', async () => {
@@ -113,7 +150,7 @@ describe('the UI against a logged-in device', () => {
     const card = page.getByRole('article');
     await card.locator('pre.exact-text').waitFor();
     const shown = await card.locator('pre.exact-text').textContent();
-    expect(shown).toBe('<img src=x onerror="window.__pwned=1">Hi \\u{202e}evil\\u{202c} <b>bold</b>\\u{200b}');
+    expect(shown).toBe('<img src=x onerror="window.__pwned=1">Hi ⟨U+202E⟩evil⟨U+202C⟩ <b>bold</b>⟨U+200B⟩');
     expect(await card.locator('img, b').count()).toBe(0);
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     await card.getByText(/hidden characters/).waitFor();

@@ -61,8 +61,9 @@ export interface UiWorld {
 /**
  * Starts sandbox, relay, device service and UI server. With `loggedIn` the host starts at once with a minted
  * session; otherwise the UI's login wizard logs in (phone → code → 2FA) and the host starts after it.
+ * `undoMs` is the undo window after an approval (default 0: approvals send at once).
  */
-export async function startUiWorld(opts: { staticDir: string; loggedIn: boolean }): Promise<UiWorld> {
+export async function startUiWorld(opts: { staticDir: string; loggedIn: boolean; undoMs?: number }): Promise<UiWorld> {
   const f = defaultFixture();
   const sandbox = await startSandbox({
     fixture: { ...f, account: { ...f.account, password: SANDBOX_2FA, passwordHint: 'horse' } },
@@ -79,6 +80,7 @@ export async function startUiWorld(opts: { staticDir: string; loggedIn: boolean 
       bridgeToken,
       gateway: sandboxGateway(sandbox, { session }),
       auditPath: join(home, 'audit.jsonl'),
+      undoMs: opts.undoMs ?? 0,
     });
     return host;
   };

@@ -19,7 +19,7 @@ function view(callId: string): ApprovalView {
     expiresAt: 120_000,
     undoMs: 0,
     flags: [],
-    rule: { allowed: true, scope: 'x' },
+    rule: { allowed: true, scope: 'x', durationMs: 3_600_000 },
   };
 }
 

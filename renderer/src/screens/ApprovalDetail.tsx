@@ -2,7 +2,8 @@
  * One pending write, rendered from its {@link ApprovalView} only (custody rule 6): the effect sentence, peer,
  * reply-to, exact text or media, asking client, flags, time left and the undo countdown. Every string is
  * rendered as text (React escapes it); nothing is ever injected as HTML. Approve, Deny (with an optional
- * reason sent to the AI) and Edit (when the text is editable). The view never decides on its own.
+ * reason sent to the AI), Edit (when the text is editable) and, when the view offers one, a standing rule
+ * made with the approval. The view never decides on its own.
  */
 import { useEffect, useId, useRef, useState } from 'react';
 import type { ApprovalView, DeviceApi } from '../../../bridge/protocol/index.js';
@@ -12,7 +13,6 @@ import { formatLeft, useNow } from '../deviceState.js';
 export interface ApprovalDetailProps {
   api: DeviceApi;
   view: ApprovalView;
-  undoUntil?: number;
   /** Focus the heading when shown (keyboard users land on the request). */
   autoFocus?: boolean;
   onDone?: (decision: 'approved' | 'denied') => void;
@@ -27,11 +27,12 @@ const KIND: Record<ApprovalView['peer']['kind'], string> = {
 };
 
 /** The approval card. */
-export function ApprovalDetail({ api, view, undoUntil, autoFocus, onDone }: ApprovalDetailProps) {
+export function ApprovalDetail({ api, view, autoFocus, onDone }: ApprovalDetailProps) {
   const now = useNow(250);
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(view.text?.shown ?? '');
   const [reason, setReason] = useState('');
+  const [always, setAlways] = useState(false);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -41,6 +42,7 @@ export function ApprovalDetail({ api, view, undoUntil, autoFocus, onDone }: Appr
     setEditing(false);
     setDraft(view.text?.shown ?? '');
     setReason('');
+    setAlways(false);
     setError('');
     if (autoFocus) heading.current?.focus();
   }, [view.callId, autoFocus, view.text?.shown]);
@@ -55,6 +57,7 @@ export function ApprovalDetail({ api, view, undoUntil, autoFocus, onDone }: Appr
           ? await api.call('approvals.approve', {
               callId: view.callId,
               ...(editing && draft !== view.text?.shown ? { text: draft } : {}),
+              ...(always ? { always: true } : {}),
             })
           : await api.call('approvals.deny', { callId: view.callId, ...(reason.trim() ? { reason: reason.trim() } : {}) });
       if (result.ok) onDone?.(kind === 'approve' ? 'approved' : 'denied');
@@ -161,10 +164,11 @@ export function ApprovalDetail({ api, view, undoUntil, autoFocus, onDone }: Appr
       <p className="error" role="alert">
         {error}
       </p>
-      {undoUntil !== undefined && undoUntil > now && (
-        <p className="undo" role="status">
-          Approved — sending in {formatLeft(undoUntil - now)}
-        </p>
+      {view.rule.allowed && (
+        <label className="check">
+          <input type="checkbox" checked={always} onChange={(e) => setAlways(e.target.checked)} />
+          <span>Also allow without asking: {view.rule.scope}</span>
+        </label>
       )}
       <div className="actions">
         <button type="button" className="primary" disabled={busy} onClick={() => void decide('approve')}>
@@ -179,9 +183,10 @@ export function ApprovalDetail({ api, view, undoUntil, autoFocus, onDone }: Appr
           </button>
         )}
       </div>
-      <p className="muted rule-offer">
-        {view.rule.allowed ? `A standing rule would cover: ${view.rule.scope}` : `No standing rule: ${view.rule.why}`}
-      </p>
+      {!view.rule.allowed && <p className="muted rule-offer">No standing rule can be made: {view.rule.why}</p>}
+      {view.undoMs > 0 && (
+        <p className="muted">After you approve, you have {formatLeft(view.undoMs)} to undo it.</p>
+      )}
     </article>
   );
 }

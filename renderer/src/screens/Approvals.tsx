@@ -4,7 +4,7 @@
  * and Approve / Deny / Edit are plain buttons.
  */
 import { useEffect, useRef, useState } from 'react';
-import type { DeviceApi } from '../../../bridge/protocol/index.js';
+import type { ApprovalHold, DeviceApi } from '../../../bridge/protocol/index.js';
 import { type DeviceState, formatLeft, useNow } from '../deviceState.js';
 import { ApprovalDetail } from './ApprovalDetail.js';
 
@@ -29,10 +29,12 @@ export function Approvals({ api, state }: { api: DeviceApi; state: DeviceState }
     e.preventDefault();
   };
 
+  const held = <HeldList api={api} held={state.held} now={now} />;
   if (state.approvals.length === 0) {
     return (
       <section className="screen" aria-labelledby="approvals-title">
         <h1 id="approvals-title">Approvals</h1>
+        {held}
         <p className="empty" role="status">
           Nothing is waiting for you. When an AI asks to write in Telegram, the request appears here.
         </p>
@@ -42,6 +44,7 @@ export function Approvals({ api, state }: { api: DeviceApi; state: DeviceState }
   return (
     <section className="screen approvals" aria-labelledby="approvals-title">
       <h1 id="approvals-title">Approvals</h1>
+      {held}
       <div className="split">
         <ul className="approval-list" aria-label="Pending approvals" ref={list} onKeyDown={onListKey}>
           {state.approvals.map((a) => (
@@ -66,12 +69,44 @@ export function Approvals({ api, state }: { api: DeviceApi; state: DeviceState }
           <ApprovalDetail
             api={api}
             view={current}
-            {...(state.undo[current.callId] !== undefined ? { undoUntil: state.undo[current.callId] } : {})}
             autoFocus={focusDetail}
             onDone={() => setFocusDetail(true)}
           />
         )}
       </div>
+    </section>
+  );
+}
+
+/** Approvals in their undo window: what will be sent, a countdown and Undo. */
+function HeldList({ api, held, now }: { api: DeviceApi; held: ApprovalHold[]; now: number }) {
+  const [error, setError] = useState('');
+  if (held.length === 0) return null;
+  const undo = async (callId: string) => {
+    try {
+      const r = await api.call('approvals.undo', { callId });
+      setError(r.ok ? '' : (r.error ?? 'Could not undo.'));
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  return (
+    <section className="card held" aria-label="Approved, can still be undone">
+      <ul>
+        {held.map((h) => (
+          <li key={h.callId} data-held-call-id={h.callId}>
+            <span role="status">
+              Approved: {h.effect} — sends in {formatLeft(h.sendsAt - now)}
+            </span>
+            <button type="button" onClick={() => void undo(h.callId)}>
+              Undo
+            </button>
+          </li>
+        ))}
+      </ul>
+      <p className="error" role="alert">
+        {error}
+      </p>
     </section>
   );
 }

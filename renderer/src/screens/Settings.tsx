@@ -49,7 +49,7 @@ export function Settings({
             {rules.map((r) => (
               <li key={r.id}>
                 <span>
-                  <code>{r.tool}</code> to {r.peerTitle} without asking — ends in {formatLeft(r.expiresAt - now)}
+                  {r.scope ?? `${r.tool} to ${r.peerTitle}`} without asking — ends in {formatLeft(r.expiresAt - now)}
                 </span>
                 <button type="button" className="danger" aria-label={`Revoke rule: ${r.tool} to ${r.peerTitle}`} onClick={() => void revoke(r)}>
                   Revoke
@@ -63,13 +63,13 @@ export function Settings({
         <form className="card" onSubmit={(e) => e.preventDefault()}>
           <h2>Behaviour</h2>
           <label className="field">
-            <span>Undo window after approving (seconds)</span>
+            <span>Undo window after approving (seconds, applies from the next start)</span>
             <input
               type="number"
               min={0}
-              max={30}
+              max={60}
               value={Math.round(settings.undoMs / 1000)}
-              onChange={(e) => void save({ undoMs: Math.min(30, Math.max(0, Number(e.target.value) || 0)) * 1000 })}
+              onChange={(e) => void save({ undoMs: Math.min(60, Math.max(0, Number(e.target.value) || 0)) * 1000 })}
             />
           </label>
           <label className="field">
