@@ -401,7 +401,7 @@ export class DeviceService {
         if (!abort.signal.aborted) this.#setLoginStep({ step: 'qr', url, expiresAt });
       },
       error: (message) => {
-        lastError = sentence(message);
+        lastError = loginSentence(message);
       },
     };
     this.#setLoginStep({ step: 'working' });
@@ -413,14 +413,14 @@ export class DeviceService {
           await this.options.onLoggedIn?.(result);
           this.#setLoginStep({ step: 'done', name: result.user.name, username: result.user.username });
         } catch (err) {
-          this.#setLoginStep({ step: 'failed', error: sentence((err as Error).message) });
+          this.#setLoginStep({ step: 'failed', error: loginSentence((err as Error).message) });
         }
         this.#emitStatus();
       },
       (err: unknown) => {
         this.#loginAnswer = null;
         if (abort.signal.aborted) return;
-        this.#setLoginStep({ step: 'failed', error: sentence((err as Error).message) });
+        this.#setLoginStep({ step: 'failed', error: loginSentence((err as Error).message) });
       },
     );
     return this.#loginStep;
@@ -498,6 +498,21 @@ function redactRelayUrl(url: string): string {
   } catch {
     return '(invalid URL)';
   }
+}
+
+/**
+ * A login error as the wizard shows it: the login flow's words (telegram/login.ts) with the terminal's advice
+ * ("run `tg-bridge login` again") turned into the wizard's ("start the login again"), and a flood wait in
+ * seconds and minutes.
+ */
+export function loginSentence(message: string): string {
+  const flood = /FLOOD_WAIT_(\d+)/.exec(message);
+  if (flood) {
+    const seconds = Number(flood[1]);
+    const wait = seconds >= 120 ? `${Math.ceil(seconds / 60)} minutes` : `${seconds} seconds`;
+    return `Telegram asks you to wait ${wait} before trying again (too many login attempts).`;
+  }
+  return sentence(message.replace(/run `tg-bridge login(?: --qr)?` again/g, 'start the login again'));
 }
 
 /** First letter capitalised and a full stop, so a login error reads as a sentence. */

@@ -37,10 +37,17 @@ function readRoute(): { section: Section; popup?: string } {
   return { section: found ? found[0] : 'approvals' };
 }
 
-/** Applies a theme to the document (`system` follows prefers-color-scheme in CSS). */
+const darkQuery = matchMedia('(prefers-color-scheme: dark)');
+let chosenTheme: DeviceSettings['theme'] = 'system';
+
+/** Applies a theme to the document; `system` follows the OS, live (data-theme is always light or dark). */
 function applyTheme(theme: DeviceSettings['theme']) {
-  document.documentElement.dataset.theme = theme;
+  chosenTheme = theme;
+  const dark = theme === 'dark' || (theme === 'system' && darkQuery.matches);
+  document.documentElement.dataset.theme = dark ? 'dark' : 'light';
 }
+darkQuery.addEventListener('change', () => applyTheme(chosenTheme));
+applyTheme('system');
 
 /** The whole UI over one device API. */
 export function App({ api, closeWindow }: { api: DeviceApi; closeWindow?: () => void }) {

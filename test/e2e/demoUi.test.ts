@@ -3,36 +3,21 @@
  * shows in the browser and in the terminal; approving it in the browser sends it, and the terminal says it was
  * answered elsewhere (the first decision wins).
  */
-import { spawn } from 'node:child_process';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { describe, expect, it } from 'vitest';
+import { startDemo, waitFor } from '../helpers/demoProcess.js';
 import { launchChromium, openUi } from '../helpers/uiHarness.js';
-
-async function waitFor(output: () => string, re: RegExp, ms = 60_000): Promise<RegExpMatchArray> {
-  const t0 = Date.now();
-  for (;;) {
-    const m = output().match(re);
-    if (m) return m;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${re}; output so far:\n${output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('npm run demo -- --serve --ui', () => {
   it('prints UI: <url>; a send approved in the browser is sent, and the terminal hears of it', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--serve', '--ui'], {
-      env: { ...process.env, FORCE_COLOR: '0' },
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const { child, output, exited } = startDemo(['--serve', '--ui']);
+    const out = () => output();
     const browser = await launchChromium();
     try {
-      const uiUrl = (await waitFor(() => out, /^UI: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)$/m))[1]!;
-      const mcpUrl = (await waitFor(() => out, /^MCP endpoint: (\S+)$/m))[1]!;
-      const mcpToken = (await waitFor(() => out, /^MCP token: (\S+)$/m))[1]!;
+      const uiUrl = (await waitFor(out, /^UI: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)$/m))[1]!;
+      const mcpUrl = (await waitFor(out, /^MCP endpoint: (\S+)$/m))[1]!;
+      const mcpToken = (await waitFor(out, /^MCP token: (\S+)$/m))[1]!;
       const { page } = await openUi(browser, uiUrl);
       await page.getByRole('status', { name: 'Bridge state' }).filter({ hasText: 'Connected' }).waitFor();
 
@@ -45,18 +30,18 @@ describe('npm run demo -- --serve --ui', () => {
       };
       const peer = dialogs.dialogs.find((d) => d.type === 'user')!.peer;
       const sending = ai.callTool({ name: 'send_message', arguments: { peer, text: 'From the demo UI', mode: 'send' } });
-      await waitFor(() => out, /Approve\? \[y\]es/);
+      await waitFor(out, /Approve\? \[y\]es/);
       const card = page.getByRole('article');
       await card.getByText('From the demo UI', { exact: true }).waitFor();
       await card.getByRole('button', { name: 'Approve' }).click();
       expect((await sending).structuredContent).toMatchObject({ sent: true });
-      await waitFor(() => out, /answered elsewhere \(approved there/);
+      await waitFor(out, /answered elsewhere \(approved there/);
       await ai.close();
     } finally {
       await browser.close();
       child.kill('SIGINT');
     }
     expect(await exited).toBe(0);
-    expect(out).toMatch(/audit chain: ok — \d+ entries verified/);
+    expect(out()).toMatch(/audit chain: ok — \d+ entries verified/);
   }, 90_000);
 });

@@ -193,6 +193,17 @@ describe('the UI against a logged-in device', () => {
     await shot(page, 'audit-light');
   });
 
+  it('Disconnect pauses the bridge and Connect brings it back, from the connection screen', async () => {
+    await page.getByRole('link', { name: 'Connection' }).click();
+    const state = page.getByRole('status', { name: 'Bridge state' });
+    await page.getByRole('button', { name: 'Disconnect' }).click();
+    await state.filter({ hasText: 'Paused' }).waitFor();
+    await page.getByText('Disconnected', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await state.filter({ hasText: 'Connected' }).waitFor();
+    await world.host().waitConnected();
+  });
+
   it('screenshots every screen in light and dark', async () => {
     const sending = aiSends(world, 'A pending request for the screenshots');
     for (const scheme of ['light', 'dark'] as const) {
@@ -210,17 +221,23 @@ describe('the UI against a logged-in device', () => {
   });
 });
 
-describe('the login wizard', () => {
-  let world: UiWorld;
-
+/** A fresh device that needs a login, for one describe block. */
+function useLoginWorld(): () => UiWorld {
+  let world: UiWorld | undefined;
   beforeAll(async () => {
     world = await startUiWorld({ staticDir: ui.dir, loggedIn: false });
   }, 60_000);
   afterAll(async () => {
     await world?.stop();
   });
+  return () => world!;
+}
+
+describe('the login wizard', () => {
+  const loginWorld = useLoginWorld();
 
   it('phone → wrong code (clear error) → right code → 2FA password; then the device connects', async () => {
+    const world = loginWorld();
     const { page } = await openUi(browser, world.ui.url);
     await page.getByRole('status', { name: 'Bridge state' }).filter({ hasText: 'Needs login' }).waitFor();
     await page.getByRole('link', { name: 'Account' }).click();
@@ -250,6 +267,41 @@ describe('the login wizard', () => {
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByText(/^Logged in as /).waitFor();
     await page.getByRole('status', { name: 'Bridge state' }).filter({ hasText: 'Connected' }).waitFor();
+    await world.host().waitConnected();
+    await page.context().close();
+  });
+});
+
+describe('the login wizard: flood wait and QR login', () => {
+  const loginWorld = useLoginWorld();
+
+  it('a flood wait is said in words; then a live QR code is scanned and the 2FA password completes the login', async () => {
+    const world = loginWorld();
+    const { page } = await openUi(browser, `${world.ui.url}`);
+    await page.getByRole('status', { name: 'Bridge state' }).filter({ hasText: 'Needs login' }).waitFor();
+    await page.getByRole('link', { name: 'Account' }).click();
+
+    world.sandbox.control.failNext('auth.sendCode', 'FLOOD_WAIT_90');
+    await page.getByRole('button', { name: 'Log in with phone number' }).click();
+    await page.getByLabel('Phone number').fill(`+${world.sandbox.control.account().phone}`);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Telegram asks you to wait 90 seconds before trying again' }).waitFor();
+
+    let qrUrl = '';
+    world.service.subscribe((e) => {
+      if (e.type === 'login.step' && e.step.step === 'qr') qrUrl = e.step.url;
+    });
+    await page.getByRole('button', { name: 'Log in with QR code' }).click();
+    const qr = page.getByRole('img', { name: 'QR code to scan with Telegram' });
+    await qr.waitFor();
+    expect(await qr.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    await page.getByText(/^A new code appears in \d+ s$/).waitFor();
+    await shot(page, 'login-qr-light');
+    expect(qrUrl).toMatch(/^tg:\/\/login\?token=/);
+    world.sandbox.control.acceptLoginToken(qrUrl.split('token=')[1]!);
+    await page.getByLabel('2FA password').fill(SANDBOX_2FA);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByText(/^Logged in as /).waitFor();
     await world.host().waitConnected();
     await page.context().close();
   });

@@ -13,7 +13,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type BridgeHost, startBridgeHost } from '../../bridge/host/bridgeHost.js';
 import { login } from '../../bridge/telegram/login.js';
-import { DeviceService, memorySettings } from '../../bridge/ui/deviceService.js';
+import { DeviceService, type DeviceServiceOptions, memorySettings } from '../../bridge/ui/deviceService.js';
 import { startUiServer, type UiServer } from '../../bridge/ui/uiServer.js';
 import { type Relay, startRelay } from '../../relay/index.js';
 import { defaultFixture, SANDBOX_API_HASH, SANDBOX_API_ID, type Sandbox, startSandbox } from '../../sandbox/index.js';
@@ -37,6 +37,19 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
   '--disable-quic',
 ];
+
+/** A device-service login runner bound to `sandbox` (its endpoint and RSA key). */
+export function sandboxLogin(sandbox: Sandbox): NonNullable<DeviceServiceOptions['login']> {
+  return (method, prompts) =>
+    login({
+      apiId: SANDBOX_API_ID,
+      apiHash: SANDBOX_API_HASH,
+      method,
+      prompts,
+      endpoint: { dcId: sandbox.dcId, host: sandbox.host, port: sandbox.port },
+      clientParams: sandbox.clientParams(),
+    });
+}
 
 /** Builds the renderer once into a temporary folder. @returns the folder and a remover. */
 export async function builtUi(): Promise<{ dir: string; remove: () => Promise<void> }> {
@@ -86,15 +99,7 @@ export async function startUiWorld(opts: { staticDir: string; loggedIn: boolean;
   };
   const service = new DeviceService({
     settings: memorySettings(),
-    login: (method, prompts) =>
-      login({
-        apiId: SANDBOX_API_ID,
-        apiHash: SANDBOX_API_HASH,
-        method,
-        prompts,
-        endpoint: { dcId: sandbox.dcId, host: sandbox.host, port: sandbox.port },
-        clientParams: sandbox.clientParams(),
-      }),
+    login: sandboxLogin(sandbox),
     onLoggedIn: async (result) => {
       const started = await startHost(result.session);
       service.attach(started, { name: result.user.name, username: result.user.username });
