@@ -103,9 +103,13 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         'Run the engine like `connect` and serve the app UI on 127.0.0.1: approvals, connection, audit, settings. ' +
           'Prints `UI: <url>`; the link works once (it sets a session cookie in your browser).',
       )
-      .option('--port <n>', 'port on 127.0.0.1 (default: any free port)', parsePositiveInt),
-  ).action(async (opts: ConnectOptions & { port?: number }) => {
-    exitCode = await connect({ ...opts, ui: { ...(opts.port ? { port: opts.port } : {}) } }, io);
+      .option('--port <n>', 'port on 127.0.0.1 (default: any free port)', parsePositiveInt)
+      .option('--ui-dir <dir>', 'folder of the built UI (default: dist/renderer; `npm run build:ui` makes it)'),
+  ).action(async (opts: ConnectOptions & { port?: number; uiDir?: string }) => {
+    exitCode = await connect(
+      { ...opts, ui: { ...(opts.port ? { port: opts.port } : {}), ...(opts.uiDir ? { dir: resolve(opts.uiDir) } : {}) } },
+      io,
+    );
   });
 
   program
@@ -223,8 +227,8 @@ interface ConnectOptions {
   prompt: boolean;
   mediaDir?: string;
   allowFileUrl?: boolean;
-  /** Also serve the UI (`tg-bridge ui`). */
-  ui?: { port?: number };
+  /** Also serve the UI (`tg-bridge ui`): port (default any free one) and built UI folder (default dist/renderer). */
+  ui?: { port?: number; dir?: string };
 }
 
 async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
@@ -263,7 +267,12 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
   if (opts.ui) {
     const service = new DeviceService({ host, settings: await fileSettings(join(opts.home, 'ui-settings.json')) });
     try {
-      ui = { service, server: await startUiServer({ service, staticDir: builtUiDir(), ...opts.ui }) };
+      const server = await startUiServer({
+        service,
+        staticDir: opts.ui.dir ?? builtUiDir(),
+        ...(opts.ui.port ? { port: opts.ui.port } : {}),
+      });
+      ui = { service, server };
     } catch (err) {
       detach();
       await host.stop();
