@@ -127,7 +127,7 @@ export function App({ api, closeWindow }: { api: DeviceApi; closeWindow?: () => 
 
 /** Escape in a popup: deny (no reason), then close. A popup never approves on its own. */
 async function denyAndClose(api: DeviceApi, callId: string, closeWindow?: () => void) {
-  await api.call('approvals.deny', { callId }).catch(() => undefined);
+  await api.call('approvals.deny', { callId, reason: 'the person closed the approval window' }).catch(() => undefined);
   closeWindow?.();
 }
 

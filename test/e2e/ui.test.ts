@@ -158,6 +158,25 @@ describe('the UI against a logged-in device', () => {
     expect((await sending).status).toBe('denied');
   });
 
+  it('the popup view: one request alone; Escape denies it (the AI is told), and the popup never approves', async () => {
+    const sending = aiSends(world, 'Popup request');
+    await page.getByRole('article').getByText('Popup request', { exact: true }).waitFor();
+    const callId = world.host().approvals.pending()[0]!.callId;
+    const popup = await page.context().newPage();
+    await popup.goto(`${world.ui.origin}/#/popup/${encodeURIComponent(callId)}`);
+    const card = popup.getByRole('article');
+    await card.getByText('Popup request', { exact: true }).waitFor();
+    expect(await popup.getByRole('navigation').count()).toBe(0);
+    await popup.emulateMedia({ colorScheme: 'dark' });
+    await shot(popup, 'popup-dark');
+    await popup.keyboard.press('Escape');
+    const result = await sending;
+    expect(result).toMatchObject({ sent: false, status: 'denied' });
+    expect(result.reason).toMatch(/the person closed the approval window/);
+    await popup.getByText('This request is no longer waiting.').waitFor();
+    await popup.close();
+  });
+
   it('keyboard only: Tab to Approve and press Enter', async () => {
     const text = 'Approved with the keyboard only';
     const sending = aiSends(world, text);
