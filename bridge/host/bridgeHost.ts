@@ -4,7 +4,7 @@
  * builds the same pieces with its own approval popup and vault.
  */
 import type { Logger } from 'pino';
-import { AuditChain } from '../audit/auditChain.js';
+import { AuditChain, type DeviceKey, deviceKeyPathFor, loadDeviceKey } from '../audit/auditChain.js';
 import { type ControlServer, startControlServer } from '../control/controlSocket.js';
 import { BridgeEngine, type BridgeEngineOptions } from '../engine.js';
 import { type LinkStatus, RelayLink, type RelayLinkOptions } from '../link/relayLink.js';
@@ -25,6 +25,11 @@ export interface BridgeHostOptions {
   gateway: TelegramGateway;
   /** Path of the audit chain file (created 0600 in a 0700 directory). */
   auditPath: string;
+  /**
+   * The device key that keys the audit chain (entry MACs, head record, peer tags). Default: `device.key` beside
+   * the audit chain, created on first start (bridge/audit/deviceKey.ts); the desktop app passes its own.
+   */
+  deviceKey?: DeviceKey;
   /** How long a write waits for the person, in ms (default 120 000). */
   approvalTimeoutMs?: number;
   /** Link timing overrides (tests shorten them). */
@@ -39,6 +44,8 @@ export interface BridgeHost {
   engine: BridgeEngine;
   approvals: ApprovalQueue;
   audit: AuditChain;
+  /** The key the audit chain is keyed with (to verify it after `stop`). */
+  deviceKey: DeviceKey;
   /** The relay link, when a relay was configured. */
   link: RelayLink | null;
   /** The control socket, when one was requested. */
@@ -56,7 +63,9 @@ export interface BridgeHost {
  */
 export async function startBridgeHost(options: BridgeHostOptions): Promise<BridgeHost> {
   if (options.relayUrl && !options.bridgeToken) throw new Error('a relay URL needs a bridge token');
-  const audit = await AuditChain.open(options.auditPath);
+  const deviceKey =
+    options.deviceKey ?? (await loadDeviceKey(deviceKeyPathFor(options.auditPath), { create: true }))!;
+  const audit = await AuditChain.open(options.auditPath, { deviceKey });
   const approvals = new ApprovalQueue(
     options.approvalTimeoutMs ? { timeoutMs: options.approvalTimeoutMs } : {},
   );
@@ -105,6 +114,7 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
     engine,
     approvals,
     audit,
+    deviceKey,
     link,
     control,
     waitConnected: (timeoutMs = 10_000) =>

@@ -6,7 +6,6 @@
 import {
   formatZodIssues,
   isToolName,
-  redactPeer,
   TOOLS,
   type ToolArgs,
   ToolErrorCode,
@@ -62,19 +61,25 @@ export const TOOL_NAMES = Object.keys(HANDLERS) as ToolName[];
  */
 export async function runTool(tool: string, rawArgs: unknown, ctx: ToolContext): Promise<unknown> {
   const auditTool = /^[a-z_]{1,64}$/.test(tool) ? tool : 'unknown';
-  const audit = (entry: {
-    phase: 'intent' | 'result';
-    status: 'ok' | 'invalid' | 'error';
-    peer?: string;
-    error?: string;
-  }) =>
-    ctx.audit.append({
-      call_id: ctx.callId,
-      tool: auditTool,
-      peer: entry.peer ?? '',
-      decided_by: '—',
-      ...entry,
-    });
+  const audit = (
+    entry: {
+      phase: 'intent' | 'result';
+      status: 'ok' | 'invalid' | 'error';
+      peer?: string;
+      error?: string;
+    },
+    opts?: { durable: boolean },
+  ) =>
+    ctx.audit.append(
+      {
+        call_id: ctx.callId,
+        tool: auditTool,
+        peer: entry.peer ?? '',
+        decided_by: '—',
+        ...entry,
+      },
+      opts,
+    );
 
   if (!isToolName(tool)) {
     await audit({ phase: 'result', status: 'invalid', error: ToolErrorCode.unknownTool });
@@ -92,7 +97,7 @@ export async function runTool(tool: string, rawArgs: unknown, ctx: ToolContext):
   const args = parsed.data as Record<string, unknown>;
   // The peer a call is about: `peer`, or for forward_messages the destination `to_peer` (where the write lands).
   const peerArg = typeof args.peer === 'string' ? args.peer : typeof args.to_peer === 'string' ? args.to_peer : '';
-  const peer = peerArg ? redactPeer(peerArg) : '';
+  const peer = peerArg ? ctx.audit.peerTag(peerArg) : '';
   const handler = HANDLERS[tool] as ToolHandler<unknown, unknown>;
 
   if (contract.write) {
@@ -103,7 +108,8 @@ export async function runTool(tool: string, rawArgs: unknown, ctx: ToolContext):
       throw err;
     }
   }
-  await audit({ phase: 'intent', status: 'ok', peer });
+  // A read's intent rides on the durable write of its result: one fdatasync per read call (issue 12).
+  await audit({ phase: 'intent', status: 'ok', peer }, { durable: false });
   try {
     const result = await handler(args, ctx);
     await audit({ phase: 'result', status: 'ok', peer });

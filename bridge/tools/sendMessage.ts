@@ -1,5 +1,5 @@
 /** `send_message` (PROTOCOL.md "Tools"): a text message from the person's account, only after approval. */
-import { parsePeer, redactPeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
+import { parsePeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
 import type { ToolContext } from './context.js';
 import { gateWrite } from './writeGate.js';
 
@@ -22,7 +22,7 @@ export async function sendMessage(
     await ctx.audit.append({
       call_id: ctx.callId,
       tool: 'send_message',
-      peer: redactPeer(peer.ref),
+      peer: ctx.audit.peerTag(peer.ref),
       phase: 'result',
       status: 'dry_run',
       decided_by: '—',

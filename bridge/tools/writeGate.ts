@@ -2,7 +2,7 @@
  * The gate every write passes (ARCHITECTURE.md custody rules 2–4): write limits, then a local decision, then an
  * `intent` audit entry before the Telegram call and a `result` entry after it. The relay cannot approve.
  */
-import { redactPeer, ToolErrorCode } from '../protocol/index.js';
+import { ToolErrorCode } from '../protocol/index.js';
 import type { ResolvedPeer } from '../telegram/gateway.js';
 import type { ToolContext } from './context.js';
 import { ToolError } from './toolError.js';
@@ -46,7 +46,7 @@ export async function gateWrite<R>(
   perform: (approvedText: string) => Promise<R>,
   opts: { editable?: boolean } = {},
 ): Promise<WriteDone<R> | WriteRefusal> {
-  const peerTag = redactPeer(peer.ref);
+  const peerTag = ctx.audit.peerTag(peer.ref);
   const base = { call_id: ctx.callId, tool, peer: peerTag };
   const limited = ctx.limiter.take(peer.ref);
   if (limited) {

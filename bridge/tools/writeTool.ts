@@ -4,7 +4,7 @@
  * cancellation is a success with `sent: false` and a `reason`). The approval itself is {@link gateWrite}.
  */
 import { sanitizeUntrusted } from '../content/boundary.js';
-import { redactPeer, type ToolName } from '../protocol/index.js';
+import type { ToolName } from '../protocol/index.js';
 import type { GatewayMessage, ResolvedPeer } from '../telegram/gateway.js';
 import type { ToolContext } from './context.js';
 import { gateWrite } from './writeGate.js';
@@ -56,7 +56,7 @@ export async function runWrite<R>(ctx: ToolContext, plan: WritePlan<R>): Promise
     await ctx.audit.append({
       call_id: ctx.callId,
       tool: plan.tool,
-      peer: redactPeer(plan.peer.ref),
+      peer: ctx.audit.peerTag(plan.peer.ref),
       phase: 'result',
       status: 'dry_run',
       decided_by: '—',

@@ -116,10 +116,10 @@ describe('AuditChain: writing and verifying', () => {
 
   it('a chain of N entries verifies; an empty file verifies with 0 entries', async () => {
     const { path } = await makeChain(25);
-    expect(await verifyAuditFile(path)).toEqual({ ok: true, verified: 25 });
+    expect(await verifyAuditFile(path)).toEqual({ keyed: false, ok: true, verified: 25 });
     const empty = join(dir, 'empty.jsonl');
     const chain = await AuditChain.open(empty);
-    expect(await chain.verify()).toEqual({ ok: true, verified: 0 });
+    expect(await chain.verify()).toEqual({ keyed: false, ok: true, verified: 0 });
     await chain.close();
   });
 
@@ -127,11 +127,11 @@ describe('AuditChain: writing and verifying', () => {
     const { path } = await makeChain(3);
     const chain = await AuditChain.open(path, { fsync: false });
     expect(chain.lastSeq).toBe(3);
-    expect(chain.repairedTornTail).toBe(false);
+    expect(chain.repairedTail).toBe(null);
     const e = await chain.append(input(4));
     expect(e.seq).toBe(4);
     expect(chain.lastHash).toBe(e.hash);
-    expect(await chain.verify()).toEqual({ ok: true, verified: 4 });
+    expect(await chain.verify()).toEqual({ keyed: false, ok: true, verified: 4 });
     await chain.close();
   });
 
@@ -153,7 +153,7 @@ describe('AuditChain: writing and verifying', () => {
     expect(results.map((e) => e.call_id)).toEqual(
       Array.from({ length: 100 }, (_, i) => input(i + 1).call_id),
     );
-    expect(await chain.verify()).toEqual({ ok: true, verified: 100 });
+    expect(await chain.verify()).toEqual({ keyed: false, ok: true, verified: 100 });
     await chain.close();
     expect(lines(await readFile(path))).toHaveLength(100);
   });
@@ -219,6 +219,7 @@ describe('AuditChain: tamper evidence', () => {
     ls[6] = ls[6]!.replace('"status":"ok"', '"status":"denied"');
     await writeFile(path, `${ls.join('\n')}\n`);
     expect(await verifyAuditFile(path)).toEqual({
+      keyed: false,
       ok: false,
       verified: 6,
       first_bad_seq: 7,
@@ -300,6 +301,7 @@ describe('AuditChain: tamper evidence', () => {
     ls[1] = 'garbage';
     await writeFile(path, `${ls.join('\n')}\n`);
     expect(await verifyAuditFile(path)).toEqual({
+      keyed: false,
       ok: false,
       verified: 1,
       first_bad_seq: 2,
@@ -329,25 +331,53 @@ describe('AuditChain: torn tail after a crash', () => {
   for (const [name, cut] of [
     ['half a line', (l: string) => l.slice(0, l.length / 2)],
     ['a single byte', (l: string) => l.slice(0, 1)],
-    ['everything but the newline', (l: string) => l],
+    ['everything but the closing brace and newline', (l: string) => l.slice(0, -1)],
     ['zero-filled block', () => '\u0000'.repeat(40)],
   ] as const) {
     it(`is reported by verify and repaired by open without touching earlier bytes: ${name}`, async () => {
       const { path, bytes } = await tornFile(cut);
       const before = await readFile(path);
-      expect(await verifyAuditFile(path)).toEqual({ ok: true, verified: 4, torn_tail: true });
+      expect(await verifyAuditFile(path)).toEqual({ keyed: false, ok: true, verified: 4, torn_tail: true });
       expect(await readFile(path)).toEqual(before);
       expect((await readAuditEntries(path)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
 
       const chain = await AuditChain.open(path, { fsync: false });
+      expect(chain.repairedTail).toBe('torn');
       expect(chain.repairedTornTail).toBe(true);
       expect(await readFile(path)).toEqual(bytes);
       expect((await chain.append(input(5))).seq).toBe(5);
-      expect(await chain.verify()).toEqual({ ok: true, verified: 5 });
+      expect(await chain.verify()).toEqual({ keyed: false, ok: true, verified: 5 });
       await chain.close();
       expect((await readFile(path)).subarray(0, bytes.length)).toEqual(bytes);
     });
   }
+
+  it('keeps a complete last entry that only lacks its newline, and adds the newline', async () => {
+    const { path, bytes } = await tornFile((l) => l);
+    const fifth = lines((await makeChain(5, 'five.jsonl')).bytes)[4]!;
+    expect(await verifyAuditFile(path)).toEqual({ keyed: false, ok: true, verified: 5, missing_newline: true });
+    expect((await readAuditEntries(path)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+
+    const chain = await AuditChain.open(path, { fsync: false });
+    expect(chain.repairedTail).toBe('newline');
+    expect(chain.lastSeq).toBe(5);
+    expect(await readFile(path, 'utf8')).toBe(`${bytes.toString('utf8')}${fifth}\n`);
+    expect((await chain.append(input(6))).seq).toBe(6);
+    expect(await chain.verify()).toEqual({ keyed: false, ok: true, verified: 6 });
+    await chain.close();
+  });
+
+  it('cuts a complete-looking last line that does not chain (wrong seq), keeping every earlier byte', async () => {
+    const { path, bytes } = await makeChain(4);
+    // Entry 4 again, without its newline: it parses, but does not follow entry 4.
+    const again = lines(bytes)[3]!;
+    await writeFile(path, Buffer.concat([bytes, Buffer.from(again)]));
+    expect(await verifyAuditFile(path)).toEqual({ keyed: false, ok: true, verified: 4, torn_tail: true });
+    const chain = await AuditChain.open(path, { fsync: false });
+    expect(chain.repairedTail).toBe('torn');
+    expect(await readFile(path)).toEqual(bytes);
+    await chain.close();
+  });
 
   it('a final line with its newline replaced is tampering, not a tear: verify fails and open refuses', async () => {
     const { path, bytes } = await makeChain(4);
@@ -438,7 +468,7 @@ describe('AuditChain: what may never be stored', () => {
       await chain.append(input(1, { decided_by }));
     await chain.append(input(1, { error: 'telegram_error: PEER_ID_INVALID (code 400)' }));
     await chain.append(input(1, { peer: '', call_id: '' }));
-    expect(await chain.verify()).toEqual({ ok: true, verified: 14 });
+    expect(await chain.verify()).toEqual({ keyed: false, ok: true, verified: 14 });
     await chain.close();
   });
 });
@@ -453,7 +483,7 @@ describe('exportAudit', () => {
     await exportAudit(path, out);
     expect(await readFile(out)).toEqual(bytes);
     expect((await stat(out)).mode & 0o777).toBe(0o600);
-    expect(await verifyAuditFile(out)).toEqual({ ok: true, verified: 5 });
+    expect(await verifyAuditFile(out)).toEqual({ keyed: false, ok: true, verified: 5 });
   });
 
   it('refuses to export a broken chain and writes nothing', async () => {
