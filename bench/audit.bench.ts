@@ -8,7 +8,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type AuditEntry,
@@ -137,11 +137,12 @@ export async function benchAudit(): Promise<void> {
     process.stdout.write(
       `audit verify, ${fmt(VERIFY_ENTRIES)} entries (generated in ${((performance.now() - g0) / 1000).toFixed(1)} s), median of 3, alternated:\n`,
     );
-    const rates = { plain: [] as number[], keyed: [] as number[] };
+    const rates = { plain: [] as number[], keyed: [] as number[], oneThread: [] as number[] };
     for (let round = 0; round < 3; round++) {
       for (const [which, path, opts] of [
         ['plain', plainPath, {}],
         ['keyed', keyedPath, { deviceKey: key }],
+        ['oneThread', plainPath, { parallelMinBytes: Infinity }],
       ] as const) {
         const t0 = performance.now();
         const r = await verifyAuditFile(path, opts);
@@ -152,8 +153,11 @@ export async function benchAudit(): Promise<void> {
     }
     const p = median(rates.plain);
     const k = median(rates.keyed);
-    process.stdout.write(`  unkeyed (consistency only)   ${fmt(p)} entries/s  (target ≥ 500,000)\n`);
-    process.stdout.write(`  keyed (MACs + head record)   ${fmt(k)} entries/s\n`);
+    const one = median(rates.oneThread);
+    const threads = Math.min(availableParallelism(), 4);
+    process.stdout.write(`  unkeyed (consistency only), ${threads} threads  ${fmt(p)} entries/s  (target ≥ 500,000)\n`);
+    process.stdout.write(`  unkeyed, one thread                 ${fmt(one)} entries/s  (threads: ${(p / one).toFixed(2)}×)\n`);
+    process.stdout.write(`  keyed (MACs + head record), ${threads} threads  ${fmt(k)} entries/s\n`);
     process.stdout.write(`  keying costs verify ${(p / k).toFixed(2)}× the time of an unkeyed verify\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });

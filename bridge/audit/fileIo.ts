@@ -91,7 +91,8 @@ export async function readTail(
  * after the last newline (possibly empty). The next chunk is read while the current one is processed.
  * `onLine` returns false to stop early (then `onTail` is not called).
  * The slices are views into reused buffers: valid only during the call.
- * @param chunkBytes read size in bytes (default 1 MiB).
+ * @param opts.chunkBytes read size in bytes (default 1 MiB).
+ * @param opts.start, opts.end the byte range to read (default the whole file); `start` must begin a line.
  * @returns the byte offset just after the last line `onLine` accepted (or after all complete lines).
  * @throws fs errors (e.g. ENOENT) as is.
  */
@@ -99,22 +100,27 @@ export async function streamLines(
   path: string,
   onLine: (buf: Buffer, start: number, end: number) => boolean,
   onTail: (tail: Buffer) => void,
-  chunkBytes = 1024 * 1024,
+  opts: { chunkBytes?: number; start?: number; end?: number } = {},
 ): Promise<number> {
   const fh = await open(path, 'r');
   try {
-    const size = Math.max(1, Math.min(chunkBytes, (await fh.stat()).size + 1));
+    const from = opts.start ?? 0;
+    const to = Math.min(opts.end ?? Infinity, (await fh.stat()).size);
+    const size = Math.max(1, Math.min(opts.chunkBytes ?? 1024 * 1024, to - from + 1));
     const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
     let which = 0;
-    let offset = 0; // file offset of the next read
-    const readInto = (buf: Buffer) => fh.read(buf, 0, buf.length, offset).then((r) => {
-      offset += r.bytesRead;
-      return r.bytesRead;
-    });
+    let offset = from; // file offset of the next read
+    const readInto = async (buf: Buffer): Promise<number> => {
+      const want = Math.min(buf.length, to - offset);
+      if (want <= 0) return 0;
+      const { bytesRead } = await fh.read(buf, 0, want, offset);
+      offset += bytesRead;
+      return bytesRead;
+    };
     let next = readInto(buffers[0]!);
     let carry: Buffer | null = null; // an incomplete line continued from the previous chunk (a copy)
-    let chunkAt = 0; // file offset of the current chunk's first byte
-    let accepted = 0;
+    let chunkAt = from; // file offset of the current chunk's first byte
+    let accepted = from;
     for (;;) {
       const got = await next;
       const buf = buffers[which]!;

@@ -15,16 +15,24 @@
  *   head together to an older pair both made by this device — nothing on the device remembers a later state.
  *   An exported copy kept elsewhere, or the engine's `anchor:` incident entries, narrow that window.
  *
- * Speed: one streaming pass over the stored bytes in bounded memory (1 MiB reads), each line checked and hashed
- * in place (entryHash.ts); with a key, each entry's MAC too (so a changed MAC byte is found at its entry, not
- * only a changed field).
+ * Speed: the stored bytes are streamed in bounded memory (two 1 MiB buffers per thread, the next read overlapped
+ * with checking), each line checked and hashed in place (entryHash.ts) with no JSON parsing, no zod and no
+ * re-serialising; with a key, each entry's MAC too (so a changed MAC byte is found at its entry). A file of
+ * 32 MiB or more (about 100,000 entries) is split at line starts into up to 4 ranges checked by worker threads
+ * (chainWalk.ts, verifyWorker.ts) and stitched back: each range's first line must carry the seq and prev_hash
+ * the range before it ends with, so the result is exactly that of one thread.
  */
-import { open, rename, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { type DeviceKey } from './deviceKey.js';
 import { type AuditEntry, AuditChainError, GENESIS_HASH } from './entry.js';
-import { hashScanned, hashScratch, hexEquals, macMatches, parseLine, ScannedLine, scanLine } from './entryHash.js';
+import { isTornTail, type RangeResult, type RangeSpec, walkRange } from './chainWalk.js';
+import { parseLine } from './entryHash.js';
 import { NEWLINE, streamLines, syncDirectory } from './fileIo.js';
 import { type HeadRead, headPathFor, readHead } from './headAnchor.js';
 
@@ -67,94 +75,171 @@ export interface VerifyOptions {
   deviceKey?: DeviceKey | undefined;
   /** Where the head record is (default: {@link headPathFor} the chain). */
   headPath?: string | undefined;
+  /**
+   * Files of at least this many bytes are checked by several threads (default 32 MiB, about 100,000
+   * entries; Infinity: always one thread). Tests lower it.
+   */
+  parallelMinBytes?: number | undefined;
+  /** Told how many threads checked the file (1 when it was not split, or workers could not start). */
+  onThreads?: ((threads: number) => void) | undefined;
 }
 
-const CLOSE_BRACE = 0x7d;
+/** Default of {@link VerifyOptions.parallelMinBytes}: below this, starting worker threads costs more than it saves. */
+const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
+/** At most this many threads (the calling one included) check one file. */
+const MAX_THREADS = 4;
+
+/** A whole chain walked, ranges stitched together. `problem.seq` is the seq of the first bad line. */
+interface ChainWalked {
+  verified: number;
+  problem: { seq: number; reason: string } | null;
+  torn: boolean;
+  tailEntry: Uint8Array | null;
+  end: number;
+  keyedCount: number;
+  legacy: number;
+  watchedHex: string | null;
+  incidents: AuditIncident[];
+}
+
+type WalkBase = Omit<RangeSpec, 'start' | 'end' | 'fromGenesis'>;
 
 /**
- * True when the bytes after the last newline look like a line cut short by a crash: a prefix of
- * `{…}\n` has no `}` at all, or only as its final byte. Anything else there was edited, not torn.
+ * Walks the chain in one thread, or — for a file of at least `minParallel` bytes on a machine with more than one
+ * core — in up to {@link MAX_THREADS} byte ranges at once (this thread walks the first), then links the ranges:
+ * each range's first line must carry the seq and prev_hash the range before it ends with. Any failure to run
+ * the workers falls back to one thread.
  */
-export function isTornTail(tail: Uint8Array): boolean {
-  const brace = tail.indexOf(CLOSE_BRACE);
-  return brace === -1 || brace === tail.length - 1;
-}
-
-/** What the schema says is wrong with a line the fast reader took in, if anything (e.g. a non-hex digit). */
-function schemaProblem(buf: Buffer, start: number, end: number): string | null {
-  const checked = parseLine(buf.subarray(start, end));
-  return 'problem' in checked ? checked.problem : null;
-}
-
-/** Walks a chain line by line, keeping only what the next line and the final checks need. */
-class ChainWalk {
-  verified = 0;
-  /** Hex of the last entry's hash, as stored (64 ASCII bytes). */
-  readonly prevHex = Buffer.from(GENESIS_HASH, 'latin1');
-  /** `keyedCount` entries have a MAC, `legacy` don't. */
-  keyedCount = 0;
-  legacy = 0;
-  /** The stored hash hex at `watchSeq`, when that seq was reached. */
-  watchedHex: string | null = null;
-  readonly incidents: AuditIncident[] = [];
-  readonly #line = new ScannedLine();
-  readonly #scratch = hashScratch();
-  readonly #macScratch = Buffer.alloc(96);
-
-  constructor(
-    /** Entries after this seq must carry a MAC (from the head record); Infinity when unknown. */
-    private readonly legacyUntil: number,
-    private readonly watchSeq: number,
-    /** The entry-MAC key's pads when checking with the device key; null for consistency only. */
-    private readonly pads: { ipad: Buffer; opad: Buffer } | null,
-  ) {}
-
-  /**
-   * Checks one line against the chain so far and takes it in when it is fine.
-   * @returns null when taken in, else what is wrong with it (state unchanged).
-   */
-  step(buf: Buffer, start: number, end: number): string | null {
-    const line = this.#line;
-    if (!scanLine(buf, start, end, line)) {
-      const checked = parseLine(buf.subarray(start, end));
-      if ('problem' in checked) return checked.problem;
-      throw new AuditChainError(`verify: the fast reader rejected entry ${checked.entry.seq}, the schema did not (a bug)`);
-    }
-    const expected = this.verified + 1;
-    if (line.seq !== expected) {
-      const how = line.seq < expected ? 'repeated or reordered' : 'missing or reordered';
-      return `found seq ${line.seq} where ${expected} was expected (entry ${how}?)`;
-    }
-    if (buf.compare(this.prevHex, 0, 64, line.prevStart, line.prevStart + 64) !== 0) {
-      return (
-        schemaProblem(buf, start, end) ??
-        (expected === 1
-          ? 'prev_hash is not the genesis value (entries before it deleted?)'
-          : `prev_hash does not match entry ${expected - 1} (inserted, deleted or reordered entry?)`)
+async function walkChain(
+  base: WalkBase,
+  minParallel: number,
+  onThreads: ((threads: number) => void) | undefined,
+): Promise<ChainWalked> {
+  const size = (await stat(base.path)).size;
+  const threads = Math.min(availableParallelism(), MAX_THREADS);
+  const bounds = threads > 1 && size >= minParallel ? await splitRanges(base.path, size, threads) : null;
+  if (bounds) {
+    try {
+      const results = await Promise.all(
+        bounds.map((r, i) =>
+          i === 0 ? walkRange({ ...base, ...r, fromGenesis: true }) : inWorker({ ...base, ...r, fromGenesis: false }),
+        ),
       );
+      onThreads?.(bounds.length);
+      return stitch(results);
+    } catch {
+      /* workers unavailable here: one thread below */
     }
-    const digest = hashScanned(buf, line, this.#scratch);
-    if (!hexEquals(buf, line.hashStart, digest, 32)) return schemaProblem(buf, start, end) ?? 'hash mismatch (edited?)';
-    if (line.macStart < 0) {
-      if (this.keyedCount > 0) return 'has no MAC though the entries before it have one (MAC removed?)';
-      if (expected > this.legacyUntil)
-        return `has no MAC, though this device keys every entry after seq ${this.legacyUntil} (rewritten without the key?)`;
-    } else if (this.pads && !macMatches(this.pads, digest, buf, line.macStart, this.#macScratch)) {
-      return "its MAC does not match this device's key (written or rewritten without the key, or another device's chain)";
+  }
+  const whole = await walkRange({ ...base, start: 0, end: Infinity, fromGenesis: true });
+  onThreads?.(1);
+  return stitch([whole]);
+}
+
+/** Range bounds starting at line starts, or null when a split point has no newline near it (not a chain). */
+async function splitRanges(path: string, size: number, n: number): Promise<{ start: number; end: number }[] | null> {
+  const fh = await open(path, 'r');
+  try {
+    const starts = [0];
+    const probe = Buffer.alloc(64 * 1024);
+    for (let k = 1; k < n; k++) {
+      const at = Math.floor((k * size) / n) - 1;
+      const { bytesRead } = await fh.read(probe, 0, probe.length, at);
+      const nl = probe.subarray(0, bytesRead).indexOf(NEWLINE);
+      if (nl === -1) return null;
+      const start = at + nl + 1;
+      if (start <= starts[starts.length - 1]! || start >= size) return null;
+      starts.push(start);
     }
-    // Taken in.
-    this.verified = expected;
-    buf.copy(this.prevHex, 0, line.hashStart, line.hashStart + 64);
-    if (line.macStart >= 0) this.keyedCount++;
-    else this.legacy++;
-    if (expected === this.watchSeq) this.watchedHex = this.prevHex.toString('latin1');
-    if (line.isAuditError(buf)) {
-      const s = line.spans;
-      if (s[16]! >= 0) this.incidents.push({ seq: expected, what: buf.toString('latin1', s[16]!, s[17]!) });
-    }
-    return null;
+    return starts.map((start, i) => ({ start, end: i + 1 < starts.length ? starts[i + 1]! : Infinity }));
+  } finally {
+    await fh.close();
   }
 }
+
+/**
+ * Walks a range in a worker thread. From TypeScript sources (tests, tsx) the worker loads tsx's loader first;
+ * from compiled JavaScript it runs `verifyWorker.js` directly.
+ * @throws when the worker can't start or fails.
+ */
+function inWorker(spec: RangeSpec): Promise<RangeResult> {
+  const self = import.meta.url;
+  let worker: Worker;
+  if (self.endsWith('.ts')) {
+    const tsx = createRequire(self).resolve('tsx/esm/api').replace(/index\.cjs$/, 'index.mjs');
+    const target = new URL('./verifyWorker.ts', self).href;
+    const boot = `import(${JSON.stringify(pathToFileURL(tsx).href)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
+    worker = new Worker(boot, { eval: true, workerData: spec });
+  } else {
+    worker = new Worker(new URL('./verifyWorker.js', self), { workerData: spec });
+  }
+  return new Promise((resolve, reject) => {
+    worker.once('message', (m: RangeResult | { error: string }) => {
+      if ('error' in m) reject(new Error(m.error));
+      else resolve(m);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`verify worker exited (${code})`)));
+  });
+}
+
+/** Links range results in order into one outcome, reporting the first bad line as a one-thread walk would. */
+function stitch(results: RangeResult[]): ChainWalked {
+  let verified = 0;
+  let prevHex = GENESIS_HASH;
+  let keyedCount = 0;
+  let legacy = 0;
+  let watchedHex: string | null = null;
+  const incidents: AuditIncident[] = [];
+  const last = results[results.length - 1]!;
+  const out = (problem: ChainWalked['problem']): ChainWalked => ({
+    verified,
+    problem,
+    torn: problem ? false : last.torn,
+    tailEntry: problem ? null : last.tailEntry,
+    end: last.end,
+    keyedCount,
+    legacy,
+    watchedHex,
+    incidents,
+  });
+  for (const [i, r] of results.entries()) {
+    const expected = verified + 1;
+    if (i > 0 && r.first) {
+      if (r.first.seq !== expected) {
+        const how = r.first.seq < expected ? 'repeated or reordered' : 'missing or reordered';
+        return out({ seq: expected, reason: `found seq ${r.first.seq} where ${expected} was expected (entry ${how}?)` });
+      }
+      if (r.first.prevHex !== prevHex) {
+        return out({
+          seq: expected,
+          reason:
+            r.first.schemaProblem ??
+            `prev_hash does not match entry ${expected - 1} (inserted, deleted or reordered entry?)`,
+        });
+      }
+    }
+    if (keyedCount > 0 && r.firstUnkeyed >= 0 && (r.problem === null || r.firstUnkeyed < r.problem.index)) {
+      verified += r.firstUnkeyed;
+      return out({ seq: verified + 1, reason: 'has no MAC though the entries before it have one (MAC removed?)' });
+    }
+    incidents.push(...r.incidents);
+    watchedHex ??= r.watchedHex;
+    if (r.problem) {
+      verified += r.problem.index;
+      return out({ seq: verified + 1, reason: r.problem.reason });
+    }
+    verified += r.taken;
+    keyedCount += r.keyedCount;
+    legacy += r.legacy;
+    if (r.taken > 0) prevHex = r.lastHex;
+  }
+  return out(null);
+}
+
+
+export { isTornTail };
 
 /** Internal outcome of a walk: the result and the byte range it vouches for. */
 interface Walked {
@@ -186,28 +271,21 @@ async function walk(path: string, opts: VerifyOptions): Promise<Walked> {
     };
   }
   const legacyUntil = head?.state === 'ok' ? head.head.legacy_until : Infinity;
-  const w = new ChainWalk(legacyUntil, head?.state === 'ok' ? head.head.seq : -1, key ? key.entryMacPads() : null);
-  let problem: string | null = null;
-  let torn = false;
-  let tailEntry: Buffer | null = null;
-  const end = await streamLines(
-    path,
-    (buf, s, e) => (problem = w.step(buf, s, e)) === null,
-    (tail) => {
-      if (tail.length === 0) return;
-      const p = w.step(tail, 0, tail.length);
-      if (p === null) tailEntry = Buffer.from(tail);
-      else if (isTornTail(tail)) torn = true;
-      else problem = p;
-    },
+  const pads = key ? key.entryMacPads() : null;
+  const w = await walkChain(
+    { path, legacyUntil, watchSeq: head?.state === 'ok' ? head.head.seq : -1, pads },
+    opts.parallelMinBytes ?? PARALLEL_MIN_BYTES,
+    opts.onThreads,
   );
+  const { problem, torn, end } = w;
+  const tailEntry = w.tailEntry ? Buffer.from(w.tailEntry) : null;
   const base = { keyed, ...(w.incidents.length ? { incidents: w.incidents } : {}) };
   const bad = (seq: number, reason: string): Walked => ({
     result: { ok: false, verified: seq - 1, first_bad_seq: seq, reason, ...base },
     end,
     tailEntry: null,
   });
-  if (problem !== null) return bad(w.verified + 1, `entry ${w.verified + 1}: ${problem}`);
+  if (problem !== null) return bad(problem.seq, `entry ${problem.seq}: ${problem.reason}`);
   const ends = { ...(torn ? { torn_tail: true } : {}), ...(tailEntry ? { missing_newline: true } : {}) };
   if (!key || head === null) return { result: { ok: true, verified: w.verified, ...ends, ...base }, end, tailEntry };
 
