@@ -21,7 +21,7 @@
 import { chmod, type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type Clock, systemClock } from '../clock.js';
-import { redactPeer } from '../protocol/index.js';
+import { redactPeer } from './redactPeer.js';
 import type { DeviceKey } from './deviceKey.js';
 import {
   type AuditEntry,

@@ -16,8 +16,11 @@
  */
 import { createHash, hash as oneShotHash } from 'node:crypto';
 import {
+  AuditDecidedBy,
   type AuditEntry,
   AuditEntrySchema,
+  AuditPhase,
+  AuditStatus,
   serialiseEntry,
 } from './entry.js';
 
@@ -104,9 +107,12 @@ const K_PREV = lit('","prev_hash":"');
 const K_HASH = lit('","hash":"');
 const K_MAC = lit('","mac":"');
 const K_END = lit('"}');
-const PHASES = ['intent', 'result'].map(lit);
-const STATUSES = ['ok', 'dry_run', 'denied', 'expired', 'cancelled', 'rate_limited', 'invalid', 'error'].map(lit);
-const DECIDERS = ['person', 'rule', 'auto', '—'].map(lit);
+// The enums come from the schema, so the fast reader can't drift from it.
+const PHASES = AuditPhase.options.map(lit);
+const STATUSES = AuditStatus.options.map(lit);
+const DECIDERS = AuditDecidedBy.options.map(lit);
+const LONGEST = (lits: Buffer[]) => Math.max(...lits.map((l) => l.length));
+const [PHASE_MAX, STATUS_MAX, DECIDER_MAX] = [LONGEST(PHASES), LONGEST(STATUSES), LONGEST(DECIDERS)];
 const PEER_KINDS = ['user', 'chat', 'channel', 'username', 'peer'].map(lit);
 const AUDIT_TOOL = lit('audit');
 const ERROR_STATUS = lit('error');
@@ -223,19 +229,19 @@ export function scanLine(buf: Uint8Array, start: number, end: number, out: Scann
   s[9] = q;
   p = expect(buf, q, end, K_PHASE);
   if (p < 0) return false;
-  q = stringEnd(buf, p, end, null, 6);
+  q = stringEnd(buf, p, end, null, PHASE_MAX);
   if (q < 0 || !oneOf(buf, p, q, PHASES)) return false;
   s[10] = p;
   s[11] = q;
   p = expect(buf, q, end, K_STATUS);
   if (p < 0) return false;
-  q = stringEnd(buf, p, end, null, 12);
+  q = stringEnd(buf, p, end, null, STATUS_MAX);
   if (q < 0 || !oneOf(buf, p, q, STATUSES)) return false;
   s[12] = p;
   s[13] = q;
   p = expect(buf, q, end, K_DECIDED);
   if (p < 0) return false;
-  q = stringEnd(buf, p, end, null, 6);
+  q = stringEnd(buf, p, end, null, DECIDER_MAX);
   if (q < 0 || !oneOf(buf, p, q, DECIDERS)) return false;
   s[14] = p;
   s[15] = q;

@@ -22,16 +22,16 @@ import {
   type VerifyResult,
   verifyAuditFile,
 } from '../audit/auditChain.js';
+import { controlSocketPath } from '../control/controlSocket.js';
+import { DEFAULT_UNDO_MS, MAX_UNDO_MS } from '../policy/approvals.js';
 import { PassphraseSecretBox } from '../vault/secretBox.js';
-import { connectControl, controlSocketPath } from '../control/controlSocket.js';
-import { startBridgeHost } from '../host/bridgeHost.js';
-import { attachTerminalApprovals } from '../host/terminalApprovals.js';
 import type { LinkStatus } from '../link/relayLink.js';
-import { serveMcpOverStdio } from '../mcp/localMcp.js';
-import { GramjsGateway } from '../telegram/gateway.js';
 import { APP_NAME, APP_VERSION } from '../version.js';
-import { loadCredentials, loginCommand, logoutCommand, type TelegramAppOptions } from './account.js';
+import type { TelegramAppOptions } from './account.js';
 import { terminalAsker } from './terminalPrompts.js';
+
+// Modules only one command needs load when that command runs (`connect` never loads the MCP server or the
+// QR code renderer; `mcp` never loads gramjs): less start-up time and resident memory per process.
 
 /** Default data directory: `$TG_BRIDGE_HOME` or `~/.tg-bridge`. */
 export function defaultHome(): string {
@@ -77,6 +77,12 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('--server <host:port>', 'a non-production MTProto server, e.g. the local sandbox (dc@host:port)')
     .option('--server-key <pem>', 'RSA public key file of that server (`npm run sandbox` prints its path)')
     .option('--approval-timeout <seconds>', 'how long a write waits for your answer', parsePositiveInt, 120)
+    .option(
+      '--undo-window <seconds>',
+      'after you approve a write, how long you can still undo it (0 = off, at most 60)',
+      parseUndoWindow,
+      DEFAULT_UNDO_MS / 1000,
+    )
     .option('--no-prompt', 'do not answer approvals in this terminal')
     .option('--media-dir <dir>', 'the only folder send_media may read file_path from (default: file paths refused)')
     .option('--allow-file-url', 'let send_media fetch file_url (public http/https only; off by default)')
@@ -96,9 +102,12 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .addHelpText(
       'after',
       '\nStart the engine first (`tg-bridge connect`, or the tray app): it holds the only Telegram connection and\n' +
-        'shows the approval prompts. Example MCP client entry: {"command": "npx", "args": ["tg-bridge", "mcp"]}',
+        'shows the approval prompts. MCP client entry (Claude Desktop, Cursor) for this install, which works\n' +
+        `from any folder:\n  ${JSON.stringify(mcpClientEntry(argv))}`,
     )
     .action(async (opts: { home: string }) => {
+      const { connectControl } = await import('../control/controlSocket.js');
+      const { serveMcpOverStdio } = await import('../mcp/localMcp.js');
       const control = await connectControl(controlSocketPath(opts.home), {
         app: 'tg-bridge mcp',
         version: APP_VERSION,
@@ -118,6 +127,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('--server-key <pem>', 'RSA public key file of that server (`npm run sandbox` prints its path)')
     .addHelpText('after', '\nThe vault passphrase is asked for, or read from $TG_BRIDGE_PASSPHRASE.')
     .action(async (opts: TelegramAppOptions & { qr?: boolean }) => {
+      const { loginCommand } = await import('./account.js');
       const asker = terminalAsker();
       try {
         exitCode = await loginCommand(opts, { out: io.out, asker });
@@ -128,11 +138,14 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
 
   program
     .command('logout')
-    .description('End the Telegram session (auth.logOut) and wipe it from the local vault.')
+    .description(
+      'End the Telegram session (auth.logOut) and wipe it from the local vault; a running engine does it over its own connection and stops.',
+    )
     .option('--home <dir>', 'data directory', defaultHome())
     .option('--server <host:port>', 'a non-production MTProto server (dc@host:port)')
     .option('--server-key <pem>', 'RSA public key file of that server')
     .action(async (opts: TelegramAppOptions) => {
+      const { logoutCommand } = await import('./account.js');
       const asker = terminalAsker();
       try {
         exitCode = await logoutCommand(opts, { out: io.out, asker });
@@ -187,6 +200,18 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   return exitCode;
 }
 
+/**
+ * The MCP client entry that starts `tg-bridge mcp` of this very install from any folder: absolute paths of
+ * node and of the running `tg-bridge` script, so it needs neither a checkout nor `node` on the client's PATH
+ * (desktop apps often start with a bare PATH). Falls back to the `tg-bridge` command name when the script is
+ * unknown (the CLI run in-process by tests).
+ */
+export function mcpClientEntry(argv: string[]): { command: string; args: string[] } {
+  const script = argv[1];
+  if (script && /tg-bridge(\.js)?$/.test(script)) return { command: process.execPath, args: [resolve(script), 'mcp'] };
+  return { command: 'tg-bridge', args: ['mcp'] };
+}
+
 /** Where the CLI writes, and how it waits for shutdown (tests replace these). */
 export interface CliIo {
   out(s: string): void;
@@ -217,12 +242,20 @@ interface ConnectOptions {
   server?: string;
   serverKey?: string;
   approvalTimeout: number;
+  undoWindow: number;
   prompt: boolean;
   mediaDir?: string;
   allowFileUrl?: boolean;
 }
 
 async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
+  const [{ loadCredentials }, { startBridgeHost }, { attachTerminalApprovals }, { GramjsGateway }] =
+    await Promise.all([
+      import('./account.js'),
+      import('../host/bridgeHost.js'),
+      import('../host/terminalApprovals.js'),
+      import('../telegram/gateway.js'),
+    ]);
   const token = opts.relay ? await secretFrom(opts.tokenFile, 'TG_BRIDGE_TOKEN', 'bridge token') : undefined;
   const asker = terminalAsker();
   const creds = await loadCredentials(
@@ -243,7 +276,9 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
     gateway,
     auditPath: auditPathIn(opts.home),
     approvalTimeoutMs: opts.approvalTimeout * 1000,
+    undoMs: opts.undoWindow * 1000,
     media: {
+      dataDir: resolve(opts.home),
       ...(opts.mediaDir ? { mediaDir: resolve(opts.mediaDir) } : {}),
       allowFileUrl: Boolean(opts.allowFileUrl),
     },
@@ -253,8 +288,12 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
   if (host.link) host.link.on('status', (s) => io.out(`${describeStatus(s)}\n`));
   else io.out('no relay given: serving local MCP clients only (`tg-bridge mcp`)\n');
   const detach = opts.prompt ? attachTerminalApprovals(host.approvals, { rules: host.engine.rules }) : () => {};
-  const signal = await io.untilStopped();
-  io.out(`\n${signal}: withdrawing pending approvals and disconnecting…\n`);
+  const signal = await Promise.race([io.untilStopped(), host.loggedOut.then(() => 'logout' as const)]);
+  io.out(
+    signal === 'logout'
+      ? '\nlogged out of Telegram (`tg-bridge logout`): withdrawing pending approvals and stopping…\n'
+      : `\n${signal}: withdrawing pending approvals and disconnecting…\n`,
+  );
   detach();
   await host.stop();
   const result = await verifyAuditFile(auditPathIn(opts.home), { deviceKey: host.deviceKey });
@@ -350,6 +389,14 @@ async function secretFrom(file: string | undefined, env: string, what: string): 
   const value = process.env[env]?.trim();
   if (!value) throw new Error(`no ${what}: set ${env} or pass the --*-file option`);
   return value;
+}
+
+/** `--undo-window`: whole seconds from 0 (off) to 60 (MAX_UNDO_MS). */
+function parseUndoWindow(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n > MAX_UNDO_MS / 1000)
+    throw new InvalidArgumentError(`expected whole seconds from 0 to ${MAX_UNDO_MS / 1000}, got "${v}"`);
+  return n;
 }
 
 function parsePositiveInt(v: string): number {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditChain, DeviceKey, deviceKeyPathFor, loadDeviceKey } from '../../../bridge/audit/auditChain.js';
-import { redactPeer } from '../../../bridge/protocol/index.js';
+import { redactPeer } from '../../../bridge/audit/redactPeer.js';
 import { PassphraseSecretBox, WrongPassphraseError } from '../../../bridge/vault/secretBox.js';
 
 let dir: string;
