@@ -105,7 +105,7 @@ async function run(): Promise<number> {
       });
       say(`\n${signal}: stopping`);
       await host.stop();
-      say(describeVerify(await verifyAuditFile(auditPath)));
+      say(describeVerify(await verifyAuditFile(auditPath, { deviceKey: host.deviceKey })));
       return 0;
     }
 
@@ -167,7 +167,7 @@ async function run(): Promise<number> {
 
     step('Verifying the local audit chain');
     await host.stop();
-    const verdict = await verifyAuditFile(auditPath);
+    const verdict = await verifyAuditFile(auditPath, { deviceKey: host.deviceKey });
     say(`  entries hold tool, redacted peer, phase and decision — never text, tokens or the session`);
     say(describeVerify(verdict));
     return verdict.ok ? 0 : 1;
