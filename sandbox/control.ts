@@ -104,6 +104,13 @@ export interface SandboxControl extends MessageControl {
    */
   dropConnections(): number;
   /**
+   * The most MTProto connections one auth key has had open at the same time since start (Telegram answers two
+   * clients on one auth key with AUTH_KEY_DUPLICATED; the bridge must never open a second one).
+   */
+  peakConnectionsPerAuthKey(): number;
+  /** Starts a new window for {@link peakConnectionsPerAuthKey} (gramjs opens an extra connection for uploads). */
+  resetConnectionPeak(): void;
+  /**
    * API calls the sandbox answered since the last {@link resetRpcCounts}, by gramjs method name
    * (e.g. `{"messages.GetHistory": 1}`): how many MTProto requests a tool call cost.
    */
@@ -146,7 +153,7 @@ export function createControl(
   worlds: AccountWorlds,
   faults: FaultPlan,
   auth: Authorizations,
-  connections: { drop(): number } = { drop: () => 0 },
+  connections: { drop(): number; peakPerAuthKey?(): number; resetPeak?(): void } = { drop: () => 0 },
   rpcs: RpcCounter = new RpcCounter(),
 ): SandboxControl {
   const { store, feed } = worlds.main;
@@ -206,6 +213,12 @@ export function createControl(
     },
     dropConnections() {
       return connections.drop();
+    },
+    peakConnectionsPerAuthKey() {
+      return connections.peakPerAuthKey?.() ?? 0;
+    },
+    resetConnectionPeak() {
+      connections.resetPeak?.();
     },
     rpcCounts() {
       return rpcs.snapshot();

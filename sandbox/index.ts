@@ -212,7 +212,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return encodeStringSession(SANDBOX_DC_ID, host, port, authKeys.mint(userId).key);
     },
     clientParams: () => sandboxClientParams(port),
-    control: createControl(worlds, faults, auth, { drop: () => running.dropConnections() }, rpcs),
+    control: createControl(
+      worlds,
+      faults,
+      auth,
+      {
+        drop: () => running.dropConnections(),
+        peakPerAuthKey: () => running.peakConnectionsPerAuthKey,
+        resetPeak: () => running.resetConnectionPeak(),
+      },
+      rpcs,
+    ),
     stop: () => running.close(),
   };
 }

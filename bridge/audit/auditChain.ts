@@ -29,13 +29,19 @@ import { redactPeer } from './redactPeer.js';
 /** `prev_hash` of the first entry: 32 zero bytes, hex (PROTOCOL.md). */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** Whether an entry records the start of a call's effect or its outcome (custody rule 4). */
-export const AuditPhase = z.enum(['intent', 'result']);
+/**
+ * What an entry records (custody rule 4; issue 8 §6): a write put to the person (`asked`, status `pending`), the
+ * person's approval (`decision`, before any undo window), the start of a call's effect (`intent`), its outcome
+ * (`result`).
+ */
+export const AuditPhase = z.enum(['asked', 'decision', 'intent', 'result']);
 export type AuditPhase = z.infer<typeof AuditPhase>;
 
 /** How a call ended (PROTOCOL.md "Audit chain"). */
 export const AuditStatus = z.enum([
   'ok',
+  'pending',
+  'undone',
   'dry_run',
   'denied',
   'expired',
@@ -408,6 +414,7 @@ export class AuditChain {
   #queue: Promise<unknown> = Promise.resolve();
   #failed: Error | null = null;
   #closed = false;
+  readonly #appended = new Set<(entry: AuditEntry) => void>();
 
   private constructor(
     path: string,
@@ -489,6 +496,16 @@ export class AuditChain {
    */
   peerTag(ref: string): string {
     return redactPeer(ref);
+  }
+
+  /**
+   * Calls `listener` with a copy of each entry once it is durable (the UI's audit view follows the chain
+   * live). A listener that throws is ignored: the entry is already on disk.
+   * @returns a function that removes the listener.
+   */
+  onAppended(listener: (entry: AuditEntry) => void): () => void {
+    this.#appended.add(listener);
+    return () => this.#appended.delete(listener);
   }
 
   /** Hash of the last entry (the genesis value when empty): an anchor to keep elsewhere. */
@@ -574,6 +591,13 @@ export class AuditChain {
     }
     this.#seq = entry.seq;
     this.#hash = entry.hash;
+    for (const listener of [...this.#appended]) {
+      try {
+        listener({ ...entry });
+      } catch {
+        // A viewer that fails must not fail the append: the entry is already durable.
+      }
+    }
     return entry;
   }
 }

@@ -3,7 +3,7 @@ import { parsePeer, type ToolArgs, type ToolResult } from '../protocol/index.js'
 import type { ToolContext } from './context.js';
 import { formatFields, renderArgument, renderedForApproval } from './formattedText.js';
 import { gateWrite } from './writeGate.js';
-import { redactPeer } from '../audit/redactPeer.js';
+import { gatedOf, recordDryRun } from './writeTool.js';
 
 /** Reason a dry run gives the AI. */
 export const DRY_RUN_REASON =
@@ -13,7 +13,8 @@ export const DRY_RUN_REASON =
  * Sends `text` to `peer` once the person approves: byte for byte, or rendered as `format` (markdown/html) on the
  * device so the approval shows what Telegram will show; the result then reports the text and entities Telegram
  * stored. A text the person edited is rendered the same way. `dry_run` resolves the peer, audits, and returns a
- * preview (with the rendering) without any Telegram write. Denied/expired/cancelled → `sent: false` with `reason`.
+ * preview (with the rendering) without any Telegram write. Denied/expired/cancelled/undone → `sent: false` with
+ * `reason`.
  * @throws ToolError (`peer_not_found`, `flood_wait`, `telegram_error`, …) when Telegram fails; `invalid_arguments`
  *   (`text:`) when the formatted text would show nothing.
  */
@@ -25,14 +26,7 @@ export async function sendMessage(
   const peer = await ctx.gateway.resolvePeer(parsePeer(args.peer)!);
   const base = { mode: args.mode, peer: peer.ref } as const;
   if (args.mode === 'dry_run') {
-    await ctx.audit.append({
-      call_id: ctx.callId,
-      tool: 'send_message',
-      peer: redactPeer(peer.ref),
-      phase: 'result',
-      status: 'dry_run',
-      decided_by: '—',
-    });
+    await recordDryRun(ctx, peer);
     return {
       ...base,
       sent: false,
@@ -45,18 +39,21 @@ export async function sendMessage(
   const shown = renderedForApproval(rendered, args.format);
   const outcome = await gateWrite(
     ctx,
-    'send_message',
-    peer,
-    args.text,
-    (text) => {
-      // The person may have edited the source text: it is read in the same format as the AI's.
-      const final = text === args.text ? rendered : renderArgument(text, args.format, 'text');
-      return ctx.gateway.sendMessage(peer, final.text, {
-        entities: final.entities,
-        ...(args.reply_to ? { replyTo: args.reply_to } : {}),
-      });
-    },
-    { textFormat: args.format, ...(shown !== undefined ? { renderedText: shown } : {}) },
+    gatedOf({
+      tool: 'send_message',
+      peer,
+      effect: { kind: 'send_message', text: args.text, ...(args.reply_to ? { replyTo: args.reply_to } : {}) },
+      textFormat: args.format,
+      ...(shown !== undefined ? { renderedText: shown } : {}),
+      perform: (text) => {
+        // The person may have edited the source text: it is read in the same format as the AI's.
+        const final = text === args.text ? rendered : renderArgument(text, args.format, 'text');
+        return ctx.gateway.sendMessage(peer, final.text, {
+          entities: final.entities,
+          ...(args.reply_to ? { replyTo: args.reply_to } : {}),
+        });
+      },
+    }),
   );
   if (outcome.status !== 'sent') {
     return { ...base, sent: false, status: outcome.status, text: args.text, reason: outcome.reason };

@@ -36,7 +36,7 @@ const call = (tool: string, args: Record<string, unknown>) =>
 beforeAll(async () => {
   sandbox = await startSandbox();
   dir = await mkdtemp(join(tmpdir(), 'tgb-format-'));
-  approvals = new ApprovalQueue({ timeoutMs: 5_000 });
+  approvals = new ApprovalQueue({ timeoutMs: 5_000, undoMs: 0 });
   approvals.on('added', (p) => {
     asked.push(p);
     answer(p);
@@ -60,7 +60,7 @@ describe('plain text (the default) is sent byte for byte', () => {
     expect(lastSent()).toMatchObject({ text: TRICKY });
     expect(lastSent().entities).toBeUndefined();
     expect(asked.at(-1)!.text).toBe(TRICKY);
-    expect(asked.at(-1)!.renderedText).toBeUndefined();
+    expect(asked.at(-1)!.view.text).toEqual({ shown: TRICKY, format: 'plain', editable: true });
   });
 
   it('send_media: a plain caption arrives as typed', async () => {
@@ -94,7 +94,8 @@ describe('markdown and html are rendered on the device, approved as rendered, re
     const text = '**bold** __it__ `code` ~~gone~~ [a](b)';
     const r = await call('send_message', { peer: peer(), text, format: 'markdown', mode: 'send' });
     const shownText = 'bold it code gone [a](b)';
-    expect(asked.at(-1)).toMatchObject({ text, textFormat: 'markdown', renderedText: shownText });
+    expect(asked.at(-1)).toMatchObject({ text, view: { text: { shown: text, format: 'markdown', rendered: shownText } } });
+    expect(asked.at(-1)!.view.flags.map((f) => f.code)).toContain('formatted');
     expect(lastSent().text).toBe(shownText);
     const types = lastSent().entities!.map((e) => e.type).sort();
     expect(types).toEqual(['bold', 'code', 'italic', 'strike']);
@@ -113,7 +114,7 @@ describe('markdown and html are rendered on the device, approved as rendered, re
       { type: 'bold', offset: 0, length: 4 },
       { type: 'text_url', offset: 5, length: 1, url: 'https://example.org/x' },
     ]);
-    expect(asked.at(-1)!.renderedText).toBe('bold a 2**10 <i>\n— link "a" → https://example.org/x');
+    expect(asked.at(-1)!.view.text!.rendered).toBe('bold a 2**10 <i>\n— link "a" → https://example.org/x');
     expect(r).toMatchObject({
       format: 'html',
       rendered: {
@@ -142,8 +143,7 @@ describe('markdown and html are rendered on the device, approved as rendered, re
     const sent = await call('send_message', { peer: peer(), text: 'first', mode: 'send' });
     const id = sent.message_id as number;
     const r = await call('edit_message', { peer: peer(), message_id: id, text: '<i>second</i>', format: 'html', mode: 'send' });
-    expect(asked.at(-1)!.renderedText).toBe('second');
-    expect(asked.at(-1)!.text).toContain('As Telegram will show it:\nsecond');
+    expect(asked.at(-1)!.view.text).toEqual({ shown: '<i>second</i>', format: 'html', rendered: 'second', editable: true });
     expect(r).toMatchObject({ sent: true, rendered: { text: 'second', entities: [{ type: 'italic', offset: 0, length: 6 }] } });
     expect(sandbox.control.history(peer()).find((m) => m.id === id)).toMatchObject({
       text: 'second',
@@ -161,7 +161,7 @@ describe('markdown and html are rendered on the device, approved as rendered, re
       format: 'markdown',
       mode: 'send',
     });
-    expect(asked.at(-1)!.renderedText).toBe('old new');
+    expect(asked.at(-1)!.view.text).toMatchObject({ shown: '~~old~~ `new`', format: 'markdown', rendered: 'old new' });
     expect(lastSent()).toMatchObject({ kind: 'media', text: 'old new' });
     expect(r).toMatchObject({
       rendered: {
@@ -172,6 +172,25 @@ describe('markdown and html are rendered on the device, approved as rendered, re
         ],
       },
     });
+  });
+
+  it('in groups and supergroups too (Telegram answers with the stored message, not a short update)', async () => {
+    const group = `chat:${sandbox.control.chats()[0]!.id}`;
+    const supergroup = `channel:${sandbox.control.channels().find((c) => c.megagroup)!.id}`;
+    for (const peer of [group, supergroup]) {
+      const r = await call('send_message', { peer, text: 'see <code>x</code>', format: 'html', mode: 'send' });
+      const expected = { text: 'see x', entities: [{ type: 'code', offset: 4, length: 1 }] };
+      expect(r).toMatchObject({ sent: true, rendered: expected });
+      expect(sandbox.control.history(peer).find((m) => m.id === r.message_id)).toMatchObject(expected);
+      const edited = await call('edit_message', {
+        peer,
+        message_id: r.message_id,
+        text: '~~see~~ x',
+        format: 'markdown',
+        mode: 'send',
+      });
+      expect(edited).toMatchObject({ rendered: { text: 'see x', entities: [{ type: 'strike', offset: 0, length: 3 }] } });
+    }
   });
 
   it('a dry run previews the rendering and sends nothing', async () => {
