@@ -6,9 +6,16 @@
  * Sessions are stateful (an `Mcp-Session-Id` per `initialize`) so that an MCP client's
  * `notifications/cancelled` reaches the same server instance that runs the call, and becomes a `cancel`
  * frame for the device. Each session belongs to the user whose mcp token opened it; another user's token
- * cannot use it. A POST that runs a tool answers as an SSE stream, so `notifications/progress` flow while
- * the device waits for the person.
+ * cannot use it. A POST that runs a tool with a `progressToken` answers as an SSE stream, so
+ * `notifications/progress` flow while the device waits for the person; one without a progress token gets a
+ * plain JSON body ({@link JsonCallTransport}: the same answer, a fraction of the relay's work).
+ *
+ * A call is withdrawn (the device gets `cancel`) when its MCP client goes away without cancelling (issue 8
+ * §7): the HTTP response that would carry its result closes before the result is written, or the session
+ * ends (DELETE, idle sweep, eviction). Nobody could receive the result any more, and an AI that retries must
+ * not have its first write sent later.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -16,7 +23,8 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { Logger } from 'pino';
 import { MAX_FRAME_BYTES, TOOLS, type ToolContract } from '../bridge/protocol/index.js';
 import { createToolServer } from '../bridge/protocol/node/mcpTools.js';
-import type { DeviceHub } from './deviceHub.js';
+import { type DeviceHub, McpClientGone } from './deviceHub.js';
+import { JsonCallTransport } from './jsonCallTransport.js';
 import { RELAY_VERSION } from './version.js';
 
 /** A session unused for this long is closed; its client gets 404 and initializes again, in ms. */
@@ -36,9 +44,11 @@ export function createRelayToolServer(userId: string, hub: DeviceHub, logger: Lo
     version: RELAY_VERSION,
     call: (name, args, { signal, onProgress, client }) => {
       const tool: ToolContract = TOOLS[name];
+      // Aborted when the HTTP response of the POST that carried this call closes unanswered.
+      const gone = httpExchange.getStore()?.gone;
       return hub.call(userId, name, args, {
         ...(tool.deadlineMs !== undefined ? { deadlineMs: tool.deadlineMs } : {}),
-        signal,
+        signal: gone ? AbortSignal.any([signal, gone]) : signal,
         onProgress,
         ...(client ? { client } : {}),
       });
@@ -47,11 +57,28 @@ export function createRelayToolServer(userId: string, hub: DeviceHub, logger: Lo
   });
 }
 
+/**
+ * The HTTP exchange a piece of MCP work runs for: `gone` aborts when the client closed the response before it
+ * was finished. Set around the SDK's handling of each request; the SDK calls tool handlers inside it.
+ */
+const httpExchange = new AsyncLocalStorage<{ gone: AbortSignal }>();
+
+/** An abort signal for `res`: aborted when the connection closes before the response was completely written. */
+function responseGone(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort(new McpClientGone());
+  });
+  return controller.signal;
+}
+
 interface McpSession {
   id: string;
   userId: string;
   server: Server;
   transport: StreamableHTTPServerTransport;
+  /** What `server` is connected to: JSON answers for progress-less tools/call, `transport` for the rest. */
+  calls: JsonCallTransport;
   lastUsed: number;
 }
 
@@ -90,13 +117,17 @@ export class McpEndpoint {
         return;
       }
       session.lastUsed = Date.now();
-      await session.transport.handleRequest(req, res);
+      await httpExchange.run({ gone: responseGone(res) }, () =>
+        req.method === 'POST'
+          ? session.calls.handlePost(req, res, MAX_FRAME_BYTES)
+          : session.transport.handleRequest(req, res),
+      );
       return;
     }
     // No session yet: a fresh transport accepts only `initialize` and answers anything else with 400.
     const session = this.openSession(userId);
-    await session.server.connect(session.transport);
-    await session.transport.handleRequest(req, res);
+    await session.server.connect(session.calls);
+    await httpExchange.run({ gone: responseGone(res) }, () => session.transport.handleRequest(req, res));
     if (session.transport.sessionId === undefined) await session.server.close();
   }
 
@@ -116,20 +147,22 @@ export class McpEndpoint {
 
   private openSession(userId: string): McpSession {
     const { hub, logger } = this.options;
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      maxRequestBodySize: MAX_FRAME_BYTES,
+      onsessioninitialized: (id) => {
+        session.id = id;
+        this.evictOldest(userId);
+        this.sessions.set(id, session);
+        logger.debug({ userId, sessions: this.sessions.size }, 'MCP session opened');
+      },
+    });
     const session: McpSession = {
       id: '',
       userId,
       server: createRelayToolServer(userId, hub, logger),
-      transport: new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        maxRequestBodySize: MAX_FRAME_BYTES,
-        onsessioninitialized: (id) => {
-          session.id = id;
-          this.evictOldest(userId);
-          this.sessions.set(id, session);
-          logger.debug({ userId, sessions: this.sessions.size }, 'MCP session opened');
-        },
-      }),
+      transport,
+      calls: new JsonCallTransport(transport),
       lastUsed: Date.now(),
     };
     session.server.onclose = () => {

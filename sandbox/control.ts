@@ -7,6 +7,7 @@ import type { Authorizations } from './auth/authorizations.js';
 import { normalizePhone } from './auth/phoneCodes.js';
 import { createMessageControl, type MessageControl } from './controlMessages.js';
 import type { FaultPlan } from './rpc/faults.js';
+import { RpcCounter } from './rpc/rpcCounter.js';
 import type { UserRecord } from './state/store.js';
 
 /** The seeded account. */
@@ -103,6 +104,20 @@ export interface SandboxControl extends MessageControl {
    */
   dropConnections(): number;
   /**
+   * The most MTProto connections one auth key has had open at the same time since start (Telegram answers two
+   * clients on one auth key with AUTH_KEY_DUPLICATED; the bridge must never open a second one).
+   */
+  peakConnectionsPerAuthKey(): number;
+  /** Starts a new window for {@link peakConnectionsPerAuthKey} (gramjs opens an extra connection for uploads). */
+  resetConnectionPeak(): void;
+  /**
+   * API calls the sandbox answered since the last {@link resetRpcCounts}, by gramjs method name
+   * (e.g. `{"messages.GetHistory": 1}`): how many MTProto requests a tool call cost.
+   */
+  rpcCounts(): Record<string, number>;
+  /** Starts counting API calls afresh. */
+  resetRpcCounts(): void;
+  /**
    * The newest login code auth.sendCode issued for `phone` (any format: `+1 555…` or digits), whether still valid
    * or not — the sandbox's SMS inbox. Undefined when none was issued.
    * @throws Error when `phone` is not 5–15 digits.
@@ -138,7 +153,8 @@ export function createControl(
   worlds: AccountWorlds,
   faults: FaultPlan,
   auth: Authorizations,
-  connections: { drop(): number } = { drop: () => 0 },
+  connections: { drop(): number; peakPerAuthKey?(): number; resetPeak?(): void } = { drop: () => 0 },
+  rpcs: RpcCounter = new RpcCounter(),
 ): SandboxControl {
   const { store, feed } = worlds.main;
   const accountOf = (a: UserRecord): SandboxAccount => ({
@@ -197,6 +213,18 @@ export function createControl(
     },
     dropConnections() {
       return connections.drop();
+    },
+    peakConnectionsPerAuthKey() {
+      return connections.peakPerAuthKey?.() ?? 0;
+    },
+    resetConnectionPeak() {
+      connections.resetPeak?.();
+    },
+    rpcCounts() {
+      return rpcs.snapshot();
+    },
+    resetRpcCounts() {
+      rpcs.reset();
     },
     lastLoginCode(phone) {
       let digits: string;

@@ -3,12 +3,14 @@
  * running device. Used by `tg-bridge connect`, the demo and the end-to-end tests; the Electron main process
  * builds the same pieces with its own approval popup and vault.
  */
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { AuditChain } from '../audit/auditChain.js';
 import { type ControlServer, startControlServer } from '../control/controlSocket.js';
 import { BridgeEngine, type BridgeEngineOptions } from '../engine.js';
 import { type LinkStatus, RelayLink, type RelayLinkOptions } from '../link/relayLink.js';
 import { ApprovalQueue } from '../policy/approvals.js';
+import type { LogoutResult } from '../protocol/index.js';
 import type { TelegramGateway } from '../telegram/gateway.js';
 import { TOOL_NAMES } from '../tools/registry.js';
 import { APP_NAME, APP_VERSION } from '../version.js';
@@ -31,7 +33,10 @@ export interface BridgeHostOptions {
   undoMs?: number;
   /** Link timing overrides (tests shorten them). */
   link?: Pick<RelayLinkOptions, 'backoff' | 'pingIntervalMs' | 'idleTimeoutMs'>;
-  /** The person's media settings (media folder for `send_media` file paths, `file_url` on/off); see BridgeEngine. */
+  /**
+   * The person's media settings (media folder for `send_media` file paths, `file_url` on/off); see BridgeEngine.
+   * `dataDir` defaults to the audit chain's folder, so the media folder never serves it.
+   */
   media?: BridgeEngineOptions['media'];
   logger?: Logger;
 }
@@ -55,6 +60,11 @@ export interface BridgeHost {
   control: ControlServer | null;
   /** Resolves once the link is connected (or rejects after `timeoutMs`, default 10 000). */
   waitConnected(timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves when `tg-bridge logout` ended the Telegram session through this engine (control socket): the host
+   * should then be stopped — its gateway is closed.
+   */
+  loggedOut: Promise<void>;
   /** Withdraws pending approvals, closes the link, the gateway and the audit chain. */
   stop(): Promise<void>;
 }
@@ -76,13 +86,28 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
     audit,
     approvals,
     ...(options.approvalTimeoutMs ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
-    ...(options.media ? { media: options.media } : {}),
+    media: { ...options.media, dataDir: options.media?.dataDir ?? dirname(options.auditPath) },
   });
+  let markLoggedOut: () => void = () => {};
+  const loggedOut = new Promise<void>((resolve) => {
+    markLoggedOut = resolve;
+  });
+  // `tg-bridge logout` while this engine runs: the only gramjs connection ends the session (issue 8 §7).
+  const logout = async (): Promise<LogoutResult> => {
+    approvals.cancelAll('the person logged out of Telegram');
+    const r = await options.gateway.logOut();
+    // After the answer is written (it is sent in a microtask), so the stop does not cut it off.
+    setImmediate(markLoggedOut);
+    return r.ended ? { telegram: 'ended' } : { telegram: 'not_told', ...(r.detail ? { detail: r.detail } : {}) };
+  };
   let control: ControlServer | null = null;
   if (options.controlSocketPath) {
     try {
-      control = await startControlServer(options.controlSocketPath, (call, scope) =>
-        engine.call({ callId: call.id, tool: call.tool, args: call.args, client: call.client, ...scope }),
+      control = await startControlServer(
+        options.controlSocketPath,
+        (call, scope) =>
+          engine.call({ callId: call.id, tool: call.tool, args: call.args, client: call.client, ...scope }),
+        logout,
       );
     } catch (err) {
       await audit.close();
@@ -133,6 +158,7 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
       relayUrl = url;
       await previous?.stop();
     },
+    loggedOut,
     waitConnected: (timeoutMs = 10_000) =>
       link ? waitForStatus(link, 'connected', timeoutMs) : Promise.reject(new Error('no relay configured')),
     async stop() {

@@ -34,7 +34,7 @@ export type WriteEffect =
   | { kind: 'send_message'; text: string; replyTo?: number }
   | {
       kind: 'send_media';
-      media: { kind: string; fileName: string; bytes: number; mimeType: string };
+      media: { kind: string; fileName: string; bytes?: number; mimeType: string };
       caption?: string;
     }
   | { kind: 'edit_message'; message: GatewayMessage; text: string }
@@ -139,7 +139,7 @@ export function buildApprovalView(
     case 'send_media': {
       const name = s.line(e.media.fileName, MAX_VIEW_TITLE_LENGTH);
       view.effect = `Send ${article(e.media.kind)} ${e.media.kind} to ${title}`;
-      view.media = { kind: e.media.kind, fileName: name, bytes: e.media.bytes };
+      view.media = { kind: e.media.kind, fileName: name, ...(e.media.bytes === undefined ? {} : { bytes: e.media.bytes }) };
       if (e.caption) view.text = s.text(e.caption, write, false);
       break;
     }

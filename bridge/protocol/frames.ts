@@ -85,6 +85,22 @@ export const ProgressFrame = z.object({
 /** Extension, relay→device: the MCP client cancelled or the deadline passed; do not perform the write. */
 export const CancelFrame = z.object({ type: z.literal('cancel'), id: callId, reason: z.string().max(500) });
 
+/**
+ * Extension, local front door → engine, on the control socket only (a relay link ignores it): log the account
+ * out of Telegram through the engine's own connection (issue 8 §7: never a second gramjs connection on the same
+ * auth key). Answered with `response` ({@link LogoutResult}) or `error`; the engine then stops.
+ */
+export const LogoutFrame = z.object({ type: z.literal('logout'), id: callId });
+/**
+ * What the engine answers a `logout`: `telegram` is `ended` when Telegram confirmed auth.logOut, `not_told` when
+ * it could not be reached (then `detail` says why; the person should end the session from another device).
+ */
+export const LogoutResult = z.object({
+  telegram: z.enum(['ended', 'not_told']),
+  detail: z.string().max(500).optional(),
+});
+export type LogoutResult = z.infer<typeof LogoutResult>;
+
 /** Every frame type this protocol knows. */
 export const Frame = z.discriminatedUnion('type', [
   CallFrame,
@@ -96,6 +112,7 @@ export const Frame = z.discriminatedUnion('type', [
   WelcomeFrame,
   ProgressFrame,
   CancelFrame,
+  LogoutFrame,
 ]);
 export type Frame = z.infer<typeof Frame>;
 export type CallFrame = z.infer<typeof CallFrame>;
@@ -105,6 +122,7 @@ export type HelloFrame = z.infer<typeof HelloFrame>;
 export type WelcomeFrame = z.infer<typeof WelcomeFrame>;
 export type ProgressFrame = z.infer<typeof ProgressFrame>;
 export type CancelFrame = z.infer<typeof CancelFrame>;
+export type LogoutFrame = z.infer<typeof LogoutFrame>;
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set<string>(Frame.options.map((o) => o.shape.type.value));
 

@@ -310,14 +310,13 @@ export const EditMessageArgs = z.strictObject({
   mode: WriteMode,
 });
 /**
- * `edit_message` result: the common write fields, the message id and the text (as asked, or as the person
- * edited it before approving); with markdown/html, `rendered` is what Telegram stored (or would store).
+ * `edit_message` result: the common write fields, the message id and the text asked for; with markdown/html,
+ * `rendered` is what Telegram stored (or would store, in a dry run).
  */
 export const EditMessageResult = z.object({
   ...writeOutcome,
   message_id: z.number(),
   text: z.string(),
-  edited_by_person: z.boolean().optional(),
   format: TextFormatName.optional(),
   rendered: RenderedText.optional(),
 });
@@ -426,17 +425,17 @@ export const SendMediaArgs = z
       });
     }
   });
-/** `send_media` result (PROTOCOL.md "like send_message"); `size` in bytes. */
+/** `send_media` result (PROTOCOL.md "like send_message"); `size` in bytes (absent when a dry run did not fetch). */
 export const SendMediaResult = z.object({
   ...writeOutcome,
   peer_title: z.string().optional(),
   media_type: SendMediaType,
   file_name: z.string(),
   mime_type: z.string(),
-  size: z.number().int().nonnegative(),
+  /** In bytes; absent in a dry run of `file_url` (a dry run never downloads it). */
+  size: z.number().int().nonnegative().optional(),
   caption: z.string().optional(),
   message_id: z.number().optional(),
-  edited_by_person: z.boolean().optional(),
   format: TextFormatName.optional(),
   /** With a markdown/html caption: the caption and entities Telegram stored (or would store). */
   rendered: RenderedText.optional(),

@@ -11,9 +11,13 @@ import { FloodWaitError, RPCError } from 'telegram/errors/index.js';
 import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
 import { generateRandomLong, returnBigInt } from 'telegram/Helpers.js';
 import { StringSession } from 'telegram/sessions/index.js';
-import { formatPeer, type PeerKind, type PeerRef, type TextEntity, ToolErrorCode, ToolError } from '../protocol/index.js';
+import { formatPeer, type PeerKind, type PeerRef, type TextEntity, ToolError, ToolErrorCode } from '../protocol/index.js';
 import { type MtprotoEndpoint, pinnedPortConnection } from './endpoint.js';
-import { fromApiEntities, toApiEntities } from './formatting.js';
+import { toApiEntities } from './formatting.js';
+import { PeerCache } from './peerCache.js';
+import { sentMessageIds, storedMessage } from './sendAnswers.js';
+
+export { sentMessageIds, storedMessage } from './sendAnswers.js';
 
 /** A peer resolved against Telegram: canonical ref (`user:123`), kind, numeric id, display title, @username. */
 export interface ResolvedPeer {
@@ -119,6 +123,12 @@ export interface TelegramGateway {
   connect(): Promise<void>;
   /** Disconnects and releases timers; the gateway can't be used afterwards. */
   close(): Promise<void>;
+  /**
+   * Ends the account's Telegram session (auth.logOut) over this gateway's own connection — never a second one
+   * on the same auth key — then closes the gateway. Never throws: `ended` false with `detail` when Telegram could
+   * not be told.
+   */
+  logOut(): Promise<{ ended: boolean; detail?: string }>;
   /** Dialogs, newest activity first, at most `limit`; `query` filters title/username case-insensitively. */
   listDialogs(opts: { limit: number; query?: string }): Promise<GatewayDialog[]>;
   /** Resolves a peer reference. @throws ToolError `peer_not_found`. */
@@ -235,11 +245,15 @@ export class GramjsGateway implements TelegramGateway {
   private readonly callTimeoutMs: number;
   private connecting: Promise<void> | null = null;
   private dialogsPrimed = false;
+  /** Peers seen in dialogs or resolved lately: a read on a known peer skips the lookup request. */
+  private readonly peers = new PeerCache();
   /**
    * Set when Telegram stopped answering: gramjs may have given up reconnecting (or the computer slept), so
    * the next call builds a fresh client from the same session instead of waiting on a dead one (SANDBOX.md).
    */
   private stale = false;
+  /** Set by {@link logOut}: the session is over and the client destroyed. */
+  private loggedOut = false;
 
   constructor(private readonly options: GramjsGatewayOptions) {
     const session = new StringSession(options.session);
@@ -298,7 +312,22 @@ export class GramjsGateway implements TelegramGateway {
   }
 
   async close(): Promise<void> {
+    if (this.loggedOut) return;
     await this.client.destroy();
+  }
+
+  async logOut(): Promise<{ ended: boolean; detail?: string }> {
+    if (this.loggedOut) return { ended: false, detail: 'this engine already logged out' };
+    try {
+      await this.connect();
+      await this.call(() => this.client.invoke(new Api.auth.LogOut()));
+      return { ended: true };
+    } catch (err) {
+      return { ended: false, detail: toToolError(err).message };
+    } finally {
+      this.loggedOut = true;
+      await this.client.destroy().catch(() => {});
+    }
   }
 
   async listDialogs(opts: { limit: number; query?: string }): Promise<GatewayDialog[]> {
@@ -312,6 +341,7 @@ export class GramjsGateway implements TelegramGateway {
     for (const d of dialogs) {
       if (!d.entity) continue;
       const peer = peerOfEntity(d.entity);
+      this.peers.put(peer);
       if (q && !peer.title.toLowerCase().includes(q) && !(peer.username ?? '').toLowerCase().includes(q))
         continue;
       out.push({
@@ -326,7 +356,17 @@ export class GramjsGateway implements TelegramGateway {
     return out;
   }
 
+  /** Resolves `ref` from the peer cache when known there (no request), else asks Telegram and caches it. */
   async resolvePeer(ref: PeerRef): Promise<ResolvedPeer> {
+    const known = this.peers.get(ref);
+    if (known) return known;
+    const peer = await this.lookupPeer(ref);
+    this.peers.put(peer);
+    return peer;
+  }
+
+  /** Asks Telegram for `ref` (one users/chats/channels or username request; a dialogs pass first if cold). */
+  private async lookupPeer(ref: PeerRef): Promise<ResolvedPeer> {
     await this.connect();
     const lookup = async (): Promise<
       Api.User | Api.Chat | Api.Channel | Api.ChatForbidden | Api.ChannelForbidden
@@ -349,7 +389,8 @@ export class GramjsGateway implements TelegramGateway {
       const transient = e.code === ToolErrorCode.floodWait || e.code === ToolErrorCode.notConnected;
       if (ref.kind !== 'username' && !this.dialogsPrimed && !transient) {
         this.dialogsPrimed = true;
-        await this.call(() => this.client.getDialogs({ limit: 200 }));
+        const dialogs = await this.call(() => this.client.getDialogs({ limit: 200 }));
+        for (const d of dialogs) if (d.entity) this.peers.put(peerOfEntity(d.entity));
         try {
           return peerOfEntity(await this.call(lookup));
         } catch (retryErr) {
@@ -717,7 +758,8 @@ export class GramjsGateway implements TelegramGateway {
     try {
       return await this.client.getInputEntity(p);
     } catch {
-      await this.resolvePeer({ kind: peer.kind, id: peer.id });
+      // gramjs lost the access hash (a recreated client): look the peer up again, past the peer cache.
+      await this.lookupPeer({ kind: peer.kind, id: peer.id });
       return this.client.getInputEntity(p);
     }
   }
@@ -982,75 +1024,6 @@ function inputMediaOf(media: OutgoingMedia, file: Api.TypeInputFile): Api.TypeIn
         attributes: [name],
       });
   }
-}
-
-/**
- * Ids of the messages a send or forward created, in the order of `randomIds`: from updateMessageID (random_id →
- * id) when present, else from updateShortSentMessage or the new-message updates in order.
- * @throws ToolError `telegram_error` when the answer names no new message.
- */
-export function sentMessageIds(updates: Api.TypeUpdates, randomIds: string[]): number[] {
-  if (updates instanceof Api.UpdateShortSentMessage) return [updates.id];
-  const list =
-    updates instanceof Api.Updates || updates instanceof Api.UpdatesCombined
-      ? updates.updates
-      : updates instanceof Api.UpdateShort
-        ? [updates.update]
-        : [];
-  const byRandom = new Map<string, number>();
-  const fresh: number[] = [];
-  for (const u of list) {
-    if (u instanceof Api.UpdateMessageID) byRandom.set(String(u.randomId), u.id);
-    else if (
-      (u instanceof Api.UpdateNewMessage || u instanceof Api.UpdateNewChannelMessage) &&
-      u.message instanceof Api.Message
-    ) {
-      fresh.push(u.message.id);
-    }
-  }
-  const ids = randomIds.map((r, i) => byRandom.get(r) ?? fresh[i]);
-  if (ids.some((id) => id === undefined)) {
-    throw new ToolError(ToolErrorCode.telegram, 'Telegram did not say which message was created');
-  }
-  return ids as number[];
-}
-
-/**
- * The text, entities and date (ms) Telegram stored for message `id`, from its answer to a send or edit: the
- * message inside updateNewMessage / updateEditMessage (and their channel forms), or for updateShortSentMessage
- * the text we sent with the entities Telegram reports. `sent` fills in what the answer does not carry.
- */
-export function storedMessage(
-  updates: Api.TypeUpdates,
-  id: number,
-  sent: StoredText,
-): StoredText & { date: number } {
-  if (updates instanceof Api.UpdateShortSentMessage) {
-    return {
-      text: sent.text,
-      entities: updates.entities ? fromApiEntities(updates.entities) : sent.entities,
-      date: updates.date * 1000,
-    };
-  }
-  const list =
-    updates instanceof Api.Updates || updates instanceof Api.UpdatesCombined
-      ? updates.updates
-      : updates instanceof Api.UpdateShort
-        ? [updates.update]
-        : [];
-  for (const u of list) {
-    if (
-      (u instanceof Api.UpdateNewMessage ||
-        u instanceof Api.UpdateNewChannelMessage ||
-        u instanceof Api.UpdateEditMessage ||
-        u instanceof Api.UpdateEditChannelMessage) &&
-      u.message instanceof Api.Message &&
-      u.message.id === id
-    ) {
-      return { text: u.message.message ?? '', entities: fromApiEntities(u.message.entities), date: u.message.date * 1000 };
-    }
-  }
-  return { ...sent, date: Date.now() };
 }
 
 function notInChat(ids: number[]): ToolError {

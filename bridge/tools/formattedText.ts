@@ -6,7 +6,6 @@
 import { type RenderedText, type TextFormatName, ToolError, ToolErrorCode } from '../protocol/index.js';
 import { describeEntities, renderText } from '../telegram/formatting.js';
 
-
 /**
  * `text` read as `format`, ready to send.
  * @param field the argument name errors point at (`text`, `caption`).

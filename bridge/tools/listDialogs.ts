@@ -1,7 +1,7 @@
 /** `list_dialogs` (PROTOCOL.md "Tools"): the person's chats, titles wrapped as untrusted content. */
 import { UNTRUSTED_NOTICE, wrapTitle } from '../content/boundary.js';
 import { safeUsername } from '../content/typedFields.js';
-import { type ToolArgs, type ToolResult } from '../protocol/index.js';
+import type { ToolArgs, ToolResult } from '../protocol/index.js';
 import type { ToolContext } from './context.js';
 import { redactPeer } from '../audit/redactPeer.js';
 

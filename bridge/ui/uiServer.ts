@@ -12,7 +12,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, realpath } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, resolve, sep } from 'node:path';
+import { basename, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isDeviceMethod } from '../protocol/index.js';
@@ -23,9 +23,13 @@ export const MAX_API_BODY_BYTES = 64 * 1024;
 /** Name of the session cookie. */
 export const SESSION_COOKIE = 'tgb_ui';
 
-/** Where `npm run build:ui` puts the built renderer: `<package>/dist/renderer`. */
+/**
+ * Where `npm run build` (or `build:ui`) puts the built renderer: `<package>/dist/renderer`, whether this file
+ * runs from source (`bridge/ui/`) or compiled (`dist/bridge/ui/`).
+ */
 export function builtUiDir(): string {
-  return fileURLToPath(new URL('../../dist/renderer', import.meta.url));
+  const up = fileURLToPath(new URL('../..', import.meta.url));
+  return basename(up) === 'dist' ? join(up, 'renderer') : join(up, 'dist', 'renderer');
 }
 
 /** Options of {@link startUiServer}. */

@@ -1,16 +1,18 @@
 /**
  * `tg-bridge connect` as a person runs it, in its own process: it reaches a Telegram server it has to trust
  * by key (`--server-key`), dials the relay, shows a pending send in the terminal, takes the answer typed
- * there, and on Ctrl-C withdraws, disconnects and verifies the audit chain.
+ * there, and on Ctrl-C withdraws, disconnects and verifies the audit chain. It runs the compiled build (the
+ * `bin` entry, as installed), and loads neither the MCP server nor the QR code renderer (issue 12).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logoutCommand } from '../../bridge/cli/account.js';
 import { type Relay, startRelay } from '../../relay/index.js';
 import { SANDBOX_API_HASH, SANDBOX_API_ID, type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { serverRsaKey } from '../../sandbox/mtproto/rsaKey.js';
@@ -20,6 +22,7 @@ let relay: Relay;
 let home: string;
 let child: ChildProcessWithoutNullStreams;
 let output = '';
+let loadedLog: string;
 const mcpToken = randomBytes(24).toString('base64url');
 const bridgeToken = randomBytes(24).toString('base64url');
 
@@ -37,9 +40,26 @@ beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'tgb-connect-'));
   const keyFile = join(home, 'server.pem');
   await writeFile(keyFile, serverRsaKey().publicKeyPem);
+  // A module hook that writes down every module URL the process resolves (ESM imports, and CommonJS
+  // packages entered from ESM), to check what `connect` loads.
+  loadedLog = join(home, 'loaded.txt');
+  const hook = join(home, 'logLoads.mjs');
+  await writeFile(
+    hook,
+    `import { register } from 'node:module';\n` +
+      `register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(
+        `import { appendFileSync } from 'node:fs';\n` +
+          `export async function resolve(specifier, context, next) {\n` +
+          `  const r = await next(specifier, context);\n` +
+          `  appendFileSync(${JSON.stringify(loadedLog)}, r.url + '\\n');\n` +
+          `  return r;\n}\n`,
+      )}));\n`,
+  );
   child = spawn(
     process.execPath,
     [
+      '--import',
+      hook,
       'bin/tg-bridge.js',
       'connect',
       '--relay',
@@ -80,6 +100,23 @@ afterAll(async () => {
 });
 
 describe('tg-bridge connect', () => {
+  it('runs the compiled build and, serving a call, loads neither the MCP server nor the QR code renderer', async () => {
+    const ai = new Client({ name: 'cli-test-ai', version: '2.0' });
+    await ai.connect(
+      new StreamableHTTPClientTransport(new URL(relay.mcpUrl), {
+        requestInit: { headers: { Authorization: `Bearer ${mcpToken}` } },
+      }),
+    );
+    const dialogs = await ai.callTool({ name: 'list_dialogs', arguments: { limit: 1 } });
+    expect(dialogs.isError).toBeFalsy();
+    await ai.close();
+    const loaded = (await readFile(loadedLog, 'utf8')).split('\n');
+    expect(loaded.some((u) => u.endsWith('/dist/bridge/cli/main.js'))).toBe(true);
+    expect(loaded.some((u) => u.endsWith('/dist/bridge/telegram/gateway.js'))).toBe(true);
+    expect(loaded.some((u) => /\/(tsx|typescript)\//.test(u) || u.endsWith('.ts'))).toBe(false);
+    expect(loaded.filter((u) => /@modelcontextprotocol\/sdk\/dist\/esm\/server\/|\/qrcode\/|localMcp/.test(u))).toEqual([]);
+  });
+
   it('serves calls, asks in the terminal, sends what the person approved, and stops cleanly', async () => {
     const ai = new Client({ name: 'cli-test-ai', version: '2.0' });
     await ai.connect(
@@ -109,5 +146,41 @@ describe('tg-bridge connect', () => {
     expect(output).toMatch(/SIGINT: withdrawing pending approvals and disconnecting/);
     expect(output).toMatch(/audit chain: ok — \d+ entries verified/);
     expect(code).toBe(0);
+  }, 40_000);
+
+  it('stops by itself when `tg-bridge logout` ends the session through it (issue 8 §7)', async () => {
+    const keyFile = join(home, 'server.pem');
+    const data = join(home, 'data-logout');
+    const second = spawn(
+      process.execPath,
+      ['bin/tg-bridge.js', 'connect', '--home', data, '--server', `${sandbox.host}:${sandbox.port}`, '--server-key', keyFile],
+      {
+        env: {
+          ...process.env,
+          TG_BRIDGE_SESSION: sandbox.mintSession(),
+          TG_API_ID: String(SANDBOX_API_ID),
+          TG_API_HASH: SANDBOX_API_HASH,
+        },
+      },
+    );
+    let text = '';
+    second.stdout.on('data', (d) => (text += d));
+    second.stderr.on('data', (d) => (text += d));
+    const closed = new Promise<number | null>((resolve) => second.once('close', resolve));
+    try {
+      const t0 = Date.now();
+      while (!/serving local MCP clients only/.test(text)) {
+        if (Date.now() - t0 > 20_000) throw new Error(`connect did not start:\n${text}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const printed: string[] = [];
+      const asker = { ask: async () => '', askSecret: async () => '', close: () => {} };
+      expect(await logoutCommand({ home: data }, { out: (s) => void printed.push(s), asker })).toBe(0);
+      expect(printed.join('')).toMatch(/The running tg-bridge engine ended the Telegram session and stopped. No session was stored in the vault/);
+      expect(await closed).toBe(0);
+      expect(text).toMatch(/logged out of Telegram \(`tg-bridge logout`\): withdrawing pending approvals and stopping/);
+    } finally {
+      if (second.exitCode === null) second.kill('SIGKILL');
+    }
   }, 40_000);
 });

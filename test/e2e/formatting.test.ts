@@ -174,6 +174,25 @@ describe('markdown and html are rendered on the device, approved as rendered, re
     });
   });
 
+  it('in groups and supergroups too (Telegram answers with the stored message, not a short update)', async () => {
+    const group = `chat:${sandbox.control.chats()[0]!.id}`;
+    const supergroup = `channel:${sandbox.control.channels().find((c) => c.megagroup)!.id}`;
+    for (const peer of [group, supergroup]) {
+      const r = await call('send_message', { peer, text: 'see <code>x</code>', format: 'html', mode: 'send' });
+      const expected = { text: 'see x', entities: [{ type: 'code', offset: 4, length: 1 }] };
+      expect(r).toMatchObject({ sent: true, rendered: expected });
+      expect(sandbox.control.history(peer).find((m) => m.id === r.message_id)).toMatchObject(expected);
+      const edited = await call('edit_message', {
+        peer,
+        message_id: r.message_id,
+        text: '~~see~~ x',
+        format: 'markdown',
+        mode: 'send',
+      });
+      expect(edited).toMatchObject({ rendered: { text: 'see x', entities: [{ type: 'strike', offset: 0, length: 3 }] } });
+    }
+  });
+
   it('a dry run previews the rendering and sends nothing', async () => {
     const before = sandbox.control.sentMessages().length;
     const r = await call('send_message', { peer: peer(), text: '<u>u</u>', format: 'html', mode: 'dry_run' });

@@ -43,6 +43,17 @@ function friend(i = 0): string {
 }
 
 describe('device ↔ plain mctl relay', () => {
+  it('ignores a logout frame from the relay: only a local front door can log the account out', async () => {
+    const sessions = sandbox.control.sessions().length;
+    relay.send({ type: 'logout', id: 'evil' });
+    relay.send({ type: 'call', id: 'r0', tool: 'list_dialogs', args: { limit: 1 } });
+    expect(await relay.next('response')).toMatchObject({ id: 'r0' });
+    expect(relay.frames.some((f) => f.id === 'evil')).toBe(false);
+    expect(sandbox.control.sessions().length).toBe(sessions);
+    const loggedOut = await Promise.race([host.loggedOut.then(() => true), Promise.resolve(false)]);
+    expect(loggedOut).toBe(false);
+  });
+
   it('answers a call with a response frame', async () => {
     relay.send({ type: 'call', id: 'r1', tool: 'list_dialogs', args: { limit: 2 } });
     const res = await relay.next('response');
@@ -106,6 +117,20 @@ describe('device ↔ plain mctl relay', () => {
     } finally {
       host.approvals.off('added', onAdded);
     }
+  });
+
+  it('rules are made only on the device: nothing the relay sends approves a write or makes a standing rule', async () => {
+    const added = new Promise<string>((resolve) => host.approvals.on('added', (p) => resolve(p.callId)));
+    relay.send({ type: 'call', id: 'r7', tool: 'send_message', args: { peer: friend(2), text: 'rule?', mode: 'send' } });
+    const callId = await added;
+    relay.send({ type: 'approve', id: 'r7', always: true } as never);
+    relay.send({ type: 'rule', tool: 'send_message', peer: friend(2), duration_ms: 3_600_000 } as never);
+    relay.send({ type: 'call', id: 'r8', tool: 'send_message', args: { peer: friend(2), text: 'x', mode: 'send', always: true } });
+    expect(await relay.next('error')).toMatchObject({ id: 'r8', error: expect.stringMatching(/always/) });
+    expect(host.engine.rules.list()).toEqual([]);
+    expect(host.approvals.pending().map((p) => p.callId)).toContain(callId);
+    host.approvals.deny(callId, 'test');
+    expect(await relay.next('response')).toMatchObject({ id: 'r7', result: { sent: false, status: 'denied' } });
   });
 
   it('losing the link withdraws a pending write, and the device redials', async () => {

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   formatZodIssues,
+  LogoutResult,
   MAX_FRAME_BYTES,
   parseFrame,
   parsePeer,
@@ -11,6 +12,16 @@ import {
   toolErrorText,
 } from '../../../bridge/protocol/index.js';
 import { redactPeer } from '../../../bridge/audit/redactPeer.js';
+
+describe('text format (issue 8 §3)', () => {
+  it('send_message, edit_message and send_media default to plain text', () => {
+    const base = { peer: 'user:1', mode: 'send' } as const;
+    expect(TOOLS.send_message.args.parse({ ...base, text: '2**10' }).format).toBe('plain');
+    expect(TOOLS.edit_message.args.parse({ ...base, message_id: 1, text: 'x' }).format).toBe('plain');
+    expect(TOOLS.send_media.args.parse({ ...base, media_type: 'photo', file_base64: 'AAAA' }).format).toBe('plain');
+    expect(TOOLS.send_message.args.safeParse({ ...base, text: 'x', format: 'markdownv2' }).success).toBe(false);
+  });
+});
 
 describe('frames', () => {
   it('parses known frames and ignores unknown types silently (PROTOCOL.md)', () => {
@@ -23,6 +34,12 @@ describe('frames', () => {
       frame: { args: {} },
     });
     expect(parseFrame('{"type":"telemetry","x":1}')).toEqual({ kind: 'ignored', type: 'telemetry' });
+  });
+
+  it('knows the local logout frame (control socket only) and its answer', () => {
+    expect(parseFrame('{"type":"logout","id":"l1"}')).toEqual({ kind: 'frame', frame: { type: 'logout', id: 'l1' } });
+    expect(LogoutResult.parse({ telegram: 'not_told', detail: 'offline' })).toEqual({ telegram: 'not_told', detail: 'offline' });
+    expect(LogoutResult.safeParse({ telegram: 'maybe' }).success).toBe(false);
   });
 
   it('reports malformed frames with a reason and the call id when there is one', () => {
