@@ -22,9 +22,8 @@ import type { LinkStatus } from '../link/relayLink.js';
 import { APP_NAME, APP_VERSION } from '../version.js';
 import type { TelegramAppOptions } from './account.js';
 import { terminalAsker } from './terminalPrompts.js';
-import { DeviceService } from '../ui/deviceService.js';
-import { fileSettings } from '../ui/fileSettings.js';
-import { builtUiDir, startUiServer, type UiServer } from '../ui/uiServer.js';
+import type { DeviceService } from '../ui/deviceService.js';
+import type { UiServer } from '../ui/uiServer.js';
 
 // Modules only one command needs load when that command runs (`connect` never loads the MCP server or the
 // QR code renderer; `mcp` never loads gramjs): less start-up time and resident memory per process.
@@ -291,6 +290,12 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
   const detach = opts.prompt ? attachTerminalApprovals(host.approvals, { rules: host.engine.rules }) : () => {};
   let ui: { service: DeviceService; server: UiServer } | null = null;
   if (opts.ui) {
+    // Only `tg-bridge ui` loads the UI server and device service.
+    const [{ DeviceService }, { fileSettings }, { builtUiDir, startUiServer }] = await Promise.all([
+      import('../ui/deviceService.js'),
+      import('../ui/fileSettings.js'),
+      import('../ui/uiServer.js'),
+    ]);
     const service = new DeviceService({ host, settings: await fileSettings(join(opts.home, 'ui-settings.json')) });
     try {
       const server = await startUiServer({

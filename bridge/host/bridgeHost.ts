@@ -150,6 +150,7 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
       return relayUrl;
     },
     control,
+    loggedOut,
     async setRelay(url, token) {
       if (stopped) throw new Error('the bridge has stopped');
       const next = makeLink(url, token);
@@ -158,7 +159,6 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
       relayUrl = url;
       await previous?.stop();
     },
-    loggedOut,
     waitConnected: (timeoutMs = 10_000) =>
       link ? waitForStatus(link, 'connected', timeoutMs) : Promise.reject(new Error('no relay configured')),
     async stop() {

@@ -12,7 +12,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, realpath } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { basename, extname, join, resolve, sep } from 'node:path';
+import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isDeviceMethod } from '../protocol/index.js';
@@ -24,12 +24,14 @@ export const MAX_API_BODY_BYTES = 64 * 1024;
 export const SESSION_COOKIE = 'tgb_ui';
 
 /**
- * Where `npm run build` (or `build:ui`) puts the built renderer: `<package>/dist/renderer`, whether this file
- * runs from source (`bridge/ui/`) or compiled (`dist/bridge/ui/`).
+ * Where `npm run build:ui` puts the built renderer: `<package>/dist/renderer`. This module runs either from the
+ * sources (`<package>/bridge/ui/`, tsx) or from the compiled build (`<package>/dist/bridge/ui/`, the installed
+ * commands), so the folder is two or three levels up.
  */
 export function builtUiDir(): string {
-  const up = fileURLToPath(new URL('../..', import.meta.url));
-  return basename(up) === 'dist' ? join(up, 'renderer') : join(up, 'dist', 'renderer');
+  const fromBuild = fileURLToPath(new URL('../../renderer', import.meta.url));
+  const fromSources = fileURLToPath(new URL('../../dist/renderer', import.meta.url));
+  return fileURLToPath(import.meta.url).includes(`${sep}dist${sep}bridge${sep}`) ? fromBuild : fromSources;
 }
 
 /** Options of {@link startUiServer}. */

@@ -94,13 +94,12 @@ describe('npm pack', () => {
     expect(paths).toContain('bin/tg-relay.js');
     expect(paths).toContain('dist/bridge/cli/main.js');
     expect(paths).toContain('dist/relay/cli.js');
-    // `tg-bridge ui` serves the built renderer (bundled by Vite: no React sources, no TypeScript).
+    // `tg-bridge ui` serves the UI Vite built (HTML, CSS, JS bundles); never the renderer's sources.
     expect(paths).toContain('dist/renderer/index.html');
     const stray = paths.filter(
       (p) =>
-        !/^(bin\/[\w-]+\.js|dist\/(bridge|relay)\/.+\.js(\.map)?|dist\/renderer\/(index\.html|assets\/[\w.-]+\.(js|css))|README\.md|package\.json)$/.test(
-          p,
-        ) || /(^|\/)(test|sandbox|bench|scripts|main)\/|^renderer\//.test(p),
+        !/^(bin\/[\w-]+\.js|dist\/(bridge|relay)\/.+\.js(\.map)?|dist\/renderer\/(index\.html|assets\/[\w-]+\.(js|css))|README\.md|package\.json)$/.test(p) ||
+        /(^|\/)(test|sandbox|bench|scripts|main)\//.test(p),
     );
     expect(stray).toEqual([]);
     expect(paths.some((p) => p.endsWith('.ts'))).toBe(false);
