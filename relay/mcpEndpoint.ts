@@ -6,7 +6,7 @@
  * Sessions are stateful (an `Mcp-Session-Id` per `initialize`) so that an MCP client's
  * `notifications/cancelled` reaches the same server instance that runs the call, and becomes a `cancel`
  * frame for the device. Each session belongs to the user whose mcp token opened it; another user's token
- * cannot use it. A POST that runs a tool answers as an SSE stream, so `notifications/progress` flow while
+ * cannot use it, nor can another OAuth client of the same user. A POST that runs a tool answers as an SSE stream, so `notifications/progress` flow while
  * the device waits for the person.
  */
 import { randomUUID } from 'node:crypto';
@@ -16,7 +16,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { Logger } from 'pino';
 import { MAX_FRAME_BYTES, TOOLS, type ToolContract } from '../bridge/protocol/index.js';
 import { createToolServer } from '../bridge/protocol/mcpTools.js';
-import type { DeviceHub } from './deviceHub.js';
+import type { CallRouter } from './callRouter.js';
 import { RELAY_VERSION } from './version.js';
 
 /** A session unused for this long is closed; its client gets 404 and initializes again, in ms. */
@@ -26,21 +26,32 @@ export const MAX_SESSIONS_PER_USER = 32;
 /** How often idle sessions are looked for, in ms. */
 const SESSION_SWEEP_MS = 60_000;
 
+/** Who is calling `/mcp`: the user, and the OAuth client when the token came from one. */
+export interface McpCaller {
+  userId: string;
+  oauthClientId?: string;
+}
+
 /**
  * Builds the MCP server for one session of user `userId`: the shared tool server (bridge/protocol/mcpTools)
  * whose calls go to that user's device through the {@link DeviceHub} (deadlines, cancellation, failures).
  */
-export function createRelayToolServer(userId: string, hub: DeviceHub, logger: Logger): Server {
+export function createRelayToolServer(
+  caller: McpCaller,
+  router: CallRouter,
+  logger: Logger,
+): Server {
   return createToolServer({
     name: 'tg-relay',
     version: RELAY_VERSION,
     call: (name, args, { signal, onProgress, client }) => {
       const tool: ToolContract = TOOLS[name];
-      return hub.call(userId, name, args, {
+      return router.call(caller.userId, name, args, {
         ...(tool.deadlineMs !== undefined ? { deadlineMs: tool.deadlineMs } : {}),
         signal,
         onProgress,
         ...(client ? { client } : {}),
+        ...(caller.oauthClientId ? { oauthClient: caller.oauthClientId } : {}),
       });
     },
     onError: (message) => logger.debug({ err: message }, 'MCP server error'),
@@ -50,6 +61,7 @@ export function createRelayToolServer(userId: string, hub: DeviceHub, logger: Lo
 interface McpSession {
   id: string;
   userId: string;
+  oauthClientId: string | undefined;
   server: Server;
   transport: StreamableHTTPServerTransport;
   lastUsed: number;
@@ -57,7 +69,7 @@ interface McpSession {
 
 /** Options of {@link McpEndpoint}. */
 export interface McpEndpointOptions {
-  hub: DeviceHub;
+  router: CallRouter;
   logger: Logger;
 }
 
@@ -77,7 +89,8 @@ export class McpEndpoint {
    * 405/406/415 itself). A request naming an unknown session, or a session of another user, gets 404 with a
    * JSON-RPC error, which tells MCP clients to initialize again. Bodies are capped at MAX_FRAME_BYTES.
    */
-  async handle(req: IncomingMessage, res: ServerResponse, userId: string): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, caller: McpCaller): Promise<void> {
+    const { userId } = caller;
     if (this.closed) {
       writeJsonRpcError(res, 503, -32000, 'The relay is shutting down.');
       return;
@@ -85,7 +98,7 @@ export class McpEndpoint {
     const header = req.headers['mcp-session-id'];
     if (header !== undefined) {
       const session = typeof header === 'string' ? this.sessions.get(header) : undefined;
-      if (session === undefined || session.userId !== userId) {
+      if (session === undefined || session.userId !== userId || session.oauthClientId !== caller.oauthClientId) {
         writeJsonRpcError(res, 404, -32001, 'Session not found; initialize a new session.');
         return;
       }
@@ -94,10 +107,23 @@ export class McpEndpoint {
       return;
     }
     // No session yet: a fresh transport accepts only `initialize` and answers anything else with 400.
-    const session = this.openSession(userId);
+    const session = this.openSession(caller);
     await session.server.connect(session.transport);
     await session.transport.handleRequest(req, res);
     if (session.transport.sessionId === undefined) await session.server.close();
+  }
+
+  /** Closes every session of a user's OAuth client (its access was revoked). @returns how many. */
+  closeClientSessions(userId: string, oauthClientId: string): number {
+    let closed = 0;
+    for (const session of [...this.sessions.values()]) {
+      if (session.userId === userId && session.oauthClientId === oauthClientId) {
+        this.sessions.delete(session.id);
+        void session.server.close();
+        closed += 1;
+      }
+    }
+    return closed;
   }
 
   /** Number of open MCP sessions (for tests and health output). */
@@ -114,12 +140,14 @@ export class McpEndpoint {
     await Promise.allSettled(sessions.map((s) => s.server.close()));
   }
 
-  private openSession(userId: string): McpSession {
-    const { hub, logger } = this.options;
+  private openSession(caller: McpCaller): McpSession {
+    const { router, logger } = this.options;
+    const userId = caller.userId;
     const session: McpSession = {
       id: '',
       userId,
-      server: createRelayToolServer(userId, hub, logger),
+      oauthClientId: caller.oauthClientId,
+      server: createRelayToolServer(caller, router, logger),
       transport: new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         maxRequestBodySize: MAX_FRAME_BYTES,
