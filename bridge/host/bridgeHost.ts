@@ -9,6 +9,12 @@ import { type ControlServer, startControlServer } from '../control/controlSocket
 import { BridgeEngine, type BridgeEngineOptions } from '../engine.js';
 import { type LinkStatus, RelayLink, type RelayLinkOptions } from '../link/relayLink.js';
 import { ApprovalQueue } from '../policy/approvals.js';
+import {
+  type ClientConsentPrompt,
+  ClientScopes,
+  clientConsentHandler,
+  runScoped,
+} from '../policy/clientScopes.js';
 import type { TelegramGateway } from '../telegram/gateway.js';
 import { TOOL_NAMES } from '../tools/registry.js';
 import { APP_NAME, APP_VERSION } from '../version.js';
@@ -29,6 +35,12 @@ export interface BridgeHostOptions {
   approvalTimeoutMs?: number;
   /** Link timing overrides (tests shorten them). */
   link?: Pick<RelayLinkOptions, 'backoff' | 'pingIntervalMs' | 'idleTimeoutMs'>;
+  /** Per-AI-client scopes enforced on relay calls (custody rule 7); default: in memory, none approved. */
+  clientScopes?: ClientScopes;
+  /** Asks the person about a new AI client; absent = such requests are declined. */
+  clientConsent?: ClientConsentPrompt;
+  /** Proof-of-possession headers per connection (a paired device); see RelayLinkOptions.connectHeaders. */
+  connectHeaders?: RelayLinkOptions['connectHeaders'];
   /** The person's media settings (media folder for `send_media` file paths, `file_url` on/off); see BridgeEngine. */
   media?: BridgeEngineOptions['media'];
   logger?: Logger;
@@ -37,6 +49,8 @@ export interface BridgeHostOptions {
 /** A running device. */
 export interface BridgeHost {
   engine: BridgeEngine;
+  /** The AI clients the person approved on this device, with their scopes. */
+  clientScopes: ClientScopes;
   approvals: ApprovalQueue;
   audit: AuditChain;
   /** The relay link, when a relay was configured. */
@@ -79,21 +93,26 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
     }
   }
   let link: RelayLink | null = null;
+  const scopes = options.clientScopes ?? (await ClientScopes.open());
   if (options.relayUrl && options.bridgeToken) {
     const relayLink: RelayLink = new RelayLink({
       url: options.relayUrl,
       token: options.bridgeToken,
       hello: { app: APP_NAME, version: APP_VERSION, tools: TOOL_NAMES },
       onCall: (call, scope): Promise<unknown> =>
-        engine.call({
-          callId: call.id,
-          tool: call.tool,
-          args: call.args,
-          signal: scope.signal,
-          progress: scope.progress,
-          ...(call.client ? { client: call.client } : {}),
-          approvalCeilingMs: BridgeEngine.relayApprovalCeilingMs(relayLink.relayLimits),
-        }),
+        runScoped(scopes, options.gateway, call, () =>
+          engine.call({
+            callId: call.id,
+            tool: call.tool,
+            args: call.args,
+            signal: scope.signal,
+            progress: scope.progress,
+            ...(call.client ? { client: call.client } : {}),
+            approvalCeilingMs: BridgeEngine.relayApprovalCeilingMs(relayLink.relayLimits),
+          }),
+        ),
+      onClientConsent: clientConsentHandler(scopes, options.clientConsent),
+      ...(options.connectHeaders ? { connectHeaders: options.connectHeaders } : {}),
       ...options.link,
       ...(options.logger ? { logger: options.logger } : {}),
     });
@@ -103,6 +122,7 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
   let stopped = false;
   return {
     engine,
+    clientScopes: scopes,
     approvals,
     audit,
     link,
