@@ -125,10 +125,8 @@ export class ClientScopes {
     }
     for (const key of named) {
       const ref = parsePeer(record[key] as string);
-      // An unparsable peer is left to the tool's own argument check, which refuses it.
-      if (ref === null) continue;
-      const peer = await canonical(ref);
-      if (!chats.includes(peer)) {
+      const peer = ref === null ? undefined : await canonical(ref);
+      if (peer === undefined || !chats.includes(peer)) {
         throw new ToolError(
           ToolErrorCode.notPermitted,
           `The person allowed "${name}" only in chosen chats, and ${key} is not one of them.`,
