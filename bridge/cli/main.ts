@@ -18,11 +18,19 @@ import { exportAudit, verifyAuditFile } from '../audit/auditChain.js';
 import { connectControl, controlSocketPath } from '../control/controlSocket.js';
 import { startBridgeHost } from '../host/bridgeHost.js';
 import { attachTerminalApprovals } from '../host/terminalApprovals.js';
+import {
+  credentialPathIn,
+  type DeviceCredential,
+  loadCredential,
+  proofHeaders,
+  relayBaseUrl,
+} from '../link/devicePairing.js';
 import type { LinkStatus } from '../link/relayLink.js';
 import { serveMcpOverStdio } from '../mcp/localMcp.js';
 import { GramjsGateway } from '../telegram/gateway.js';
 import { APP_NAME, APP_VERSION } from '../version.js';
 import { loadCredentials, loginCommand, logoutCommand, type TelegramAppOptions } from './account.js';
+import { pairCommand } from './pair.js';
 import { terminalAsker } from './terminalPrompts.js';
 
 /** Default data directory: `$TG_BRIDGE_HOME` or `~/.tg-bridge`. */
@@ -79,6 +87,17 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     )
     .action(async (opts: ConnectOptions) => {
       exitCode = await connect(opts, io);
+    });
+
+  program
+    .command('pair')
+    .description('Pair this device with your relay account: shows a code you confirm on the relay.')
+    .requiredOption('--relay <url>', 'relay URL, e.g. https://relay.example.com')
+    .option('--home <dir>', 'data directory (the credential is saved here, 0600)', defaultHome())
+    .option('--name <name>', 'device name shown on the relay (default: this computer\'s name)')
+    .option('--poll-ms <ms>', 'poll interval override, in ms', parsePositiveInt)
+    .action(async (opts: { relay: string; home: string; name?: string; pollMs?: number }) => {
+      exitCode = await pairCommand(opts, io);
     });
 
   program
@@ -198,7 +217,12 @@ interface ConnectOptions {
 }
 
 async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
-  const token = opts.relay ? await secretFrom(opts.tokenFile, 'TG_BRIDGE_TOKEN', 'bridge token') : undefined;
+  const paired = opts.relay ? await pairedCredential(opts) : undefined;
+  const token = paired
+    ? paired.bridgeToken
+    : opts.relay
+      ? await secretFrom(opts.tokenFile, 'TG_BRIDGE_TOKEN', 'bridge token')
+      : undefined;
   const asker = terminalAsker();
   const creds = await loadCredentials(
     opts,
@@ -214,6 +238,7 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
   const gateway = new GramjsGateway(creds);
   const host = await startBridgeHost({
     ...(opts.relay && token ? { relayUrl: opts.relay, bridgeToken: token } : {}),
+    ...(paired ? { connectHeaders: () => proofHeaders(paired) } : {}),
     controlSocketPath: controlSocketPath(opts.home),
     gateway,
     auditPath: auditPathIn(opts.home),
@@ -235,6 +260,17 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
   const result = await verifyAuditFile(auditPathIn(opts.home));
   io.out(`${describeVerify(result)}\n`);
   return 0;
+}
+
+/** The credential from `tg-bridge pair` for this relay, unless a static token was given explicitly. */
+async function pairedCredential(opts: ConnectOptions): Promise<DeviceCredential | undefined> {
+  if (opts.tokenFile || process.env.TG_BRIDGE_TOKEN) return undefined;
+  const credential = await loadCredential(credentialPathIn(opts.home));
+  if (!credential) return undefined;
+  if (credential.relay !== relayBaseUrl(opts.relay!)) {
+    throw new Error(`this device is paired with ${credential.relay}, not ${relayBaseUrl(opts.relay!)}; run tg-bridge pair --relay ${opts.relay}`);
+  }
+  return credential;
 }
 
 async function auditVerify(opts: { file: string; json?: boolean }, io: CliIo): Promise<number> {
