@@ -3,10 +3,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { buildRelayCli } = await import('../relay/cli.ts');
-await buildRelayCli()
-  .parseAsync(process.argv)
-  .catch((err) => {
-    process.stderr.write(`tg-relay: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  });
+const { runRelayCli } = await import('../relay/cli.ts');
+const code = await runRelayCli(process.argv);
+if (code !== 0) process.exitCode = code;
