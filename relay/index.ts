@@ -231,7 +231,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   const mcp = new McpEndpoint({ router, logger });
   const provider = new RelayOAuthProvider({ store, clock, resource: new URL('/mcp', publicUrl) });
   const sessions = new WebSessions(store, clock, publicUrl);
-  const signinThrottle = new FailureThrottle(clock, { maxFailures: 5, windowMs: 15 * 60_000 });
+  // Sign-ins: 5 failures per account, 20 per address, per 15 minutes.
+  const signinThrottle = new FailureThrottle(clock, {
+    maxFailures: (key) => (key.startsWith('user:') ? 5 : 20),
+    windowMs: 15 * 60_000,
+  });
   const pairing = new DevicePairing({
     store,
     clock,

@@ -8,8 +8,8 @@ import type { RelayClock } from './clock.js';
 
 /** Limits of a {@link FailureThrottle}. */
 export interface ThrottleOptions {
-  /** Failures allowed per key within one window. */
-  maxFailures: number;
+  /** Failures allowed per key within one window, or a function of the key (e.g. by its `ip:`/`user:` prefix). */
+  maxFailures: number | ((key: string) => number);
   /** Window length, in ms. */
   windowMs: number;
   /** Keys remembered at most (default 100 000). */
@@ -44,7 +44,7 @@ export class FailureThrottle {
         this.buckets.delete(key);
         continue;
       }
-      if (bucket.failures >= this.options.maxFailures) waitMs = Math.max(waitMs, bucket.windowEndsAt - now);
+      if (bucket.failures >= this.limit(key)) waitMs = Math.max(waitMs, bucket.windowEndsAt - now);
     }
     return waitMs === 0 ? 0 : Math.max(1, Math.ceil(waitMs / 1000));
   }
@@ -63,6 +63,11 @@ export class FailureThrottle {
     }
     const max = this.options.maxKeys ?? 100_000;
     while (this.buckets.size > max) this.buckets.delete(this.buckets.keys().next().value!);
+  }
+
+  private limit(key: string): number {
+    const max = this.options.maxFailures;
+    return typeof max === 'number' ? max : max(key);
   }
 
   /** Forgets a key's failures (after a success for an account). */
