@@ -75,6 +75,8 @@ export interface RelayOptions {
   deviceConsentTimeoutMs?: number;
   /** How often the relay pings each device; default PING_INTERVAL_MS (PROTOCOL.md: 25 s). */
   pingIntervalMs?: number;
+  /** While a write waits for the person, MCP progress repeats this often; default 10 000. */
+  progressHeartbeatMs?: number;
   /** A device silent this long is closed; default IDLE_TIMEOUT_MS (PROTOCOL.md: 30 s). */
   idleTimeoutMs?: number;
   /** Connection caps and timeouts; default {@link DEFAULT_CONNECTION_LIMITS}. */
@@ -132,6 +134,7 @@ const RelayOptionsSchema = z.object({
   approvalTimeoutMs: positiveMs.default(DEFAULT_APPROVAL_TIMEOUT_MS),
   deviceConsentTimeoutMs: positiveMs.optional(),
   pingIntervalMs: positiveMs.default(PING_INTERVAL_MS),
+  progressHeartbeatMs: positiveMs.optional(),
   idleTimeoutMs: positiveMs.default(IDLE_TIMEOUT_MS),
   connectionLimits: z.record(z.string(), z.number().int().positive()).optional(),
   clock: z.custom<RelayClock>((v) => typeof v === 'object' && v !== null && typeof (v as RelayClock).now === 'function').optional(),
@@ -228,7 +231,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     logger,
   });
   const router = new LocalCallRouter(hub);
-  const mcp = new McpEndpoint({ router, logger });
+  const mcp = new McpEndpoint({
+    router,
+    logger,
+    ...(opts.progressHeartbeatMs ? { progressHeartbeatMs: opts.progressHeartbeatMs } : {}),
+  });
   const provider = new RelayOAuthProvider({ store, clock, resource: new URL('/mcp', publicUrl) });
   const sessions = new WebSessions(store, clock, publicUrl);
   // Sign-ins: 5 failures per account, 20 per address, per 15 minutes.

@@ -23,6 +23,8 @@ import { RELAY_VERSION } from './version.js';
 export const SESSION_IDLE_MS = 30 * 60_000;
 /** Sessions one user may hold at once; opening one more closes that user's least recently used. */
 export const MAX_SESSIONS_PER_USER = 32;
+/** While a call waits for the person, progress notifications repeat at least this often, in ms (issue 10). */
+export const PROGRESS_HEARTBEAT_MS = 10_000;
 /** How often idle sessions are looked for, in ms. */
 const SESSION_SWEEP_MS = 60_000;
 
@@ -40,19 +42,30 @@ export function createRelayToolServer(
   caller: McpCaller,
   router: CallRouter,
   logger: Logger,
+  progressHeartbeatMs: number = PROGRESS_HEARTBEAT_MS,
 ): Server {
   return createToolServer({
     name: 'tg-relay',
     version: RELAY_VERSION,
     call: (name, args, { signal, onProgress, client }) => {
       const tool: ToolContract = TOOLS[name];
-      return router.call(caller.userId, name, args, {
-        ...(tool.deadlineMs !== undefined ? { deadlineMs: tool.deadlineMs } : {}),
-        signal,
-        onProgress,
-        ...(client ? { client } : {}),
-        ...(caller.oauthClientId ? { oauthClient: caller.oauthClientId } : {}),
-      });
+      // While the device waits for the person, repeat its last progress so the client hears from us at least
+      // every `progressHeartbeatMs` (issue 10: every 10 s) and does not time the call out.
+      let heartbeat: NodeJS.Timeout | undefined;
+      const relayProgress = (message: string) => {
+        onProgress(message);
+        clearInterval(heartbeat);
+        heartbeat = setInterval(() => onProgress(message), progressHeartbeatMs);
+      };
+      return router
+        .call(caller.userId, name, args, {
+          ...(tool.deadlineMs !== undefined ? { deadlineMs: tool.deadlineMs } : {}),
+          signal,
+          onProgress: relayProgress,
+          ...(client ? { client } : {}),
+          ...(caller.oauthClientId ? { oauthClient: caller.oauthClientId } : {}),
+        })
+        .finally(() => clearInterval(heartbeat));
     },
     onError: (message) => logger.debug({ err: message }, 'MCP server error'),
   });
@@ -70,6 +83,8 @@ interface McpSession {
 /** Options of {@link McpEndpoint}. */
 export interface McpEndpointOptions {
   router: CallRouter;
+  /** Progress repeat interval while a call waits, in ms; default PROGRESS_HEARTBEAT_MS. */
+  progressHeartbeatMs?: number;
   logger: Logger;
 }
 
@@ -147,7 +162,7 @@ export class McpEndpoint {
       id: '',
       userId,
       oauthClientId: caller.oauthClientId,
-      server: createRelayToolServer(caller, router, logger),
+      server: createRelayToolServer(caller, router, logger, this.options.progressHeartbeatMs),
       transport: new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         maxRequestBodySize: MAX_FRAME_BYTES,
