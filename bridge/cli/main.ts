@@ -30,6 +30,8 @@ import { serveMcpOverStdio } from '../mcp/localMcp.js';
 import { GramjsGateway } from '../telegram/gateway.js';
 import { APP_NAME, APP_VERSION } from '../version.js';
 import { loadCredentials, loginCommand, logoutCommand, type TelegramAppOptions } from './account.js';
+import { type ClientConsentPrompt, ClientScopes, clientsPathIn } from '../policy/clientScopes.js';
+import { terminalClientConsent } from './clientConsentPrompt.js';
 import { pairCommand } from './pair.js';
 import { terminalAsker } from './terminalPrompts.js';
 
@@ -98,6 +100,33 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('--poll-ms <ms>', 'poll interval override, in ms', parsePositiveInt)
     .action(async (opts: { relay: string; home: string; name?: string; pollMs?: number }) => {
       exitCode = await pairCommand(opts, io);
+    });
+
+  const clients = program.command('clients').description('AI apps (OAuth clients) you approved on this device.');
+  clients
+    .command('list')
+    .description('List approved AI apps and their scopes')
+    .option('--home <dir>', 'data directory', defaultHome())
+    .action(async (opts: { home: string }) => {
+      const scopes = await ClientScopes.open(clientsPathIn(opts.home));
+      const list = scopes.list();
+      if (list.length === 0) io.out('no AI apps approved on this device\n');
+      for (const c of list) {
+        const chats = c.scope.chats === 'all' ? 'all chats' : c.scope.chats.join(', ');
+        io.out(`${c.clientId}\t${JSON.stringify(c.clientName)} via ${c.relay}\t${c.scope.access === 'read' ? 'read-only' : 'read + ask-to-write'}; ${chats}\n`);
+      }
+    });
+  clients
+    .command('revoke <clientId>')
+    .description('Revoke an AI app: its calls are refused on this device from now on (a running engine too)')
+    .option('--home <dir>', 'data directory', defaultHome())
+    .action(async (clientId: string, opts: { home: string }) => {
+      const scopes = await ClientScopes.open(clientsPathIn(opts.home));
+      if (await scopes.revoke(clientId)) io.out(`revoked ${clientId}\n`);
+      else {
+        io.err(`tg-bridge: no approved AI app with id ${clientId} (see tg-bridge clients list)\n`);
+        exitCode = 1;
+      }
     });
 
   program
@@ -236,7 +265,19 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
     pino.destination(2),
   );
   const gateway = new GramjsGateway(creds);
+  const clientScopes = await ClientScopes.open(clientsPathIn(opts.home));
+  // A fresh line reader per question, so it never holds lines meant for the write approvals.
+  const askClient: ClientConsentPrompt = async (request) => {
+    const asker = terminalAsker();
+    try {
+      return await terminalClientConsent(asker, io.out, async (ref) => (await gateway.resolvePeer(ref)).ref)(request);
+    } finally {
+      asker.close();
+    }
+  };
   const host = await startBridgeHost({
+    clientScopes,
+    ...(opts.prompt ? { clientConsent: askClient } : {}),
     ...(opts.relay && token ? { relayUrl: opts.relay, bridgeToken: token } : {}),
     ...(paired ? { connectHeaders: () => proofHeaders(paired) } : {}),
     controlSocketPath: controlSocketPath(opts.home),

@@ -9,7 +9,8 @@
  *
  * The approvals are kept in a 0600 JSON file (written atomically), listed and revocable on the device.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import {
   type CallFrame,
@@ -38,6 +39,11 @@ export type ClientApproval = z.infer<typeof ClientApproval>;
 
 const ScopesFile = z.object({ version: z.literal(1), clients: z.array(ClientApproval) });
 
+/** Where the device keeps its approved AI clients in a data directory. */
+export function clientsPathIn(home: string): string {
+  return join(home, 'clients.json');
+}
+
 /** Resolves a peer argument to its canonical ref (`user:42`); throws ToolError when it cannot. */
 export type PeerCanonicalizer = (ref: PeerRef) => Promise<string>;
 
@@ -49,6 +55,8 @@ const SPANNING_READS = new Set(['list_dialogs', 'get_unread_messages', 'search_m
 /** The person's approved clients and their scopes. */
 export class ClientScopes {
   private readonly clients = new Map<string, ClientApproval>();
+  /** mtime of the file as last read or written, in ms; a change by another process (the CLI) reloads it. */
+  private loadedMtimeMs = 0;
 
   private constructor(private readonly path: string | undefined) {}
 
@@ -58,18 +66,33 @@ export class ClientScopes {
    */
   static async open(path?: string): Promise<ClientScopes> {
     const scopes = new ClientScopes(path);
-    if (path === undefined) return scopes;
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return scopes;
-      throw err;
-    }
-    const parsed = ScopesFile.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new Error(`${path} is not a valid client approvals file`);
-    for (const c of parsed.data.clients) scopes.clients.set(c.clientId, c);
+    await scopes.reload();
     return scopes;
+  }
+
+  /**
+   * Re-reads the file when another process (`tg-bridge clients revoke`) changed it since.
+   * @throws Error when the file is not a valid approvals file.
+   */
+  async reload(): Promise<void> {
+    if (this.path === undefined) return;
+    const st = await stat(this.path).catch(() => null);
+    if (!st) {
+      this.clients.clear();
+      return;
+    }
+    if (st.mtimeMs === this.loadedMtimeMs) return;
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(this.path, 'utf8'));
+    } catch {
+      json = null;
+    }
+    const parsed = ScopesFile.safeParse(json);
+    if (!parsed.success) throw new Error(`${this.path} is not a valid client approvals file`);
+    this.clients.clear();
+    for (const c of parsed.data.clients) this.clients.set(c.clientId, c);
+    this.loadedMtimeMs = st.mtimeMs;
   }
 
   /** Approved clients, oldest first. */
@@ -83,12 +106,14 @@ export class ClientScopes {
 
   /** Records (or replaces) an approval and saves the file. */
   async approve(approval: ClientApproval): Promise<void> {
+    await this.reload();
     this.clients.set(approval.clientId, ClientApproval.parse(approval));
     await this.save();
   }
 
   /** Revokes a client: its calls are refused from now on. @returns false when it was not approved. */
   async revoke(clientId: string): Promise<boolean> {
+    await this.reload();
     const had = this.clients.delete(clientId);
     if (had) await this.save();
     return had;
@@ -101,6 +126,7 @@ export class ClientScopes {
    */
   async check(clientId: string | undefined, tool: string, args: unknown, canonical: PeerCanonicalizer): Promise<void> {
     if (clientId === undefined) return;
+    await this.reload().catch(() => this.clients.clear()); // a damaged file approves nobody
     const approval = this.clients.get(clientId);
     if (!approval) {
       throw new ToolError(
@@ -159,6 +185,7 @@ export class ClientScopes {
   private async save(): Promise<void> {
     if (this.path === undefined) return;
     await writePrivateFileAtomic(this.path, `${JSON.stringify({ version: 1, clients: this.list() }, null, 2)}\n`);
+    this.loadedMtimeMs = (await stat(this.path)).mtimeMs;
   }
 }
 
