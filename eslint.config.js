@@ -27,6 +27,32 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: [electronBan] }] },
   },
   {
+    // bridge/protocol loads in a browser (the renderer shares it): no Node, no Buffer, no MCP server, no gramjs.
+    // bridge/protocol/node/ holds the Node-only contract pieces (the MCP tool server) the relay also imports.
+    files: ['bridge/protocol/**'],
+    ignores: ['bridge/protocol/node/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [electronBan, { name: 'telegram', message: 'bridge/protocol never knows about gramjs.' }],
+          patterns: [
+            {
+              group: ['node:*', 'fs', 'net', 'crypto', 'os', 'path', 'ws', 'telegram/*', '@modelcontextprotocol/*'],
+              message: 'bridge/protocol must load in a browser; Node-only parts go to bridge/protocol/node/.',
+            },
+            { regex: '(^|/)node/', message: 'bridge/protocol must not import its Node-only folder.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'Buffer', message: 'bridge/protocol must load in a browser: use Uint8Array/TextEncoder.' },
+        { name: 'process', message: 'bridge/protocol must load in a browser.' },
+      ],
+    },
+  },
+  {
     files: ['relay/**'],
     rules: {
       'no-restricted-imports': [

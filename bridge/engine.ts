@@ -13,8 +13,9 @@ import { WriteRateLimiter } from './policy/rateLimits.js';
 import { StandingRules } from './policy/standingRules.js';
 import { isToolName, type RelayLimits, TOOLS } from './protocol/index.js';
 import type { TelegramGateway } from './telegram/gateway.js';
+import { CallAudit } from './tools/callAudit.js';
 import type { ToolContext } from './tools/context.js';
-import { runTool } from './tools/registry.js';
+import { auditableTool, runTool } from './tools/registry.js';
 
 /** Default time a write waits for the person, in ms (issue: default 120 s). */
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 120_000;
@@ -104,15 +105,14 @@ export class BridgeEngine {
       signal: call.signal ?? new AbortController().signal,
       progress: call.progress ?? (() => {}),
       gateway: this.gateway,
-      audit: this.audit,
+      audit: new CallAudit(this.audit, callId, auditableTool(call.tool)),
       approvals: this.approvals,
       limiter: this.limiter,
       rules: this.rules,
       clock: this.clock,
       media: this.media,
       downloads: this.downloads,
-      approvalTimeoutMs: () =>
-        Math.min(this.approvalTimeoutMs, call.approvalCeilingMs ?? Number.POSITIVE_INFINITY),
+      approvalTimeoutMs: () => this.approvalWaitMs(call.approvalCeilingMs),
     };
     if (!isToolName(call.tool) || !TOOLS[call.tool].write) return runTool(call.tool, call.args, ctx);
     const previous = this.writes.get(callId);
@@ -121,6 +121,16 @@ export class BridgeEngine {
     this.writes.set(callId, run);
     if (this.writes.size > REMEMBERED_WRITES) this.writes.delete(this.writes.keys().next().value!);
     return run;
+  }
+
+  /**
+   * How long one approval may wait, in ms: the engine's timeout, or — under a relay's deadline — that deadline
+   * minus the undo window (the whole decision, undo window included, must end before the relay gives up), at
+   * least 1 s.
+   */
+  private approvalWaitMs(ceilingMs: number | undefined): number {
+    if (ceilingMs === undefined) return this.approvalTimeoutMs;
+    return Math.min(this.approvalTimeoutMs, Math.max(1_000, ceilingMs - this.approvals.undoMs));
   }
 
   /** Withdraws pending approvals and closes the gateway and audit chain. */

@@ -74,6 +74,17 @@ export type ClientConsentOutcome =
   | { approved: true; scope: ClientScope }
   | { approved: false; offline: boolean; reason: string };
 
+/**
+ * Abort reason for a call whose MCP client went away without cancelling (its HTTP stream closed): the `cancel`
+ * frame then says so, instead of "cancelled".
+ */
+export class McpClientGone extends Error {
+  constructor() {
+    super('the MCP client went away (its connection closed) before the person decided');
+    this.name = 'McpClientGone';
+  }
+}
+
 /** A connected device as {@link DeviceHub.connectedDevices} lists it; `connectedAt` is ms since the epoch. */
 export interface DeviceInfo {
   userId: string;
@@ -288,7 +299,7 @@ class DeviceConnection {
     const startedAt = Date.now();
     return new Promise<CallOutcome>((resolve) => {
       const onAbort = () => {
-        this.cancel(id, 'the MCP client cancelled the call');
+        this.cancel(id, signal?.reason instanceof McpClientGone ? signal.reason.message : 'the MCP client cancelled the call');
         pending.finish({ ok: false, error: 'The MCP client cancelled the call.' });
       };
       const pending: PendingCall = {

@@ -8,15 +8,22 @@
  * frame for the device. Each session belongs to the user whose mcp token opened it; another user's token
  * cannot use it, nor can another OAuth client of the same user. A POST that runs a tool answers as an SSE stream, so `notifications/progress` flow while
  * the device waits for the person.
+ *
+ * A call is withdrawn (the device gets `cancel`) when its MCP client goes away without cancelling (issue 8
+ * §7): the HTTP response that would carry its result closes before the result is written, or the session
+ * ends (DELETE, idle sweep, eviction). Nobody could receive the result any more, and an AI that retries must
+ * not have its first write sent later.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Logger } from 'pino';
 import { MAX_FRAME_BYTES, TOOLS, type ToolContract } from '../bridge/protocol/index.js';
-import { createToolServer } from '../bridge/protocol/mcpTools.js';
+import { createToolServer } from '../bridge/protocol/node/mcpTools.js';
 import type { CallRouter } from './callRouter.js';
+import { McpClientGone } from './deviceHub.js';
 import { RELAY_VERSION } from './version.js';
 
 /** A session unused for this long is closed; its client gets 404 and initializes again, in ms. */
@@ -57,10 +64,12 @@ export function createRelayToolServer(
         clearInterval(heartbeat);
         heartbeat = setInterval(() => onProgress(message), progressHeartbeatMs);
       };
+      // Aborted when the HTTP response of the POST that carried this call closes unanswered.
+      const gone = httpExchange.getStore()?.gone;
       return router
         .call(caller.userId, name, args, {
           ...(tool.deadlineMs !== undefined ? { deadlineMs: tool.deadlineMs } : {}),
-          signal,
+          signal: gone ? AbortSignal.any([signal, gone]) : signal,
           onProgress: relayProgress,
           ...(client ? { client } : {}),
           ...(caller.oauthClientId ? { oauthClient: caller.oauthClientId } : {}),
@@ -69,6 +78,21 @@ export function createRelayToolServer(
     },
     onError: (message) => logger.debug({ err: message }, 'MCP server error'),
   });
+}
+
+/**
+ * The HTTP exchange a piece of MCP work runs for: `gone` aborts when the client closed the response before it
+ * was finished. Set around the SDK's handling of each request; the SDK calls tool handlers inside it.
+ */
+const httpExchange = new AsyncLocalStorage<{ gone: AbortSignal }>();
+
+/** An abort signal for `res`: aborted when the connection closes before the response was completely written. */
+function responseGone(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort(new McpClientGone());
+  });
+  return controller.signal;
 }
 
 interface McpSession {
@@ -118,13 +142,13 @@ export class McpEndpoint {
         return;
       }
       session.lastUsed = Date.now();
-      await session.transport.handleRequest(req, res);
+      await httpExchange.run({ gone: responseGone(res) }, () => session.transport.handleRequest(req, res));
       return;
     }
     // No session yet: a fresh transport accepts only `initialize` and answers anything else with 400.
     const session = this.openSession(caller);
     await session.server.connect(session.transport);
-    await session.transport.handleRequest(req, res);
+    await httpExchange.run({ gone: responseGone(res) }, () => session.transport.handleRequest(req, res));
     if (session.transport.sessionId === undefined) await session.server.close();
   }
 

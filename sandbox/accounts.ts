@@ -172,7 +172,7 @@ export class AccountWorlds implements StoreObserver {
     try {
       for (const c of this.copiesOf(store.account.id, m.peer, m.id)) {
         const world = this.worlds.get(c.userId)!;
-        const change = world.store.applyForeignEdit(c.peer, c.id, m.text, m.editDate ?? m.date);
+        const change = world.store.applyForeignEdit(c.peer, c.id, m.text, m.editDate ?? m.date, m.entities);
         if (change) world.feed.publish([change]);
       }
     } finally {
@@ -297,6 +297,7 @@ export class AccountWorlds implements StoreObserver {
           peer,
           fromId: m.fromId,
           text: m.text,
+          ...(m.entities ? { entities: m.entities } : {}),
           source: m.source,
           silent: m.silent,
           ...(reply ? { replyTo: reply.id } : {}),

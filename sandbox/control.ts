@@ -103,6 +103,13 @@ export interface SandboxControl extends MessageControl {
    */
   dropConnections(): number;
   /**
+   * The most MTProto connections one auth key has had open at the same time since start (Telegram answers two
+   * clients on one auth key with AUTH_KEY_DUPLICATED; the bridge must never open a second one).
+   */
+  peakConnectionsPerAuthKey(): number;
+  /** Starts a new window for {@link peakConnectionsPerAuthKey} (gramjs opens an extra connection for uploads). */
+  resetConnectionPeak(): void;
+  /**
    * The newest login code auth.sendCode issued for `phone` (any format: `+1 555…` or digits), whether still valid
    * or not — the sandbox's SMS inbox. Undefined when none was issued.
    * @throws Error when `phone` is not 5–15 digits.
@@ -138,7 +145,7 @@ export function createControl(
   worlds: AccountWorlds,
   faults: FaultPlan,
   auth: Authorizations,
-  connections: { drop(): number } = { drop: () => 0 },
+  connections: { drop(): number; peakPerAuthKey?(): number; resetPeak?(): void } = { drop: () => 0 },
 ): SandboxControl {
   const { store, feed } = worlds.main;
   const accountOf = (a: UserRecord): SandboxAccount => ({
@@ -197,6 +204,12 @@ export function createControl(
     },
     dropConnections() {
       return connections.drop();
+    },
+    peakConnectionsPerAuthKey() {
+      return connections.peakPerAuthKey?.() ?? 0;
+    },
+    resetConnectionPeak() {
+      connections.resetPeak?.();
     },
     lastLoginCode(phone) {
       let digits: string;

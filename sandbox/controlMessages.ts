@@ -15,7 +15,7 @@ import {
 } from './state/media.js';
 import { channelPeer, chatPeer, type PeerKey, parsePeerKey, peerKeyOf, userPeer } from './state/peers.js';
 import { fixturePng } from './state/fixtureMedia.js';
-import type { MessageRecord, SandboxStore } from './state/store.js';
+import type { MessageRecord, SandboxStore, TextEntityRecord } from './state/store.js';
 
 /** A supergroup (`megagroup`) or broadcast channel of the fixture. */
 export interface SandboxChannel {
@@ -56,6 +56,8 @@ export interface SentMessage {
   id: number;
   peer: string;
   text: string;
+  /** Formatting Telegram stored with `text` (offsets in UTF-16 units); absent when there is none. */
+  entities?: TextEntityRecord[];
   date: number;
   replyTo?: number;
   kind: 'text' | 'media' | 'forward';
@@ -70,6 +72,8 @@ export interface SentMessage {
 export interface StoredMessage {
   id: number;
   text: string;
+  /** Formatting stored with `text` (edits applied); absent when there is none. */
+  entities?: TextEntityRecord[];
   fromId: number;
   date: number;
   out?: true;
@@ -227,6 +231,7 @@ function storedMessage(m: MessageRecord): StoredMessage {
   return {
     id: m.id,
     text: m.text,
+    ...(m.entities ? { entities: m.entities.map((e) => ({ ...e })) } : {}),
     fromId: m.fromId,
     date: m.date,
     ...(m.out ? { out: true as const } : {}),
@@ -310,6 +315,7 @@ export function createMessageControl(store: SandboxStore, feed: UpdatesFeed): Me
         id: m.id,
         peer: m.peer,
         text: m.text,
+        ...(m.entities ? { entities: m.entities.map((e) => ({ ...e })) } : {}),
         date: m.date,
         ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
         kind: m.forwardOf ? ('forward' as const) : m.media ? ('media' as const) : ('text' as const),

@@ -210,7 +210,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return encodeStringSession(SANDBOX_DC_ID, host, port, authKeys.mint(userId).key);
     },
     clientParams: () => sandboxClientParams(port),
-    control: createControl(worlds, faults, auth, { drop: () => running.dropConnections() }),
+    control: createControl(worlds, faults, auth, {
+      drop: () => running.dropConnections(),
+      peakPerAuthKey: () => running.peakConnectionsPerAuthKey,
+      resetPeak: () => running.resetConnectionPeak(),
+    }),
     stop: () => running.close(),
   };
 }

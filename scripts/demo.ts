@@ -64,14 +64,15 @@ async function run(): Promise<number> {
       session: sandbox.mintSession(),
       clientParams: sandbox.clientParams(),
     });
-    const host = await startBridgeHost({ relayUrl: relay.url, bridgeToken, gateway, auditPath });
+    // --yes answers by itself, so there is nobody to undo: no undo window (issue 8 §2).
+    const host = await startBridgeHost({ relayUrl: relay.url, bridgeToken, gateway, auditPath, ...(opts.yes ? { undoMs: 0 } : {}) });
     cleanup.push(() => host.stop());
     await host.waitConnected();
     say('  bridge connected; the Telegram session stays on this device');
 
     if (opts.yes) {
       host.approvals.on('added', (p) => {
-        say(`  (--yes) approving ${p.tool} to ${p.peer.title} automatically`);
+        say(`  (--yes) approving automatically: ${p.view.effect}`);
         host.approvals.approve(p.callId, { by: 'auto' });
       });
     } else {

@@ -24,18 +24,24 @@ import { chmod, type FileHandle, mkdir, open, readFile, rename, unlink } from 'n
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { type Clock, systemClock } from '../clock.js';
-import { redactPeer } from '../protocol/index.js';
+import { redactPeer } from './redactPeer.js';
 
 /** `prev_hash` of the first entry: 32 zero bytes, hex (PROTOCOL.md). */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** Whether an entry records the start of a call's effect or its outcome (custody rule 4). */
-export const AuditPhase = z.enum(['intent', 'result']);
+/**
+ * What an entry records (custody rule 4; issue 8 §6): a write put to the person (`asked`, status `pending`), the
+ * person's approval (`decision`, before any undo window), the start of a call's effect (`intent`), its outcome
+ * (`result`).
+ */
+export const AuditPhase = z.enum(['asked', 'decision', 'intent', 'result']);
 export type AuditPhase = z.infer<typeof AuditPhase>;
 
 /** How a call ended (PROTOCOL.md "Audit chain"). */
 export const AuditStatus = z.enum([
   'ok',
+  'pending',
+  'undone',
   'dry_run',
   'denied',
   'expired',

@@ -2,15 +2,17 @@
  * `tg-bridge login` / `logout` and how `connect` finds its Telegram credentials: a session from
  * `--session-file` / `$TG_BRIDGE_SESSION`, else the vault sealed with the person's passphrase.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import QRCode from 'qrcode';
 import { Api, TelegramClient } from 'telegram';
 import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
 import { StringSession } from 'telegram/sessions/index.js';
+import { type ControlClient, connectControl, controlSocketPath } from '../control/controlSocket.js';
 import { type MtprotoEndpoint, parseEndpoint, pinnedPortConnection, trustServerKey } from '../telegram/endpoint.js';
 import { login } from '../telegram/login.js';
 import { PassphraseSecretBox } from '../vault/secretBox.js';
+import { APP_VERSION } from '../version.js';
 import { Vault } from '../vault/vault.js';
 import type { Asker } from './terminalPrompts.js';
 
@@ -131,8 +133,28 @@ export async function loadCredentials(
   };
 }
 
-/** `tg-bridge logout`: ends the Telegram session (auth.logOut) and wipes it from the vault. @returns exit code. */
+/**
+ * `tg-bridge logout`: ends the Telegram session (auth.logOut) and wipes it from the vault. When an engine is
+ * running on this data folder it is asked to log out over its control socket, with ITS connection, and it stops
+ * (issue 8 §7: never a second gramjs connection on the same auth key — Telegram kills both); an engine that
+ * can't is reported and nothing is changed. Otherwise this command connects itself. @returns exit code.
+ */
 export async function logoutCommand(opts: TelegramAppOptions, io: AccountIo): Promise<number> {
+  const control = await runningEngine(opts.home);
+  if (control === 'unreachable') {
+    io.out(
+      'A tg-bridge engine seems to be running on this data folder but does not answer. Stop it (Ctrl-C in its ' +
+        'terminal, or quit the app), then run `tg-bridge logout` again. Nothing was changed.\n',
+    );
+    return 1;
+  }
+  if (control) {
+    try {
+      return await logoutThroughEngine(control, opts, io);
+    } finally {
+      control.close();
+    }
+  }
   const vault = await openVault(opts.home, io, false);
   const contents = await vault.load();
   if (!contents.session) {
@@ -162,6 +184,45 @@ export async function logoutCommand(opts: TelegramAppOptions, io: AccountIo): Pr
   }
   await vault.update({ session: undefined });
   io.out(`${remote} The local copy is wiped from ${vault.path}.\n`);
+  return 0;
+}
+
+/** The engine running on `home`, `null` when none runs, or `unreachable` when its socket exists but refuses us. */
+async function runningEngine(home: string): Promise<ControlClient | null | 'unreachable'> {
+  try {
+    return await connectControl(controlSocketPath(home), { app: 'tg-bridge logout', version: APP_VERSION });
+  } catch (err) {
+    return (err as Error).message.startsWith('no tg-bridge engine is running') ? null : 'unreachable';
+  }
+}
+
+/** Logout by the running engine: the vault passphrase is checked first, then the engine ends the session. */
+async function logoutThroughEngine(control: ControlClient, opts: TelegramAppOptions, io: AccountIo): Promise<number> {
+  const hasVault = await stat(vaultPathIn(opts.home)).then(
+    () => true,
+    () => false,
+  );
+  const vault = hasVault ? await openVault(opts.home, io, false) : null;
+  const contents = vault ? await vault.load() : null; // a wrong passphrase fails here, before anything changes
+  const answer = await control.logout();
+  if (!answer.ok) {
+    io.out(
+      `A tg-bridge engine is running and could not log out (${answer.error}). Stop it (Ctrl-C in its terminal, ` +
+        'or quit the app), then run `tg-bridge logout` again. Nothing was changed.\n',
+    );
+    return 1;
+  }
+  const remote =
+    answer.result.telegram === 'ended'
+      ? 'The running tg-bridge engine ended the Telegram session and stopped.'
+      : `The running tg-bridge engine stopped, but Telegram could not be told (${answer.result.detail ?? 'no answer'}); ` +
+        'end the session from another device (Settings → Devices) to be sure.';
+  if (vault && contents?.session) {
+    await vault.update({ session: undefined });
+    io.out(`${remote} The local copy is wiped from ${vault.path}.\n`);
+  } else {
+    io.out(`${remote} No session was stored in the vault.\n`);
+  }
   return 0;
 }
 

@@ -25,6 +25,7 @@ import {
   proofHeaders,
   relayBaseUrl,
 } from '../link/devicePairing.js';
+import { DEFAULT_UNDO_MS, MAX_UNDO_MS } from '../policy/approvals.js';
 import type { LinkStatus } from '../link/relayLink.js';
 import { serveMcpOverStdio } from '../mcp/localMcp.js';
 import { GramjsGateway } from '../telegram/gateway.js';
@@ -79,6 +80,12 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('--server <host:port>', 'a non-production MTProto server, e.g. the local sandbox (dc@host:port)')
     .option('--server-key <pem>', 'RSA public key file of that server (`npm run sandbox` prints its path)')
     .option('--approval-timeout <seconds>', 'how long a write waits for your answer', parsePositiveInt, 120)
+    .option(
+      '--undo-window <seconds>',
+      'after you approve a write, how long you can still undo it (0 = off, at most 60)',
+      parseUndoWindow,
+      DEFAULT_UNDO_MS / 1000,
+    )
     .option('--no-prompt', 'do not answer approvals in this terminal')
     .option('--media-dir <dir>', 'the only folder send_media may read file_path from (default: file paths refused)')
     .option('--allow-file-url', 'let send_media fetch file_url (public http/https only; off by default)')
@@ -168,7 +175,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
 
   program
     .command('logout')
-    .description('End the Telegram session (auth.logOut) and wipe it from the local vault.')
+    .description(
+      'End the Telegram session (auth.logOut) and wipe it from the local vault; a running engine does it over its own connection and stops.',
+    )
     .option('--home <dir>', 'data directory', defaultHome())
     .option('--server <host:port>', 'a non-production MTProto server (dc@host:port)')
     .option('--server-key <pem>', 'RSA public key file of that server')
@@ -240,6 +249,7 @@ interface ConnectOptions {
   server?: string;
   serverKey?: string;
   approvalTimeout: number;
+  undoWindow: number;
   prompt: boolean;
   mediaDir?: string;
   allowFileUrl?: boolean;
@@ -284,7 +294,9 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
     gateway,
     auditPath: auditPathIn(opts.home),
     approvalTimeoutMs: opts.approvalTimeout * 1000,
+    undoMs: opts.undoWindow * 1000,
     media: {
+      dataDir: resolve(opts.home),
       ...(opts.mediaDir ? { mediaDir: resolve(opts.mediaDir) } : {}),
       allowFileUrl: Boolean(opts.allowFileUrl),
     },
@@ -294,8 +306,12 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
   if (host.link) host.link.on('status', (s) => io.out(`${describeStatus(s)}\n`));
   else io.out('no relay given: serving local MCP clients only (`tg-bridge mcp`)\n');
   const detach = opts.prompt ? attachTerminalApprovals(host.approvals, { rules: host.engine.rules }) : () => {};
-  const signal = await io.untilStopped();
-  io.out(`\n${signal}: withdrawing pending approvals and disconnecting…\n`);
+  const signal = await Promise.race([io.untilStopped(), host.loggedOut.then(() => 'logout' as const)]);
+  io.out(
+    signal === 'logout'
+      ? '\nlogged out of Telegram (`tg-bridge logout`): withdrawing pending approvals and stopping…\n'
+      : `\n${signal}: withdrawing pending approvals and disconnecting…\n`,
+  );
   detach();
   await host.stop();
   const result = await verifyAuditFile(auditPathIn(opts.home));
@@ -362,6 +378,14 @@ async function secretFrom(file: string | undefined, env: string, what: string): 
   const value = process.env[env]?.trim();
   if (!value) throw new Error(`no ${what}: set ${env} or pass the --*-file option`);
   return value;
+}
+
+/** `--undo-window`: whole seconds from 0 (off) to 60 (MAX_UNDO_MS). */
+function parseUndoWindow(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n > MAX_UNDO_MS / 1000)
+    throw new InvalidArgumentError(`expected whole seconds from 0 to ${MAX_UNDO_MS / 1000}, got "${v}"`);
+  return n;
 }
 
 function parsePositiveInt(v: string): number {

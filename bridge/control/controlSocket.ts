@@ -14,13 +14,14 @@ import { createInterface } from 'node:readline';
 import {
   encodeFrame,
   type Frame,
+  LogoutResult,
   MAX_FRAME_BYTES,
   parseFrame,
   ToolErrorCode,
   toolErrorText,
+  ToolError,
 } from '../protocol/index.js';
 import { ensurePrivateDir } from '../storage/privateFile.js';
-import { ToolError } from '../tools/toolError.js';
 
 /** Where the control socket lives for a data directory (a named pipe on Windows). */
 export function controlSocketPath(home: string): string {
@@ -35,6 +36,12 @@ export type LocalCallHandler = (
   scope: { signal: AbortSignal; progress(message: string): void },
 ) => Promise<unknown>;
 
+/**
+ * Ends the Telegram session through the engine (a `logout` frame): resolves with what to tell the person; the
+ * engine stops serving afterwards.
+ */
+export type LocalLogoutHandler = () => Promise<LogoutResult>;
+
 /** A listening control socket. */
 export interface ControlServer {
   path: string;
@@ -44,9 +51,14 @@ export interface ControlServer {
 /**
  * Listens on `path` for local front doors. A stale socket file left by a crashed engine is replaced; a live
  * one (another engine answering) is an error.
+ * @param onLogout runs a `logout` frame (absent: answered with an error saying this engine can't log out).
  * @throws Error "another engine is already running" when a live engine owns the socket.
  */
-export async function startControlServer(path: string, onCall: LocalCallHandler): Promise<ControlServer> {
+export async function startControlServer(
+  path: string,
+  onCall: LocalCallHandler,
+  onLogout?: LocalLogoutHandler,
+): Promise<ControlServer> {
   if (process.platform !== 'win32') {
     await ensurePrivateDir(join(path, '..'));
     if (await isAlive(path)) throw new Error(`another tg-bridge engine is already running (${path})`);
@@ -56,7 +68,7 @@ export async function startControlServer(path: string, onCall: LocalCallHandler)
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    serveConnection(socket, onCall);
+    serveConnection(socket, onCall, onLogout);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -76,7 +88,7 @@ export async function startControlServer(path: string, onCall: LocalCallHandler)
   };
 }
 
-function serveConnection(socket: Socket, onCall: LocalCallHandler): void {
+function serveConnection(socket: Socket, onCall: LocalCallHandler, onLogout?: LocalLogoutHandler): void {
   const inFlight = new Map<string, AbortController>();
   const send = (frame: Frame) => {
     if (!socket.destroyed) socket.write(`${encodeFrame(frame)}\n`);
@@ -104,6 +116,16 @@ function serveConnection(socket: Socket, onCall: LocalCallHandler): void {
     else if (frame.type === 'ping') send({ type: 'pong', id: 'ping' });
     else if (frame.type === 'cancel')
       inFlight.get(frame.id)?.abort(frame.reason || 'cancelled by the client');
+    else if (frame.type === 'logout') {
+      if (!onLogout) {
+        send({ type: 'error', id: frame.id, error: toolErrorText(ToolErrorCode.internal, 'this engine cannot log out') });
+        return;
+      }
+      onLogout().then(
+        (result) => send({ type: 'response', id: frame.id, result }),
+        () => send({ type: 'error', id: frame.id, error: toolErrorText(ToolErrorCode.internal, 'logging out failed in the engine') }),
+      );
+    }
     else if (frame.type === 'call' && !inFlight.has(frame.id)) {
       const ctl = new AbortController();
       inFlight.set(frame.id, ctl);
@@ -151,6 +173,11 @@ export interface ControlClient {
     args: Record<string, unknown>,
     opts?: { signal?: AbortSignal; onProgress?: (message: string) => void; client?: string },
   ): Promise<{ ok: true; result: unknown } | { ok: false; error: string }>;
+  /**
+   * Asks the engine to end the Telegram session over its own connection (issue 8 §7). Resolves with what
+   * Telegram said, or `{ok: false, error}` when the engine refused or stopped first.
+   */
+  logout(): Promise<{ ok: true; result: LogoutResult } | { ok: false; error: string }>;
   close(): void;
 }
 
@@ -197,23 +224,40 @@ export async function connectControl(
     if (f.type === 'response' || f.type === 'error') pending.delete(f.id);
   });
   socket.on('error', () => {});
+  const stopped = () => ({
+    ok: false as const,
+    error: toolErrorText(ToolErrorCode.deviceOffline, 'the tg-bridge engine stopped'),
+  });
   socket.on('close', () => {
-    for (const p of pending.values()) {
-      p.resolve({
-        ok: false,
-        error: toolErrorText(ToolErrorCode.deviceOffline, 'the tg-bridge engine stopped'),
-      });
-    }
+    for (const p of pending.values()) p.resolve(stopped());
     pending.clear();
   });
   return {
+    logout: () =>
+      new Promise((resolve) => {
+        if (socket.destroyed) {
+          resolve(stopped());
+          return;
+        }
+        seq += 1;
+        const id = `logout-${process.pid}-${seq}`;
+        pending.set(id, {
+          resolve: (outcome) => {
+            if (!outcome.ok) return resolve(outcome);
+            const parsed = LogoutResult.safeParse(outcome.result);
+            resolve(
+              parsed.success
+                ? { ok: true, result: parsed.data }
+                : { ok: false, error: toolErrorText(ToolErrorCode.internal, 'the engine answered logout oddly') },
+            );
+          },
+        });
+        send({ type: 'logout', id });
+      }),
     call: (tool, args, opts = {}) =>
       new Promise((resolve) => {
         if (socket.destroyed) {
-          resolve({
-            ok: false,
-            error: toolErrorText(ToolErrorCode.deviceOffline, 'the tg-bridge engine stopped'),
-          });
+          resolve(stopped());
           return;
         }
         seq += 1;

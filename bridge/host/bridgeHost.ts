@@ -3,6 +3,7 @@
  * running device. Used by `tg-bridge connect`, the demo and the end-to-end tests; the Electron main process
  * builds the same pieces with its own approval popup and vault.
  */
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { AuditChain } from '../audit/auditChain.js';
 import { type ControlServer, startControlServer } from '../control/controlSocket.js';
@@ -15,6 +16,7 @@ import {
   clientConsentHandler,
   runScoped,
 } from '../policy/clientScopes.js';
+import type { LogoutResult } from '../protocol/index.js';
 import type { TelegramGateway } from '../telegram/gateway.js';
 import { TOOL_NAMES } from '../tools/registry.js';
 import { APP_NAME, APP_VERSION } from '../version.js';
@@ -33,6 +35,8 @@ export interface BridgeHostOptions {
   auditPath: string;
   /** How long a write waits for the person, in ms (default 120 000). */
   approvalTimeoutMs?: number;
+  /** The undo window after an approval, in ms (default 5 000; 0 = none; at most 60 000). See ApprovalQueue. */
+  undoMs?: number;
   /** Link timing overrides (tests shorten them). */
   link?: Pick<RelayLinkOptions, 'backoff' | 'pingIntervalMs' | 'idleTimeoutMs'>;
   /** Per-AI-client scopes enforced on relay calls (custody rule 7); default: in memory, none approved. */
@@ -41,7 +45,10 @@ export interface BridgeHostOptions {
   clientConsent?: ClientConsentPrompt;
   /** Proof-of-possession headers per connection (a paired device); see RelayLinkOptions.connectHeaders. */
   connectHeaders?: RelayLinkOptions['connectHeaders'];
-  /** The person's media settings (media folder for `send_media` file paths, `file_url` on/off); see BridgeEngine. */
+  /**
+   * The person's media settings (media folder for `send_media` file paths, `file_url` on/off); see BridgeEngine.
+   * `dataDir` defaults to the audit chain's folder, so the media folder never serves it.
+   */
   media?: BridgeEngineOptions['media'];
   logger?: Logger;
 }
@@ -59,6 +66,11 @@ export interface BridgeHost {
   control: ControlServer | null;
   /** Resolves once the link is connected (or rejects after `timeoutMs`, default 10 000). */
   waitConnected(timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves when `tg-bridge logout` ended the Telegram session through this engine (control socket): the host
+   * should then be stopped — its gateway is closed.
+   */
+  loggedOut: Promise<void>;
   /** Withdraws pending approvals, closes the link, the gateway and the audit chain. */
   stop(): Promise<void>;
 }
@@ -66,26 +78,42 @@ export interface BridgeHost {
 /**
  * Starts a device: opens (and repairs) the audit chain, opens the control socket, then dials the relay.
  * @throws when the audit chain or control socket can't be opened (e.g. permissions, another engine running)
- *   — nothing is left running then.
+ *   — nothing is left running then; RangeError for an approval timeout or undo window out of range.
  */
 export async function startBridgeHost(options: BridgeHostOptions): Promise<BridgeHost> {
   if (options.relayUrl && !options.bridgeToken) throw new Error('a relay URL needs a bridge token');
+  const approvals = new ApprovalQueue({
+    ...(options.approvalTimeoutMs ? { timeoutMs: options.approvalTimeoutMs } : {}),
+    ...(options.undoMs === undefined ? {} : { undoMs: options.undoMs }),
+  });
   const audit = await AuditChain.open(options.auditPath);
-  const approvals = new ApprovalQueue(
-    options.approvalTimeoutMs ? { timeoutMs: options.approvalTimeoutMs } : {},
-  );
   const engine = new BridgeEngine({
     gateway: options.gateway,
     audit,
     approvals,
     ...(options.approvalTimeoutMs ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
-    ...(options.media ? { media: options.media } : {}),
+    media: { ...options.media, dataDir: options.media?.dataDir ?? dirname(options.auditPath) },
   });
+  let markLoggedOut: () => void = () => {};
+  const loggedOut = new Promise<void>((resolve) => {
+    markLoggedOut = resolve;
+  });
+  // `tg-bridge logout` while this engine runs: the only gramjs connection ends the session (issue 8 §7).
+  const logout = async (): Promise<LogoutResult> => {
+    approvals.cancelAll('the person logged out of Telegram');
+    const r = await options.gateway.logOut();
+    // After the answer is written (it is sent in a microtask), so the stop does not cut it off.
+    setImmediate(markLoggedOut);
+    return r.ended ? { telegram: 'ended' } : { telegram: 'not_told', ...(r.detail ? { detail: r.detail } : {}) };
+  };
   let control: ControlServer | null = null;
   if (options.controlSocketPath) {
     try {
-      control = await startControlServer(options.controlSocketPath, (call, scope) =>
-        engine.call({ callId: call.id, tool: call.tool, args: call.args, client: call.client, ...scope }),
+      control = await startControlServer(
+        options.controlSocketPath,
+        (call, scope) =>
+          engine.call({ callId: call.id, tool: call.tool, args: call.args, client: call.client, ...scope }),
+        logout,
       );
     } catch (err) {
       await audit.close();
@@ -127,6 +155,7 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
     audit,
     link,
     control,
+    loggedOut,
     waitConnected: (timeoutMs = 10_000) =>
       link ? waitForStatus(link, 'connected', timeoutMs) : Promise.reject(new Error('no relay configured')),
     async stop() {

@@ -1,179 +1,356 @@
 /**
- * The terminal approval prompt (ApprovalPrompt port, headless): shows each pending write with its full text,
- * the resolved peer and the time left, and takes approve / deny (with a reason) / edit from the keyboard.
+ * The terminal approval prompt (ApprovalPrompt port, headless; issue 8 §1–§2): shows each pending write from its
+ * approval view only — effect, flags, peer, the text exactly as sent, time left, undo window, the exact scope of
+ * "always" — and takes approve / deny (with a reason) / edit / always, then undo during the undo window.
+ *
+ * The person approves what they saw: when the request on screen changes (withdrawn, expired, answered, another
+ * takes its place) input is ignored for 1 s and the prompt says so; a line whose first key was typed before
+ * that is discarded, never applied to the new request. Every string is escaped again before it is written
+ * (`visibleText`), so no control byte from outside reaches the terminal even from a hand-made view.
  */
-import { createInterface, type Interface } from 'node:readline/promises';
+import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
-import type { ApprovalQueue, PendingApproval } from '../policy/approvals.js';
-import { DEFAULT_RULE_DURATION_MS, type StandingRules } from '../policy/standingRules.js';
+import { type Clock, systemClock } from '../clock.js';
+import type { ApprovalOutcome, ApprovalQueue, HeldApproval, PendingApproval } from '../policy/approvals.js';
+import type { StandingRules } from '../policy/standingRules.js';
+import type { ApprovalMessage, ApprovalPeer, ApprovalView } from '../protocol/approvalView.js';
+import { visibleText } from '../protocol/visibleText.js';
+import { formatSize } from '../tools/sendMedia.js';
+
+/** How long input is ignored after the request on screen changed, in ms (issue 8 §2). */
+export const INPUT_GUARD_MS = 1_000;
 
 /** Options of {@link attachTerminalApprovals}. */
 export interface TerminalApprovalsOptions {
   input?: Readable;
   output?: Writable;
-  /** Current time in ms (for "time left"); default Date.now. */
-  now?: () => number;
-  /** When given, the prompt offers "[a]lways: allow this tool to this chat for 1 hour". */
+  /** Time and timers (time left, the input guard, the undo countdown); default the system clock. */
+  clock?: Clock;
+  /** When given, the prompt offers "[a]lways" with the exact scope the view states (when one may be made). */
   rules?: StandingRules;
 }
 
+type Screen =
+  | { kind: 'ask'; item: PendingApproval; shownAt: number; guardUntil: number; step: 'choice' | 'reason' | 'edit' }
+  | { kind: 'hold'; callId: string; sendsAt: number; timer: unknown };
+
 /**
  * Answers the queue's pending approvals at a terminal, one at a time, oldest first.
- * @returns a function that detaches the prompt (pending approvals stay pending).
+ * @returns a function that detaches the prompt (pending approvals stay pending, held ones keep their window).
  */
-export function attachTerminalApprovals(
-  queue: ApprovalQueue,
-  options: TerminalApprovalsOptions = {},
-): () => void {
+export function attachTerminalApprovals(queue: ApprovalQueue, options: TerminalApprovalsOptions = {}): () => void {
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
-  const now = options.now ?? Date.now;
-  const waiting: PendingApproval[] = [];
-  let current: { callId: string; abort: AbortController; answering: boolean } | null = null;
-  let rl: Interface | null = null;
+  const clock = options.clock ?? systemClock;
+  const rules = options.rules;
+  const waiting: string[] = [];
+  let screen: Screen | null = null;
+  /** When the last request left the screen (ms), for the input guard. */
+  let leftAt = Number.NEGATIVE_INFINITY;
   let detached = false;
   let inputClosed = false;
+  /** Set while this prompt itself decides, so its own decision is not reported as "answered elsewhere". */
+  let deciding = false;
 
-  const write = (s: string) => output.write(s);
+  const write = (s: string) => {
+    if (!detached) output.write(s);
+  };
+  const decide = <T>(fn: () => T): T => {
+    deciding = true;
+    try {
+      return fn();
+    } finally {
+      deciding = false;
+    }
+  };
+
+  const leave = () => {
+    if (screen?.kind === 'hold') clock.clearTimeout(screen.timer);
+    screen = null;
+    leftAt = clock.now();
+  };
+
   const next = () => {
-    if (current || detached || inputClosed) return;
-    const item = waiting.shift();
-    if (!item) return;
-    if (!queue.pending().some((p) => p.callId === item.callId)) {
+    if (screen || detached || inputClosed) return;
+    for (;;) {
+      const callId = waiting.shift();
+      if (callId === undefined) return;
+      const item = queue.pending().find((p) => p.callId === callId);
+      if (!item) continue;
+      const shownAt = clock.now();
+      const changed = shownAt - leftAt < INPUT_GUARD_MS;
+      screen = { kind: 'ask', item, shownAt, guardUntil: changed ? shownAt + INPUT_GUARD_MS : shownAt, step: 'choice' };
+      write(renderApproval(item.view, shownAt));
+      if (changed) write('  ! The request on screen changed: input is ignored for 1 s. Read it, then answer.\n');
+      write(question(item));
+      return;
+    }
+  };
+
+  const question = (item: PendingApproval): string => {
+    const keys = ['[y]es', '[n]o', ...(item.editable ? ['[e]dit'] : []), ...(canAlways(item) ? ['[a]lways'] : [])];
+    return `Approve? ${keys.join(' / ')}: `;
+  };
+  const canAlways = (item: PendingApproval) => rules !== undefined && item.rule !== undefined && item.view.rule.allowed;
+
+  const onLine = (line: string, startedAt: number) => {
+    if (detached) return;
+    const s = screen;
+    if (!s) {
+      if (line.trim()) write('  (nothing is waiting for approval; input ignored)\n');
+      return;
+    }
+    if (s.kind === 'hold') {
+      if (line.trim().toLowerCase() === 'u' || line.trim().toLowerCase() === 'undo') {
+        if (decide(() => queue.undo(s.callId))) return;
+        write('  (too late to undo)\n');
+      } else write('  (type u and Enter to undo, or wait)\n');
+      return;
+    }
+    if (startedAt < s.guardUntil) {
+      write('  (ignored: typed before or just after the request changed — read it, then answer)\n');
+      write(question(s.item));
+      return;
+    }
+    const item = s.item;
+    const answer = line.trim();
+    if (s.step === 'reason') {
+      decide(() => queue.deny(item.callId, answer || undefined));
+      write('  → denied\n\n');
+      leave();
       next();
       return;
     }
-    const abort = new AbortController();
-    current = { callId: item.callId, abort, answering: false };
-    void ask(item, abort.signal).finally(() => {
-      current = null;
-      next();
-    });
+    if (s.step === 'edit') {
+      if (!answer) {
+        write('  (empty text; nothing changed)\n');
+      } else if (decide(() => queue.approve(item.callId, { text: answer, by: 'person' }))) {
+        afterApproval(item, 'approved with your edit');
+        return;
+      } else write('  (that text cannot be sent: 1 to 4096 characters)\n');
+      s.step = 'choice';
+      write(question(item));
+      return;
+    }
+    const key = answer.toLowerCase();
+    if (canAlways(item) && (key === 'a' || key === 'always') && item.view.rule.allowed) {
+      rules!.add({
+        ...item.rule!,
+        peerTitle: item.view.peer.title,
+        durationMs: item.view.rule.durationMs,
+        scope: item.view.rule.scope,
+      });
+      decide(() => queue.approve(item.callId, { by: 'person' }));
+      afterApproval(item, `approved; rule made: ${line1(item.view.rule.scope)}`);
+      return;
+    }
+    if (key === 'y' || key === 'yes') {
+      decide(() => queue.approve(item.callId, { by: 'person' }));
+      afterApproval(item, 'approved');
+      return;
+    }
+    if (key === 'n' || key === 'no') {
+      s.step = 'reason';
+      write('Reason for the AI (optional, Enter to skip): ');
+      return;
+    }
+    if (item.editable && (key === 'e' || key === 'edit')) {
+      s.step = 'edit';
+      write('New text (one line): ');
+      return;
+    }
+    const keys = ['y', 'n', ...(item.editable ? ['e'] : []), ...(canAlways(item) ? ['a'] : [])];
+    write(`  Please type ${keys.slice(0, -1).join(', ')} or ${keys.at(-1)}.\n`);
+    write(question(item));
   };
 
-  const ask = async (item: PendingApproval, signal: AbortSignal) => {
-    if (!rl) {
-      rl = createInterface({ input, output, terminal: false });
-      rl.once('close', () => {
-        inputClosed = true;
-        if (!detached) {
-          write('\n  (input closed: approvals can no longer be answered in this terminal; pending ones will expire)\n');
-        }
-      });
+  /** After this prompt approved: the undo countdown when the queue holds the write, else the next request. */
+  const afterApproval = (item: PendingApproval, said: string) => {
+    const hold = queue.holds().find((h) => h.callId === item.callId);
+    if (!hold) {
+      write(`  → ${said}\n\n`);
+      leave();
+      next();
+      return;
     }
-    const lines = rl;
-    // Our own decision fires 'decided' synchronously; don't report it as "answered elsewhere".
-    const decide = <T>(fn: () => T): T => {
-      if (current) current.answering = true;
-      try {
-        return fn();
-      } finally {
-        if (current) current.answering = false;
-      }
-    };
-    write(renderApproval(item, now()));
-    try {
-      for (;;) {
-        const canEdit = item.editable !== false;
-        const question = `Approve? [y]es / [n]o${canEdit ? ' / [e]dit' : ''}${
-          options.rules ? ' / [a]lways for this chat (1 h)' : ''
-        }: `;
-        const answer = (await lines.question(question, { signal })).trim().toLowerCase();
-        if (options.rules && (answer === 'a' || answer === 'always')) {
-          options.rules.add({
-            tool: item.tool,
-            peerRef: item.peer.ref,
-            peerTitle: item.peer.title,
-            durationMs: DEFAULT_RULE_DURATION_MS,
-          });
-          decide(() => queue.approve(item.callId, { by: 'person' }));
-          write(`  → approved; ${item.tool} to this chat is allowed without asking for 1 hour\n\n`);
-          return;
-        }
-        if (answer === 'y' || answer === 'yes') {
-          decide(() => queue.approve(item.callId, { by: 'person' }));
-          write('  → approved\n\n');
-          return;
-        }
-        if (answer === 'n' || answer === 'no') {
-          const reason = (
-            await lines.question('Reason for the AI (optional, Enter to skip): ', { signal })
-          ).trim();
-          decide(() => queue.deny(item.callId, reason || undefined));
-          write('  → denied\n\n');
-          return;
-        }
-        if (canEdit && (answer === 'e' || answer === 'edit')) {
-          const text = (await lines.question('New text (one line): ', { signal })).trim();
-          if (!text) {
-            write('  (empty text; nothing changed)\n');
-            continue;
-          }
-          if (decide(() => queue.approve(item.callId, { text, by: 'person' }))) {
-            write('  → approved with your edit\n\n');
-            return;
-          }
-          write('  (that text cannot be sent: 1 to 4096 characters)\n');
-          continue;
-        }
-        const keys = ['y', 'n', ...(canEdit ? ['e'] : []), ...(options.rules ? ['a'] : [])];
-        write(`  Please type ${keys.slice(0, -1).join(', ')} or ${keys.at(-1)}.\n`);
-      }
-    } catch (err) {
-      // Decided elsewhere (expired, cancelled, answered in another window), or nobody can type here any more.
-      if (signal.aborted || inputClosed) return;
-      throw err;
-    }
+    write(`  → ${said}. It happens in ${secondsUntil(hold.sendsAt)} s — type u and Enter to undo.\n`);
+    screen = { kind: 'hold', callId: hold.callId, sendsAt: hold.sendsAt, timer: undefined };
+    tick(hold);
   };
+
+  /** The visible countdown: one line a second until the undo window ends (the `decided` event stops it). */
+  const tick = (hold: HeldApproval) => {
+    const s = screen;
+    if (s?.kind !== 'hold' || s.callId !== hold.callId) return;
+    s.timer = clock.setTimeout(
+      () => {
+        const remaining = secondsUntil(hold.sendsAt);
+        if (remaining > 0) write(`  ${remaining} s… (u to undo)\n`);
+        tick(hold);
+      },
+      Math.min(1_000, Math.max(1, hold.sendsAt - clock.now())),
+    );
+  };
+  const secondsUntil = (at: number) => Math.max(0, Math.ceil((at - clock.now()) / 1_000));
 
   const onAdded = (p: PendingApproval) => {
-    waiting.push(p);
+    waiting.push(p.callId);
     next();
   };
-  const onSettled = (callId: string, why: string) => {
-    const i = waiting.findIndex((p) => p.callId === callId);
+  const onDecided = (callId: string, outcome: ApprovalOutcome) => {
+    const i = waiting.indexOf(callId);
     if (i >= 0) waiting.splice(i, 1);
-    if (current?.callId === callId && !current.answering && !current.abort.signal.aborted) {
-      current.abort.abort();
-      write(`\n  → ${why}\n\n`);
+    const s = screen;
+    if (!s) return;
+    if (s.kind === 'hold' && s.callId === callId) {
+      write(
+        outcome.status === 'approved'
+          ? '  → the undo window is over: the write goes ahead now\n\n'
+          : outcome.status === 'undone'
+            ? '  → undone: nothing was sent\n\n'
+            : `  → ${settledWhy(outcome)}\n\n`,
+      );
+      leave();
+      next();
+      return;
+    }
+    if (s.kind === 'ask' && s.item.callId === callId && !deciding) {
+      write(`\n  → ${settledWhy(outcome)}\n\n`);
+      leave();
+      next();
     }
   };
-  const onDecided = (callId: string, outcome: { status: string }) => {
-    if (outcome.status === 'expired') onSettled(callId, 'expired: no answer in time, nothing was sent');
-    else if (outcome.status === 'cancelled')
-      onSettled(callId, 'withdrawn by the relay or the AI; nothing was sent');
-    else onSettled(callId, `answered elsewhere (${outcome.status})`);
+  /** Held by another surface while on screen here: it was answered elsewhere. */
+  const onHeld = (hold: HeldApproval) => {
+    const s = screen;
+    if (deciding || s?.kind !== 'ask' || s.item.callId !== hold.callId) return;
+    write('\n  → answered elsewhere (approved there, in its undo window)\n\n');
+    leave();
+    next();
   };
+
+  // Lines are split here (not by readline) to know when each line's first key arrived.
+  const decoder = new StringDecoder('utf8');
+  let buffer = '';
+  let startedAt: number | null = null;
+  const onData = (chunk: Buffer | string) => {
+    const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    for (const ch of text) {
+      if (ch === '\n') {
+        const line = buffer.endsWith('\r') ? buffer.slice(0, -1) : buffer;
+        const at = startedAt ?? clock.now();
+        buffer = '';
+        startedAt = null;
+        onLine(line, at);
+        continue;
+      }
+      if (startedAt === null) startedAt = clock.now();
+      buffer += ch;
+    }
+  };
+  const onEnd = () => {
+    if (inputClosed) return;
+    inputClosed = true;
+    if (!detached) {
+      write('\n  (input closed: approvals can no longer be answered in this terminal; pending ones will expire)\n');
+    }
+  };
+  input.on('data', onData);
+  input.on('end', onEnd);
+  input.on('close', onEnd);
+  // A stream paused earlier (e.g. by the login prompt's readline) does not flow again on its own.
+  if (typeof input.resume === 'function') input.resume();
   queue.on('added', onAdded);
-  const onExpired = (callId: string) => onSettled(callId, 'expired: no answer in time, nothing was sent');
+  queue.on('held', onHeld);
   queue.on('decided', onDecided);
-  queue.on('expired', onExpired);
   for (const p of queue.pending()) onAdded(p);
   return () => {
     detached = true;
+    if (screen?.kind === 'hold') clock.clearTimeout(screen.timer);
+    screen = null;
     queue.off('added', onAdded);
+    queue.off('held', onHeld);
     queue.off('decided', onDecided);
-    queue.off('expired', onExpired);
-    current?.abort.abort();
-    rl?.close();
+    input.off('data', onData);
+    input.off('end', onEnd);
+    input.off('close', onEnd);
+    if (input === process.stdin) process.stdin.pause();
   };
 }
 
-/** Renders one pending approval as a terminal block: tool, peer (title, @username, id), client, text, time left. */
-export function renderApproval(p: PendingApproval, nowMs: number): string {
-  const secondsLeft = Math.max(0, Math.round((p.expiresAt - nowMs) / 1000));
-  const who = [p.peer.title, p.peer.username ? `@${p.peer.username}` : null, p.peer.ref]
+function settledWhy(outcome: ApprovalOutcome): string {
+  switch (outcome.status) {
+    case 'expired':
+      return 'the request changed: it expired with no answer in time; nothing was sent';
+    case 'cancelled':
+      return 'the request changed: withdrawn by the relay or the AI; nothing was sent';
+    default:
+      return `the request changed: answered elsewhere (${outcome.status})`;
+  }
+}
+
+/** One line of a display string, escaped again (defence in depth: views are escaped when built). */
+function line1(s: string): string {
+  return visibleText(s).text;
+}
+
+function peerLine(p: ApprovalPeer): string {
+  return [line1(p.title), p.username ? `@${line1(p.username)}` : null, `${line1(p.ref)} (${p.kind})`]
     .filter(Boolean)
     .join(' · ');
-  const lines = [
-    '',
-    `┌─ ${p.tool} is waiting for your approval`,
-    `│ to:      ${who}`,
-    ...(p.client ? [`│ asked by: ${p.client}`] : []),
-    `│ time left: ${secondsLeft} s`,
-    '│ text:',
-    ...p.text.split('\n').map((l) => `│   ${l}`),
-    '└─',
-  ];
+}
+
+function messageLine(m: ApprovalMessage): string {
+  return `#${m.id} ${line1(m.from)}: ${line1(m.preview)}`;
+}
+
+/**
+ * Renders an approval view as a terminal block: flags first (prominent), the effect, the peer, what it answers
+ * or acts on, the text exactly as sent, media, the asking client, time left, the undo window and what
+ * "always" would allow. Uses nothing but the view.
+ * @param nowMs current time in ms (for the time left).
+ */
+export function renderApproval(view: ApprovalView, nowMs: number): string {
+  const secondsLeft = Math.max(0, Math.round((view.expiresAt - nowMs) / 1000));
+  const lines = ['', `┌─ ${line1(view.tool)} is waiting for your approval`];
+  for (const f of view.flags) lines.push(`│ ⚠ ${line1(f.code).toUpperCase().replace(/_/g, ' ')}: ${line1(f.message)}`);
+  lines.push(`│ ${line1(view.effect)}`);
+  if (view.source) lines.push(`│ from:      ${peerLine(view.source)}`);
+  lines.push(`│ to:        ${peerLine(view.peer)}`);
+  if (view.replyTo) {
+    lines.push(
+      view.replyTo.from || view.replyTo.preview
+        ? `│ reply to:  ${messageLine(view.replyTo)}`
+        : `│ reply to:  #${view.replyTo.id} (not found in this chat)`,
+    );
+  }
+  if (view.client) lines.push(`│ asked by:  ${line1(view.client)}`);
+  lines.push(`│ time left: ${secondsLeft} s`);
+  if (view.media) {
+    const name = view.media.fileName ? ` "${line1(view.media.fileName)}"` : '';
+    const bytes = view.media.bytes === undefined ? '' : ` · ${formatSize(view.media.bytes)}`;
+    lines.push(`│ media:     ${line1(view.media.kind)}${name}${bytes}`);
+  }
+  if (view.messages?.length) {
+    lines.push('│ messages:');
+    for (const m of view.messages) lines.push(`│   ${messageLine(m)}`);
+    if (view.moreMessages) lines.push(`│   … and ${view.moreMessages} more`);
+  }
+  if (view.text) {
+    const how = view.text.format === 'plain' ? 'sent exactly as shown' : `parsed as ${view.text.format}`;
+    lines.push(`│ ${view.media ? 'caption' : 'text'} (${how}):`);
+    for (const l of view.text.shown.split('\n')) lines.push(`│   ${line1(l)}`);
+    if (view.text.rendered !== undefined) {
+      lines.push('│ Telegram will show:');
+      for (const l of view.text.rendered.split('\n')) lines.push(`│   ${line1(l)}`);
+    }
+  }
+  if (view.undoMs > 0) lines.push(`│ undo:      ${Math.round(view.undoMs / 1000)} s to take it back after you approve`);
+  lines.push(
+    view.rule.allowed
+      ? `│ always:    ${line1(view.rule.scope)}`
+      : `│ always:    not offered — ${line1(view.rule.why)}`,
+  );
+  lines.push('└─');
   return `${lines.join('\n')}\n`;
 }

@@ -22,8 +22,8 @@ import {
   parseFrame,
   type RelayLimits,
   ToolErrorCode,
+  ToolError,
 } from '../protocol/index.js';
-import { ToolError } from '../tools/toolError.js';
 
 /** What a call handler gets: an abort signal (relay `cancel` or link loss) and a progress reporter. */
 export interface CallScope {

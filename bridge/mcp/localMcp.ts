@@ -8,7 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { ControlClient } from '../control/controlSocket.js';
-import { createToolServer } from '../protocol/mcpTools.js';
+import { createToolServer } from '../protocol/node/mcpTools.js';
 import { APP_NAME, APP_VERSION } from '../version.js';
 
 /** Builds the MCP tool server whose calls run in the engine behind `control`. */
@@ -22,18 +22,31 @@ export function createLocalToolServer(control: ControlClient): Server {
 }
 
 /**
- * Serves MCP over stdio until the client closes stdin.
- * @returns a promise that resolves when the MCP client disconnects.
+ * Serves MCP over stdio until the client closes stdin (issue 8 §7). The SDK's stdio transport does not notice
+ * the end of its input, so this does: the server is closed, which aborts every call still running — a write
+ * waiting for the person is then withdrawn in the engine (a `cancel` frame on the control socket) and never
+ * sent later to a client that is gone.
+ * @returns a promise that resolves when the MCP client disconnected and its calls were withdrawn.
  */
 export async function serveMcpOverStdio(
   control: ControlClient,
   stdio: { input?: Readable; output?: Writable } = {},
 ): Promise<void> {
+  const input = stdio.input ?? process.stdin;
   const server = createLocalToolServer(control);
-  const transport = new StdioServerTransport(stdio.input, stdio.output);
+  const transport = new StdioServerTransport(input, stdio.output);
   const closed = new Promise<void>((resolve) => {
     server.onclose = () => resolve();
   });
-  await server.connect(transport);
-  await closed;
+  const inputEnded = () => void server.close();
+  input.once('end', inputEnded);
+  input.once('close', inputEnded);
+  try {
+    await server.connect(transport);
+    if (input.readableEnded || input.destroyed) await server.close();
+    await closed;
+  } finally {
+    input.off('end', inputEnded);
+    input.off('close', inputEnded);
+  }
 }

@@ -7,12 +7,14 @@
  * engine), checked again on the open descriptor (same inode as the path that passed, still a regular file), and
  * read into memory; what is uploaded is exactly those bytes. Residual limit: a hard link to a secret file placed
  * inside the media folder can't be told apart from an ordinary file by its path.
+ *
+ * tg-bridge's own data folder (vault, audit chain, control socket) is never served, even when the media folder
+ * contains it or is it (issue 8 §7); only a media folder chosen *inside* the data folder serves its own files.
  */
 import { constants } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
-import { MAX_MEDIA_BYTES, ToolErrorCode } from '../protocol/index.js';
-import { ToolError } from '../tools/toolError.js';
+import { MAX_MEDIA_BYTES, ToolErrorCode, ToolError } from '../protocol/index.js';
 
 /**
  * Path components that mark a secret location (issue 5): keys, cloud credentials, password stores, dotenv
@@ -58,14 +60,16 @@ export interface MediaFile {
  * @param filePath the AI's `file_path`: relative to `mediaDir`, or absolute (then it must still lie inside).
  * @param opts.mediaDir the media folder the person chose; absent → file paths are refused.
  * @param opts.maxBytes size cap in bytes (default {@link MAX_MEDIA_BYTES}, 20 MiB).
+ * @param opts.dataDir tg-bridge's data folder (vault, audit chain, control socket): nothing in it is served,
+ *   unless the media folder itself lies strictly inside it.
  * @throws ToolError `invalid_arguments` starting `file_path:` when: no media folder is configured; the path or
  *   its real path has a secret component; the real path is outside the real media folder (`..`, absolute
- *   paths, symlinks out); it does not exist; it is not a regular file; it is larger than `maxBytes`; or it
- *   changed between the checks and the read.
+ *   paths, symlinks out); it is in tg-bridge's data folder; it does not exist; it is not a regular file; it is
+ *   larger than `maxBytes`; or it changed between the checks and the read.
  */
 export async function readMediaFile(
   filePath: string,
-  opts: { mediaDir?: string | undefined; maxBytes?: number },
+  opts: { mediaDir?: string | undefined; maxBytes?: number; dataDir?: string | undefined },
 ): Promise<MediaFile> {
   const maxBytes = opts.maxBytes ?? MAX_MEDIA_BYTES;
   if (!opts.mediaDir) {
@@ -106,6 +110,12 @@ export async function readMediaFile(
   if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
     throw refused('the file is outside the media folder the person chose (after resolving links)');
   }
+  if (opts.dataDir && (await inDataFolder(realFile, realDir, opts.dataDir))) {
+    throw refused(
+      "that is inside tg-bridge's own data folder (vault, audit chain, control socket), which is never sent; " +
+        'choose a media folder that does not contain it',
+    );
+  }
 
   const before = await stat(realFile);
   if (!before.isFile()) throw refused(`not a regular file (${kindOf(before)})`);
@@ -138,6 +148,22 @@ export async function readMediaFile(
   } finally {
     await handle.close();
   }
+}
+
+/** True when `realFile` lies in the data folder and the media folder `realDir` is not a folder strictly inside it. */
+async function inDataFolder(realFile: string, realDir: string, dataDir: string): Promise<boolean> {
+  let realData: string;
+  try {
+    realData = await realpath(dataDir);
+  } catch {
+    return false; // no data folder yet: nothing of it to protect
+  }
+  const within = (base: string, p: string) => {
+    const rel = relative(base, p);
+    return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+  };
+  if (!within(realData, realFile)) return false;
+  return !(within(realData, realDir) && relative(realData, realDir) !== '');
 }
 
 function kindOf(st: Awaited<ReturnType<typeof stat>>): string {

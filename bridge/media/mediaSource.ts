@@ -5,10 +5,9 @@
  * what the person approves and what is uploaded.
  */
 import { extname } from 'node:path';
-import { MAX_MEDIA_BYTES, ToolErrorCode } from '../protocol/index.js';
-import { ToolError } from '../tools/toolError.js';
+import { MAX_MEDIA_BYTES, ToolErrorCode, ToolError } from '../protocol/index.js';
 import { readMediaFile } from './mediaFile.js';
-import { fetchMediaUrl, type UrlFetchOptions } from './mediaUrl.js';
+import { fetchMediaUrl, previewMediaUrl, type UrlFetchOptions } from './mediaUrl.js';
 
 /** The person's media settings (engine options). */
 export interface MediaOptions {
@@ -16,6 +15,8 @@ export interface MediaOptions {
   mediaDir?: string;
   /** Lets `send_media` fetch `file_url` (default false, issue 5: "off by default"). */
   allowFileUrl?: boolean;
+  /** tg-bridge's data folder (vault, audit chain, control socket): never served through `file_path`. */
+  dataDir?: string;
   /** Fetch tuning and TEST HOOKS (resolver, allowed test address); the product leaves it unset. */
   urlFetch?: Omit<UrlFetchOptions, 'signal' | 'maxBytes'>;
 }
@@ -56,7 +57,11 @@ export async function loadMedia(
   let sourceMime: string | null = null;
   let source: LoadedMedia['source'];
   if (args.file_path !== undefined) {
-    const file = await readMediaFile(args.file_path, { mediaDir: options.mediaDir, maxBytes: MAX_MEDIA_BYTES });
+    const file = await readMediaFile(args.file_path, {
+      mediaDir: options.mediaDir,
+      dataDir: options.dataDir,
+      maxBytes: MAX_MEDIA_BYTES,
+    });
     bytes = file.bytes;
     sourceName = file.fileName;
     source = 'file_path';
@@ -64,13 +69,7 @@ export async function loadMedia(
     bytes = decodeMediaBase64(args.file_base64);
     source = 'file_base64';
   } else if (args.file_url !== undefined) {
-    if (!options.allowFileUrl) {
-      throw new ToolError(
-        ToolErrorCode.invalidArguments,
-        'file_url: fetching files from URLs is off on this device (the person can turn it on with the ' +
-          '`allowFileUrl` setting); download the file yourself and send it as file_base64',
-      );
-    }
+    checkUrlsAllowed(options);
     const fetched = await fetchMediaUrl(args.file_url, {
       ...options.urlFetch,
       maxBytes: MAX_MEDIA_BYTES,
@@ -94,6 +93,42 @@ export async function loadMedia(
     size: bytes.length,
     source,
   };
+}
+
+/** What a dry run reports about the file: like {@link LoadedMedia} without the bytes; `size` null = not fetched. */
+export interface MediaPreview {
+  fileName: string;
+  mimeType: string;
+  size: number | null;
+  source: LoadedMedia['source'];
+}
+
+/**
+ * What `send_media` in dry run may know about its file (issue 8 §7): `file_path` and `file_base64` are loaded and
+ * checked as for a send (they are already on this computer); `file_url` is checked offline only and NEVER fetched
+ * (no DNS, no request), so its size is null and its MIME type is guessed from the name.
+ * @throws ToolError `invalid_arguments` as {@link loadMedia}, for the checks a preview can make.
+ */
+export async function previewMedia(args: MediaSourceArgs, options: MediaOptions): Promise<MediaPreview> {
+  if (args.file_url === undefined) {
+    const { bytes: _bytes, ...rest } = await loadMedia(args, options);
+    return rest;
+  }
+  checkUrlsAllowed(options);
+  const { fileName: sourceName } = previewMediaUrl(args.file_url, options.urlFetch ?? {});
+  const fileName = cleanFileName(args.file_name ?? sourceName) ?? defaultFileName(args.media_type);
+  return { fileName, mimeType: mimeTypeFor(args.media_type, fileName), size: null, source: 'file_url' };
+}
+
+/** @throws ToolError `invalid_arguments` (`file_url:`) unless the person turned URL fetching on. */
+function checkUrlsAllowed(options: MediaOptions): void {
+  if (!options.allowFileUrl) {
+    throw new ToolError(
+      ToolErrorCode.invalidArguments,
+      'file_url: fetching files from URLs is off on this device (the person can turn it on with the ' +
+        '`allowFileUrl` setting); download the file yourself and send it as file_base64',
+    );
+  }
 }
 
 /**

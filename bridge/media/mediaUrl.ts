@@ -15,8 +15,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import { MAX_MEDIA_BYTES, ToolErrorCode } from '../protocol/index.js';
-import { ToolError } from '../tools/toolError.js';
+import { MAX_MEDIA_BYTES, ToolErrorCode, ToolError } from '../protocol/index.js';
 import { forbiddenHostname, forbiddenRange } from './addressRanges.js';
 
 /** Default deadline of a whole `file_url` fetch (all hops and the body), in ms. */
@@ -70,24 +69,12 @@ export async function checkMediaUrl(
   raw: string,
   opts: Pick<UrlFetchOptions, 'resolve' | 'allowAddressForTests'> = {},
 ): Promise<CheckedTarget> {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw refused('not a valid URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw refused(`only http and https URLs are fetched, not ${url.protocol.replace(/:$/, '')}`);
-  }
-  if (url.username || url.password) throw refused('URLs with a user name or password are not fetched');
-  const hostname = url.hostname.replace(/^\[|\]$/g, '');
+  const { url, hostname } = checkUrlShape(raw, opts);
   const allowed = opts.allowAddressForTests ?? (() => false);
   let addresses: string[];
   if (isIP(hostname)) {
     addresses = [hostname];
   } else {
-    const badName = forbiddenHostname(hostname);
-    if (badName) throw refused(`${hostname} is refused: ${badName}`);
     try {
       addresses = await (opts.resolve ?? systemResolve)(hostname);
     } catch {
@@ -106,6 +93,50 @@ export async function checkMediaUrl(
   }
   const address = addresses[0]!;
   return { url, hostname, address, family: isIP(address) === 6 ? 6 : 4 };
+}
+
+/**
+ * Step 1 for one URL, and step 2 for an address literal, without touching the network (no DNS, no
+ * connection): http(s), no credentials, not a private host name, not a non-public address.
+ * @throws ToolError `invalid_arguments` starting `file_url:` naming why the URL is refused.
+ */
+function checkUrlShape(
+  raw: string,
+  opts: Pick<UrlFetchOptions, 'allowAddressForTests'>,
+): { url: URL; hostname: string } {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw refused('not a valid URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw refused(`only http and https URLs are fetched, not ${url.protocol.replace(/:$/, '')}`);
+  }
+  if (url.username || url.password) throw refused('URLs with a user name or password are not fetched');
+  const hostname = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(hostname)) {
+    const range = (opts.allowAddressForTests ?? (() => false))(hostname) ? null : forbiddenRange(hostname);
+    if (range) throw refused(`${hostname} is in the ${range.range} range; only public internet addresses are fetched`);
+  } else {
+    const badName = forbiddenHostname(hostname);
+    if (badName) throw refused(`${hostname} is refused: ${badName}`);
+  }
+  return { url, hostname };
+}
+
+/**
+ * What a dry run of `send_media` may say about a `file_url` without fetching it (issue 8 §7: a dry run never
+ * fetches): the URL passes the offline checks of step 1 (and step 2 for an address literal), and the file name
+ * its path gives. No DNS lookup, no connection — a preview must not tell the URL's owner anything.
+ * @throws ToolError `invalid_arguments` starting `file_url:` when the URL is refused.
+ */
+export function previewMediaUrl(
+  raw: string,
+  opts: Pick<UrlFetchOptions, 'allowAddressForTests'> = {},
+): { fileName: string | null } {
+  const { url } = checkUrlShape(raw, opts);
+  return { fileName: fileNameOf(undefined, url) };
 }
 
 /**

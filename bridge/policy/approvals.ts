@@ -2,14 +2,23 @@
  * The approval queue (ARCHITECTURE.md custody rules 2 and 3): every write waits here until the person decides
  * on this device. Only calls on this object — made by the popup, the web UI or the terminal prompt — can
  * approve; nothing the relay sends can (a relay `cancel` can only withdraw a request). Each request settles
- * exactly once: approved, denied, expired, or cancelled; later decisions are ignored.
+ * exactly once: approved (after its undo window), undone, denied, expired, or cancelled; later decisions are
+ * ignored.
  */
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock.js';
-import { MAX_MESSAGE_LENGTH } from '../protocol/index.js';
+import { type ApprovalHold, ApprovalView, MAX_MESSAGE_LENGTH } from '../protocol/index.js';
+import type { ApprovalViewDraft } from './approvalView.js';
+import type { StandingRuleKey } from './standingRules.js';
 
 /** Default time a request waits for the person, in ms (120 s; the CLI's `--approval-timeout` default). */
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 120_000;
+
+/** Default undo window after an approval, in ms (5 s; the CLI's `--undo-window` default; issue 8 §2). */
+export const DEFAULT_UNDO_MS = 5_000;
+
+/** Longest undo window, in ms (60 s): longer would keep the AI and the relay waiting for nothing. */
+export const MAX_UNDO_MS = 60_000;
 
 /** Cap on a deny or cancel reason, in characters (code points). */
 export const MAX_REASON_LENGTH = 500;
@@ -17,59 +26,78 @@ export const MAX_REASON_LENGTH = 500;
 /** How many decided call ids are remembered to refuse a replayed request (see {@link ApprovalQueue.request}). */
 const DECIDED_MEMORY = 1024;
 
-/** A write that needs the person's decision: what the popup shows. */
+/**
+ * A write that needs the person's decision: the view every surface renders, the text an approval sends, and the
+ * standing rule the person may make from it.
+ */
 export interface ApprovalRequest {
   /** The relay's call id; also the key that makes `request` idempotent. */
   callId: string;
-  /** Tool name, e.g. `send_message`. */
-  tool: string;
-  /** The resolved peer: canonical ref (`user:123`), display title, @username (without `@`) and numeric id. */
-  peer: { ref: string; title: string; username?: string; id: string };
-  /** The full text to be sent (or the caption / description of the write). */
-  text: string;
-  /** Which MCP client asked, when the relay said. */
-  client?: string;
+  /** What the person is shown (see `buildApprovalView`); the queue adds call id, times and the undo window. */
+  view: ApprovalViewDraft;
   /**
-   * False when `text` describes the write (delete, pin, react, …) rather than being the content sent: prompts
-   * then offer no edit (an edited approval would be refused). Absent = editable.
+   * The text an approval sends unless the person edits it: the message text, `''` for writes without one. It
+   * is editable exactly when `view.text.editable` (an edit of any other write is still passed on, and refused by
+   * the write gate).
    */
-  editable?: boolean;
+  text: string;
+  /** The key of the standing rule "always" would make; absent when none may be made (`view.rule.allowed`). */
+  rule?: StandingRuleKey;
 }
 
 /** A request waiting for the person. Times in ms since the epoch. */
-export interface PendingApproval extends ApprovalRequest {
+export interface PendingApproval {
+  callId: string;
+  /** Tool name, e.g. `send_message` (also `view.tool`). */
+  tool: string;
+  /** The complete view, validated against the `ApprovalView` schema. */
+  view: ApprovalView;
+  text: string;
+  /** True when the person may edit `text` in the prompt. */
+  editable: boolean;
+  rule?: StandingRuleKey;
   createdAt: number;
   expiresAt: number;
 }
 
 /**
  * How a request ended. `approved` carries the text to send (the person's edit if they made one, `edited`
- * true when it differs from the request) and who decided; `denied` the person's optional reason;
- * `cancelled` why the request was withdrawn (relay cancel, link lost, shutdown, abort signal).
+ * true when it differs from the request) and who decided — it settles after the undo window; `undone` is an
+ * approval the person took back within the undo window; `denied` the person's optional reason; `cancelled` why
+ * the request was withdrawn (relay cancel, link lost, shutdown, abort signal) — also during the undo window.
  */
 export type ApprovalOutcome =
   | { status: 'approved'; text: string; edited: boolean; decidedBy: 'person' | 'auto' }
+  | { status: 'undone' }
   | { status: 'denied'; reason?: string }
   | { status: 'expired' }
   | { status: 'cancelled'; reason: string };
 
+/** An approval held for its undo window (see {@link ApprovalHold} in the protocol, what surfaces render). */
+export type HeldApproval = ApprovalHold;
+
 /**
  * Events of an {@link ApprovalQueue}, with their listener arguments:
- * `added` (a new pending request), `decided` (every settlement, including expiry and cancellation),
+ * `added` (a new pending request), `held` (approved, now in its undo window: show a countdown and Undo),
+ * `decided` (every final settlement — approved after the undo window, undone, denied, expired, cancelled),
  * `expired` (emitted just before the matching `decided`).
  */
 export interface ApprovalEvents {
   added: [approval: PendingApproval];
+  held: [hold: HeldApproval];
   decided: [callId: string, outcome: ApprovalOutcome];
   expired: [callId: string];
 }
 
 interface Entry {
   pending: PendingApproval;
+  /** Set while the approval waits out its undo window. */
+  hold?: { approval: ApprovalHold; outcome: ApprovalOutcome & { status: 'approved' } };
   promise: Promise<ApprovalOutcome>;
   resolve: (outcome: ApprovalOutcome) => void;
   timer: unknown;
   detachSignal: () => void;
+  onHeld?: (hold: HeldApproval) => void;
 }
 
 /** Options of the {@link ApprovalQueue} constructor. */
@@ -78,6 +106,11 @@ export interface ApprovalQueueOptions {
   clock?: Clock;
   /** How long a request waits by default, in ms (default {@link DEFAULT_APPROVAL_TIMEOUT_MS}). */
   timeoutMs?: number;
+  /**
+   * The undo window after an approval, in ms (default {@link DEFAULT_UNDO_MS}; 0 = none): the approval settles
+   * only when it has passed, and {@link ApprovalQueue.undo} takes it back until then (issue 8 §2).
+   */
+  undoMs?: number;
 }
 
 /**
@@ -88,16 +121,26 @@ export interface ApprovalQueueOptions {
 export class ApprovalQueue {
   readonly #clock: Clock;
   readonly #timeoutMs: number;
+  readonly #undoMs: number;
   readonly #entries = new Map<string, Entry>();
   readonly #decided = new Set<string>();
   readonly #events = new EventEmitter();
 
-  /** @throws RangeError when `timeoutMs` is not a positive finite number. */
+  /**
+   * @throws RangeError when `timeoutMs` is not a positive finite number, or `undoMs` is not an integer from 0 to
+   *   {@link MAX_UNDO_MS}.
+   */
   constructor(opts: ApprovalQueueOptions = {}) {
     this.#clock = opts.clock ?? systemClock;
     this.#timeoutMs = checkTimeout(opts.timeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS);
+    this.#undoMs = checkUndo(opts.undoMs ?? DEFAULT_UNDO_MS);
     // Listeners are UI surfaces (popup, web UI, terminal); more than 10 is normal, not a leak.
     this.#events.setMaxListeners(0);
+  }
+
+  /** The undo window after an approval, in ms (0 = none). */
+  get undoMs(): number {
+    return this.#undoMs;
   }
 
   /**
@@ -107,11 +150,14 @@ export class ApprovalQueue {
    *   `cancelled` at once, so a replayed call can never be approved twice (custody rule 3).
    * - `timeoutMs` (default the queue's) elapses → `expired`; `signal` aborts → `cancelled` with the abort
    *   reason (an already-aborted signal resolves `cancelled` without adding anything).
-   * @throws TypeError when `callId` is empty or `timeoutMs` is not a positive finite number.
+   * - `onHeld` runs (synchronously, inside `approve`) when an approval enters its undo window — the write gate
+   *   records the decision then, so a crash during the window leaves it in the audit chain.
+   * @throws TypeError when `callId` is empty or the view does not fit the `ApprovalView` schema; RangeError when
+   *   `timeoutMs` is not a positive finite number.
    */
   request(
     req: ApprovalRequest,
-    opts: { timeoutMs?: number; signal?: AbortSignal } = {},
+    opts: { timeoutMs?: number; signal?: AbortSignal; onHeld?: (hold: HeldApproval) => void } = {},
   ): Promise<ApprovalOutcome> {
     if (typeof req.callId !== 'string' || req.callId === '')
       throw new TypeError('approval request needs a callId');
@@ -128,13 +174,21 @@ export class ApprovalQueue {
       return Promise.resolve({ status: 'cancelled', reason: abortReason(opts.signal) });
 
     const createdAt = this.#clock.now();
+    const checked = ApprovalView.safeParse({
+      ...req.view,
+      callId: req.callId,
+      createdAt,
+      expiresAt: createdAt + timeoutMs,
+      undoMs: this.#undoMs,
+    });
+    if (!checked.success) throw new TypeError(`approval view does not fit its schema: ${checked.error.message}`);
     const pending: PendingApproval = {
       callId: req.callId,
-      tool: req.tool,
-      peer: { ...req.peer },
+      tool: checked.data.tool,
+      view: checked.data,
       text: req.text,
-      ...(req.client === undefined ? {} : { client: req.client }),
-      ...(req.editable === false ? { editable: false } : {}),
+      editable: checked.data.text?.editable === true,
+      ...(req.rule && checked.data.rule.allowed ? { rule: { ...req.rule } } : {}),
       createdAt,
       expiresAt: createdAt + timeoutMs,
     };
@@ -142,7 +196,14 @@ export class ApprovalQueue {
     const promise = new Promise<ApprovalOutcome>((r) => {
       resolve = r;
     });
-    const entry: Entry = { pending, promise, resolve, timer: undefined, detachSignal: () => {} };
+    const entry: Entry = {
+      pending,
+      promise,
+      resolve,
+      timer: undefined,
+      detachSignal: () => {},
+      ...(opts.onHeld ? { onHeld: opts.onHeld } : {}),
+    };
     entry.timer = this.#clock.setTimeout(() => this.#settle(req.callId, { status: 'expired' }), timeoutMs);
     const signal = opts.signal;
     if (signal) {
@@ -159,22 +220,54 @@ export class ApprovalQueue {
    * Approves a pending request, optionally with the person's edited text.
    * @param opts.text replacement text; `edited` is true when it differs from the requested text.
    * @param opts.by who decided (default `person`; `auto` for a standing rule the person made on this device).
+   * With an undo window the request then waits it out (`held` event, {@link holds}) and settles `approved` at
+   * its end unless {@link undo} or {@link cancel} comes first; without one it settles at once.
    * @returns true when the request was pending and is now approved; false when it was not pending (already
-   *   decided, expired, cancelled, unknown) or when the edited text is unsendable — empty, only whitespace, or
+   *   decided, held, expired, cancelled, unknown) or when the edited text is unsendable — empty, only whitespace, or
    *   longer than 4096 characters counted as the protocol's SendMessageArgs counts them (UTF-16
    *   units, MAX_MESSAGE_LENGTH) — in which case it stays pending.
    */
   approve(callId: string, opts: { text?: string; by?: 'person' | 'auto' } = {}): boolean {
     const entry = this.#entries.get(callId);
-    if (!entry) return false;
+    if (!entry || entry.hold) return false;
     const text = opts.text ?? entry.pending.text;
     if (opts.text !== undefined && !isSendable(opts.text)) return false;
-    return this.#settle(callId, {
+    const outcome = {
       status: 'approved',
       text,
       edited: text !== entry.pending.text,
       decidedBy: opts.by ?? 'person',
-    });
+    } as const;
+    if (this.#undoMs === 0) return this.#settle(callId, outcome);
+    this.#clock.clearTimeout(entry.timer);
+    const heldAt = this.#clock.now();
+    const approval: ApprovalHold = {
+      callId,
+      tool: entry.pending.tool,
+      effect: entry.pending.view.effect,
+      decidedBy: outcome.decidedBy,
+      heldAt,
+      sendsAt: heldAt + this.#undoMs,
+    };
+    entry.hold = { approval, outcome };
+    entry.timer = this.#clock.setTimeout(() => this.#settle(callId, outcome), this.#undoMs);
+    entry.onHeld?.({ ...approval });
+    this.#emit('held', { ...approval });
+    return true;
+  }
+
+  /**
+   * Takes back an approval during its undo window: the write is never performed (outcome `undone`).
+   * @returns false when the call is not in its undo window (still pending, already settled, unknown).
+   */
+  undo(callId: string): boolean {
+    if (!this.#entries.get(callId)?.hold) return false;
+    return this.#settle(callId, { status: 'undone' });
+  }
+
+  /** Approvals waiting out their undo window, oldest first (copies). */
+  holds(): HeldApproval[] {
+    return [...this.#entries.values()].flatMap((e) => (e.hold ? [{ ...e.hold.approval }] : []));
   }
 
   /**
@@ -183,26 +276,28 @@ export class ApprovalQueue {
    * @returns false when the request was not pending.
    */
   deny(callId: string, reason?: string): boolean {
+    if (this.#entries.get(callId)?.hold) return false;
     const clean = reason === undefined ? '' : cleanReason(reason);
     return this.#settle(callId, clean ? { status: 'denied', reason: clean } : { status: 'denied' });
   }
 
   /**
-   * Withdraws a pending request (relay `cancel`, deadline, link lost). Reason trimmed and capped at 500.
-   * @returns false when the request was not pending.
+   * Withdraws a pending or held request (relay `cancel`, deadline, link lost): a held approval is then never
+   * performed. Reason trimmed and capped at 500.
+   * @returns false when the request was neither pending nor held.
    */
   cancel(callId: string, reason: string): boolean {
     return this.#settle(callId, { status: 'cancelled', reason: cleanReason(reason) || 'cancelled' });
   }
 
-  /** Withdraws every pending request, oldest first (shutdown, link lost). */
+  /** Withdraws every pending and held request, oldest first (shutdown, link lost). */
   cancelAll(reason: string): void {
     for (const callId of [...this.#entries.keys()]) this.cancel(callId, reason);
   }
 
   /** Requests waiting for the person, oldest first (copies: changing them changes nothing). */
   pending(): PendingApproval[] {
-    return [...this.#entries.values()].map((e) => copyPending(e.pending));
+    return [...this.#entries.values()].filter((e) => !e.hold).map((e) => copyPending(e.pending));
   }
 
   /** Adds a listener for one of the {@link ApprovalEvents}. */
@@ -250,6 +345,12 @@ function checkTimeout(ms: number): number {
   return ms;
 }
 
+function checkUndo(ms: number): number {
+  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_UNDO_MS)
+    throw new RangeError(`undo window must be 0 to ${MAX_UNDO_MS} ms, got ${ms}`);
+  return ms;
+}
+
 function isSendable(text: string): boolean {
   return typeof text === 'string' && text.trim().length > 0 && text.length <= MAX_MESSAGE_LENGTH;
 }
@@ -267,5 +368,5 @@ function abortReason(signal: AbortSignal): string {
 }
 
 function copyPending(p: PendingApproval): PendingApproval {
-  return { ...p, peer: { ...p.peer } };
+  return structuredClone(p);
 }

@@ -20,12 +20,12 @@ import {
   type PeerRef,
   parsePeer,
   TOOLS,
+  ToolError,
   ToolErrorCode,
 } from '../protocol/index.js';
 import type { ClientConsentAnswer } from '../link/relayLink.js';
 import { writePrivateFileAtomic } from '../storage/privateFile.js';
 import type { TelegramGateway } from '../telegram/gateway.js';
-import { ToolError } from '../tools/toolError.js';
 
 /** One approved client. `approvedAt` in ms since the epoch. */
 export const ClientApproval = z.object({

@@ -12,6 +12,12 @@ import { z } from 'zod';
 /** Longest MCP client name an approval shows, in characters (issue 8 §1). */
 export const MAX_CLIENT_NAME_LENGTH = 64;
 
+/** Longest title or name an approval shows, in characters (PROTOCOL.md: "titles at 100"). */
+export const MAX_VIEW_TITLE_LENGTH = 100;
+
+/** How many messages an approval lists (the rest are counted in `moreMessages`). */
+export const MAX_VIEW_MESSAGES = 10;
+
 /** Kinds of peer an approval names. */
 export const ApprovalPeerKind = z.enum(['user', 'bot', 'group', 'supergroup', 'channel']);
 export type ApprovalPeerKind = z.infer<typeof ApprovalPeerKind>;
@@ -34,6 +40,7 @@ export type ApprovalPeer = z.infer<typeof ApprovalPeer>;
  * - `for_everyone`: a delete removes the messages for every member, not only for the person.
  * - `formatted`: the text is parsed as Markdown or HTML; the view shows the rendered text.
  * - `edited_text`: the text the person is asked about was edited in an earlier prompt (reserved).
+ * - `not_found`: a message the write refers to (reply_to) is not in that chat.
  */
 export const ApprovalFlagCode = z.enum([
   'hidden_characters',
@@ -41,6 +48,7 @@ export const ApprovalFlagCode = z.enum([
   'for_everyone',
   'formatted',
   'edited_text',
+  'not_found',
 ]);
 export type ApprovalFlagCode = z.infer<typeof ApprovalFlagCode>;
 
@@ -80,13 +88,29 @@ export type ApprovalMedia = z.infer<typeof ApprovalMedia>;
 
 /**
  * What a standing rule made from this approval would cover (issue 8 §4): `allowed` false with `why` when no rule
- * may be made (first contact, delete for everyone); otherwise `scope` states the rule's exact scope in words.
+ * may be made (first contact, delete for everyone); otherwise `scope` states the rule's exact scope in words
+ * ("Send messages to ‹Alice› without asking, for 1 hour") and `durationMs` how long it would last.
  */
 export const ApprovalRuleOffer = z.union([
-  z.object({ allowed: z.literal(true), scope: z.string() }),
+  z.object({ allowed: z.literal(true), scope: z.string(), durationMs: z.number().int().positive() }),
   z.object({ allowed: z.literal(false), why: z.string() }),
 ]);
 export type ApprovalRuleOffer = z.infer<typeof ApprovalRuleOffer>;
+
+/**
+ * A write the person approved, held for the undo window before it happens (issue 8 §2): every surface shows the
+ * countdown to `sendsAt` and an Undo button until the `decided` event; `decidedBy` says who approved (`auto`:
+ * the demo's `--yes`). Times are ms since the epoch.
+ */
+export const ApprovalHold = z.object({
+  callId: z.string(),
+  tool: z.string(),
+  effect: z.string(),
+  decidedBy: z.enum(['person', 'auto']),
+  heldAt: z.number(),
+  sendsAt: z.number(),
+});
+export type ApprovalHold = z.infer<typeof ApprovalHold>;
 
 /**
  * The approval view. Times are ms since the epoch. `effect` is one sentence ("Send a message to ‹Alice›");

@@ -46,3 +46,28 @@ export function toolErrorCodeOf(text: string): ToolErrorCode | undefined {
   const code = m[1] as ToolErrorCode;
   return (Object.values(ToolErrorCode) as string[]).includes(code) ? code : undefined;
 }
+
+/** Extra facts about a failure; `retryAfterSeconds` is set for flood waits and rate limits. */
+export interface ToolErrorDetails {
+  retryAfterSeconds?: number;
+}
+
+/**
+ * A tool failure the AI and the person can act on; thrown by tools and the gateway, it becomes an `error`
+ * frame `[code] message` on the wire. `message` must never contain message text, tokens or sessions.
+ */
+export class ToolError extends Error {
+  constructor(
+    readonly code: ToolErrorCode,
+    message: string,
+    readonly details: ToolErrorDetails = {},
+  ) {
+    super(message);
+    this.name = 'ToolError';
+  }
+
+  /** The `error` frame text: `[code] message`. */
+  toFrameText(): string {
+    return toolErrorText(this.code, this.message);
+  }
+}

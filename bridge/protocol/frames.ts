@@ -120,6 +120,22 @@ export const ClientDecisionFrame = z.object({
   reason: z.string().max(500).optional(),
 });
 
+/**
+ * Extension, local front door → engine, on the control socket only (a relay link ignores it): log the account
+ * out of Telegram through the engine's own connection (issue 8 §7: never a second gramjs connection on the same
+ * auth key). Answered with `response` ({@link LogoutResult}) or `error`; the engine then stops.
+ */
+export const LogoutFrame = z.object({ type: z.literal('logout'), id: callId });
+/**
+ * What the engine answers a `logout`: `telegram` is `ended` when Telegram confirmed auth.logOut, `not_told` when
+ * it could not be reached (then `detail` says why; the person should end the session from another device).
+ */
+export const LogoutResult = z.object({
+  telegram: z.enum(['ended', 'not_told']),
+  detail: z.string().max(500).optional(),
+});
+export type LogoutResult = z.infer<typeof LogoutResult>;
+
 /** Every frame type this protocol knows. */
 export const Frame = z.discriminatedUnion('type', [
   CallFrame,
@@ -133,6 +149,7 @@ export const Frame = z.discriminatedUnion('type', [
   CancelFrame,
   ClientConsentFrame,
   ClientDecisionFrame,
+  LogoutFrame,
 ]);
 export type Frame = z.infer<typeof Frame>;
 export type CallFrame = z.infer<typeof CallFrame>;
@@ -144,6 +161,7 @@ export type ProgressFrame = z.infer<typeof ProgressFrame>;
 export type CancelFrame = z.infer<typeof CancelFrame>;
 export type ClientConsentFrame = z.infer<typeof ClientConsentFrame>;
 export type ClientDecisionFrame = z.infer<typeof ClientDecisionFrame>;
+export type LogoutFrame = z.infer<typeof LogoutFrame>;
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set<string>(Frame.options.map((o) => o.shape.type.value));
 
@@ -160,11 +178,12 @@ export type ParsedFrame =
 
 /**
  * Parses one WebSocket text message into a frame. Never throws.
- * @param raw the message as received (string or Buffer), at most {@link MAX_FRAME_BYTES} bytes.
+ * Browser-safe: bytes arrive as `Uint8Array` (Node's `Buffer` is one), `ArrayBuffer` or a list of chunks.
+ * @param raw the message as received, at most {@link MAX_FRAME_BYTES} bytes (UTF-8).
  */
-export function parseFrame(raw: string | Buffer | ArrayBuffer | Buffer[]): ParsedFrame {
-  const text = typeof raw === 'string' ? raw : Buffer.isBuffer(raw) ? raw.toString('utf8') : toText(raw);
-  if (Buffer.byteLength(text) > MAX_FRAME_BYTES) return { kind: 'invalid', error: 'frame too large' };
+export function parseFrame(raw: string | Uint8Array | ArrayBuffer | Uint8Array[]): ParsedFrame {
+  if (overFrameLimit(raw)) return { kind: 'invalid', error: 'frame too large' };
+  const text = typeof raw === 'string' ? raw : utf8Decoder.decode(toBytes(raw));
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -189,8 +208,29 @@ export function parseFrame(raw: string | Buffer | ArrayBuffer | Buffer[]): Parse
   return { kind: 'frame', frame: parsed.data };
 }
 
-function toText(raw: ArrayBuffer | Buffer[]): string {
-  return Array.isArray(raw) ? Buffer.concat(raw).toString('utf8') : Buffer.from(raw).toString('utf8');
+const utf8Decoder = new TextDecoder('utf-8');
+
+/** Whether the UTF-8 size exceeds {@link MAX_FRAME_BYTES}; a string is encoded only when its length cannot decide (a UTF-16 unit is 1–3 bytes). */
+function overFrameLimit(raw: string | Uint8Array | ArrayBuffer | Uint8Array[]): boolean {
+  if (typeof raw !== 'string') {
+    const size = Array.isArray(raw) ? raw.reduce((n, c) => n + c.byteLength, 0) : raw.byteLength;
+    return size > MAX_FRAME_BYTES;
+  }
+  if (raw.length > MAX_FRAME_BYTES) return true;
+  if (raw.length * 3 <= MAX_FRAME_BYTES) return false;
+  return new TextEncoder().encode(raw).byteLength > MAX_FRAME_BYTES;
+}
+
+function toBytes(raw: Uint8Array | ArrayBuffer | Uint8Array[]): Uint8Array {
+  if (raw instanceof Uint8Array) return raw;
+  if (!Array.isArray(raw)) return new Uint8Array(raw);
+  const out = new Uint8Array(raw.reduce((n, chunk) => n + chunk.byteLength, 0));
+  let at = 0;
+  for (const chunk of raw) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
 }
 
 /** Serialises a frame for sending. */

@@ -2,7 +2,6 @@
  * Peer references as tools accept them (PROTOCOL.md "Peers"):
  * `@username`, `username`, `user:<id>`, `chat:<id>`, `channel:<id>`, or a bare number (a user id).
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /** Kind of a Telegram peer: a user (or bot), a basic group (`chat`), or a supergroup/channel (`channel`). */
@@ -49,16 +48,3 @@ export const PeerArg = z
   .refine((v) => parsePeer(v) !== null, {
     message: 'not a peer; use @username, user:<id>, chat:<id>, channel:<id> or a numeric user id',
   });
-
-/**
- * Redacted form of a peer for audit entries, logs and the content boundary (PROTOCOL.md: no names, no
- * usernames). Keeps the kind and an 8-hex-digit SHA-256 tag so entries about one peer can be correlated
- * without revealing who it is, e.g. `user#3f9a12bc`.
- */
-export function redactPeer(peer: string): string {
-  const ref = parsePeer(peer);
-  const kind = ref === null ? 'peer' : ref.kind === 'username' ? 'username' : ref.kind;
-  const key = ref === null ? peer : ref.kind === 'username' ? ref.username : `${ref.kind}:${ref.id}`;
-  const tag = createHash('sha256').update(`tg-bridge-peer:${key}`).digest('hex').slice(0, 8);
-  return `${kind}#${tag}`;
-}

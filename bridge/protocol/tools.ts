@@ -96,19 +96,60 @@ export const GetMessagesResult = z.object({
 /** Write mode shared by every write tool: `dry_run` previews and never touches Telegram. */
 export const WriteMode = z.enum(['send', 'dry_run']);
 
-/** `send_message` arguments (PROTOCOL.md). `text` is 1–4096 characters. */
+/**
+ * How Telegram is to read a text the AI sends (issue 8 §3, custody rule 6): `plain` (the default) sends it byte
+ * for byte — no `**`, `__`, backtick or tag is interpreted; `markdown` and `html` are parsed on the device with
+ * gramjs's own parsers, and the person approves the rendered text.
+ */
+export const TextFormatName = z.enum(['plain', 'markdown', 'html']);
+export type TextFormatName = z.infer<typeof TextFormatName>;
+
+/** The `format` argument of the tools that send text: {@link TextFormatName}, default `plain`. */
+export const TextFormat = TextFormatName.default('plain')
+  .describe(
+    'How the text is read. "plain" (default): sent exactly as written, nothing is interpreted. "markdown": ' +
+      '**bold**, __italic__, ~~strike~~, `code` and ```pre``` (no links; use html for links). "html": <b>, <i>, ' +
+      '<u>, <s>, <code>, <pre>, <blockquote>, <spoiler>, <a href="https://…">; write &lt; &gt; &amp; for literal ' +
+      '< > &. The person sees the formatted result before approving.',
+  );
+
+/**
+ * One formatting entity of a text as Telegram stores it: `type` is Telegram's kind in snake case (`bold`,
+ * `italic`, `underline`, `strike`, `code`, `pre`, `text_url`, `blockquote`, `spoiler`, `custom_emoji`, and the
+ * kinds Telegram detects by itself such as `url`, `mention`, `hashtag`); `offset` and `length` count UTF-16 code
+ * units (Telegram's rule); `url` for `text_url`, `language` for `pre`.
+ */
+export const TextEntity = z.object({
+  type: z.string().regex(/^[a-z_]{1,32}$/),
+  offset: z.number().int().nonnegative(),
+  length: z.number().int().nonnegative(),
+  url: z.string().optional(),
+  language: z.string().optional(),
+  document_id: z.string().optional(),
+});
+export type TextEntity = z.infer<typeof TextEntity>;
+
+/**
+ * A text after formatting: what Telegram shows (`text`) and its `entities`. In a dry run, what Telegram would
+ * store; after a send, what Telegram answered it stored.
+ */
+export const RenderedText = z.object({ text: z.string(), entities: z.array(TextEntity) });
+export type RenderedText = z.infer<typeof RenderedText>;
+
+/** `send_message` arguments (PROTOCOL.md). `text` is 1–4096 characters; `format` default `plain`. */
 export const SendMessageArgs = z.strictObject({
   peer: PeerArg,
   text: z.string().min(1).max(MAX_MESSAGE_LENGTH),
+  format: TextFormat,
   mode: WriteMode,
   reply_to: messageId.optional(),
 });
 
 /**
  * How a write ended: `sent`; `dry_run` (preview only); `denied` by the person; `expired` with no answer;
- * `cancelled` by the relay or MCP client.
+ * `cancelled` by the relay or MCP client; `undone` — approved, then taken back by the person within the undo window.
  */
-export const WriteStatus = z.enum(['sent', 'dry_run', 'denied', 'expired', 'cancelled']);
+export const WriteStatus = z.enum(['sent', 'dry_run', 'denied', 'expired', 'cancelled', 'undone']);
 export type WriteStatus = z.infer<typeof WriteStatus>;
 
 /**
@@ -128,6 +169,9 @@ export const SendMessageResult = z.object({
   notice: z.string().optional(),
   truncated: z.boolean().optional(),
   edited_by_person: z.boolean().optional(),
+  format: TextFormatName.optional(),
+  /** With `format` markdown/html: the text and entities Telegram stored (or would store, in a dry run). */
+  rendered: RenderedText.optional(),
 });
 export type SendMessageResult = z.infer<typeof SendMessageResult>;
 
@@ -262,13 +306,19 @@ export const EditMessageArgs = z.strictObject({
   peer: PeerArg,
   message_id: messageId,
   text: z.string().min(1).max(MAX_MESSAGE_LENGTH),
+  format: TextFormat,
   mode: WriteMode,
 });
-/** `edit_message` result: the common write fields, the message id and the text asked for. */
+/**
+ * `edit_message` result: the common write fields, the message id and the text asked for; with markdown/html,
+ * `rendered` is what Telegram stored (or would store, in a dry run).
+ */
 export const EditMessageResult = z.object({
   ...writeOutcome,
   message_id: z.number(),
   text: z.string(),
+  format: TextFormatName.optional(),
+  rendered: RenderedText.optional(),
 });
 
 /**
@@ -355,6 +405,8 @@ export const SendMediaArgs = z
     file_base64: z.string().min(1).max(MAX_MEDIA_BASE64_LENGTH + 64 * 1024).optional(),
     file_url: z.string().min(1).max(2048).optional(),
     caption: z.string().max(MAX_CAPTION_LENGTH).optional(),
+    /** How the caption is read (default plain). */
+    format: TextFormat,
     file_name: z
       .string()
       .min(1)
@@ -373,16 +425,20 @@ export const SendMediaArgs = z
       });
     }
   });
-/** `send_media` result (PROTOCOL.md "like send_message"); `size` in bytes. */
+/** `send_media` result (PROTOCOL.md "like send_message"); `size` in bytes (absent when a dry run did not fetch). */
 export const SendMediaResult = z.object({
   ...writeOutcome,
   peer_title: z.string().optional(),
   media_type: SendMediaType,
   file_name: z.string(),
   mime_type: z.string(),
-  size: z.number().int().nonnegative(),
+  /** In bytes; absent in a dry run of `file_url` (a dry run never downloads it). */
+  size: z.number().int().nonnegative().optional(),
   caption: z.string().optional(),
   message_id: z.number().optional(),
+  format: TextFormatName.optional(),
+  /** With a markdown/html caption: the caption and entities Telegram stored (or would store). */
+  rendered: RenderedText.optional(),
 });
 
 /** Static description of one tool. */
@@ -432,7 +488,7 @@ export const TOOLS = {
     description:
       "Send a text message from the person's own Telegram account. Nothing is sent until the person approves " +
       'it on their computer; they may deny it (you get their reason) or let it expire. Use mode "dry_run" to ' +
-      'preview without sending.',
+      'preview without sending. The text is sent exactly as written (no Markdown) unless you set `format`.',
     args: SendMessageArgs,
     result: SendMessageResult,
     write: true,
@@ -501,7 +557,8 @@ export const TOOLS = {
     name: 'edit_message',
     description:
       "Replace the text of one of the person's own messages. Nothing changes until the person approves it on " +
-      'their computer; they may deny it (you get their reason) or let it expire. Use mode "dry_run" to preview.',
+      'their computer; they may deny it (you get their reason) or let it expire. Use mode "dry_run" to preview. ' +
+      'The text is used exactly as written (no Markdown) unless you set `format`.',
     args: EditMessageArgs,
     result: EditMessageResult,
     write: true,
@@ -552,7 +609,8 @@ export const TOOLS = {
       'caption. Give exactly one source: `file_base64` (the bytes), `file_path` (only files inside the media ' +
       'folder the person chose), or `file_url` (only when the person allowed it; public http/https addresses ' +
       'only). At most 20 MiB. Nothing is sent until the person approves it on their computer; they may deny ' +
-      'it or let it expire. Use mode "dry_run" to check the file without sending.',
+      'it or let it expire. Use mode "dry_run" to check the file without sending. The caption is sent exactly as ' +
+      'written unless you set `format`.',
     args: SendMediaArgs,
     result: SendMediaResult,
     write: true,

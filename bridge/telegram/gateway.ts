@@ -11,9 +11,12 @@ import { FloodWaitError, RPCError } from 'telegram/errors/index.js';
 import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
 import { generateRandomLong, returnBigInt } from 'telegram/Helpers.js';
 import { StringSession } from 'telegram/sessions/index.js';
-import { formatPeer, type PeerKind, type PeerRef, ToolErrorCode } from '../protocol/index.js';
-import { ToolError } from '../tools/toolError.js';
+import { formatPeer, type PeerKind, type PeerRef, type TextEntity, ToolError, ToolErrorCode } from '../protocol/index.js';
 import { type MtprotoEndpoint, pinnedPortConnection } from './endpoint.js';
+import { toApiEntities } from './formatting.js';
+import { sentMessageIds, storedMessage } from './sendAnswers.js';
+
+export { sentMessageIds, storedMessage } from './sendAnswers.js';
 
 /** A peer resolved against Telegram: canonical ref (`user:123`), kind, numeric id, display title, @username. */
 export interface ResolvedPeer {
@@ -98,12 +101,33 @@ export interface OutgoingMedia {
   mimeType: string;
 }
 
+/**
+ * A text as Telegram stored it after a send or edit (from Telegram's answer): the text and its entities
+ * (offsets in UTF-16 code units). Plain text comes back with the entities Telegram detected itself, if any.
+ */
+export interface StoredText {
+  text: string;
+  entities: TextEntity[];
+}
+
+/** A message the account created: its id, date (ms) and the text or caption Telegram stored. */
+export interface SentMessage extends StoredText {
+  id: number;
+  date: number;
+}
+
 /** What the tools need from Telegram. */
 export interface TelegramGateway {
   /** Connects (idempotent). @throws ToolError `telegram_unavailable` when the server can't be reached in time. */
   connect(): Promise<void>;
   /** Disconnects and releases timers; the gateway can't be used afterwards. */
   close(): Promise<void>;
+  /**
+   * Ends the account's Telegram session (auth.logOut) over this gateway's own connection — never a second one
+   * on the same auth key — then closes the gateway. Never throws: `ended` false with `detail` when Telegram could
+   * not be told.
+   */
+  logOut(): Promise<{ ended: boolean; detail?: string }>;
   /** Dialogs, newest activity first, at most `limit`; `query` filters title/username case-insensitively. */
   listDialogs(opts: { limit: number; query?: string }): Promise<GatewayDialog[]>;
   /** Resolves a peer reference. @throws ToolError `peer_not_found`. */
@@ -135,16 +159,27 @@ export interface TelegramGateway {
   }): Promise<GatewayMessage[]>;
   /** Full information about a peer (bio/description, member count, flags). */
   getChatInfo(peer: ResolvedPeer): Promise<GatewayChatInfo>;
-  /** Sends one text message. @returns its message id and date (ms). */
+  /**
+   * Sends one text message exactly as given: `text` with `entities` (none = plain; nothing is parsed here —
+   * see formatting.ts). @returns its id, date and what Telegram stored.
+   */
   sendMessage(
     peer: ResolvedPeer,
     text: string,
-    opts?: { replyTo?: number },
-  ): Promise<{ id: number; date: number }>;
+    opts?: { replyTo?: number; entities?: TextEntity[] },
+  ): Promise<SentMessage>;
+  /**
+   * True when the account has at least one message of its own in `peer`'s chat (so the chat is among its
+   * dialogs): the approval's first-contact check (issue 8 §1).
+   */
+  hasWrittenTo(peer: ResolvedPeer): Promise<boolean>;
   /** Marks incoming messages of `peer` read up to `maxId` (inclusive), or all when absent. */
   markRead(peer: ResolvedPeer, maxId?: number): Promise<void>;
-  /** Replaces the text of message `id`. @throws ToolError `telegram_error` (e.g. MESSAGE_AUTHOR_REQUIRED). */
-  editMessage(peer: ResolvedPeer, id: number, text: string): Promise<void>;
+  /**
+   * Replaces the text of message `id` with `text` and `entities` (none = plain), unparsed.
+   * @returns what Telegram stored. @throws ToolError `telegram_error` (e.g. MESSAGE_AUTHOR_REQUIRED).
+   */
+  editMessage(peer: ResolvedPeer, id: number, text: string, opts?: { entities?: TextEntity[] }): Promise<StoredText>;
   /**
    * Deletes messages of `peer`; `revoke` also deletes them for everyone (supergroups and channels always do).
    * Every id must be a message of `peer` (the non-channel MTProto call takes bare ids, so a wrong id could hit
@@ -157,12 +192,15 @@ export interface TelegramGateway {
   setReaction(peer: ResolvedPeer, id: number, emoji: string | null): Promise<void>;
   /** Pins message `id` silently (no notification), or unpins it. */
   pinMessage(peer: ResolvedPeer, id: number, opts: { unpin: boolean }): Promise<void>;
-  /** Uploads and sends one file with an optional caption. @returns the new message id and date (ms). */
+  /**
+   * Uploads and sends one file with an optional caption (with `captionEntities`; none = plain, unparsed).
+   * @returns the new message id, date (ms) and the caption Telegram stored.
+   */
   sendMedia(
     peer: ResolvedPeer,
     media: OutgoingMedia,
-    opts?: { caption?: string },
-  ): Promise<{ id: number; date: number }>;
+    opts?: { caption?: string; captionEntities?: TextEntity[] },
+  ): Promise<SentMessage>;
   /**
    * Downloads the media of message `id` of `peer`.
    * @throws ToolError `invalid_arguments` when the message does not exist or has no downloadable media, or the
@@ -211,6 +249,8 @@ export class GramjsGateway implements TelegramGateway {
    * the next call builds a fresh client from the same session instead of waiting on a dead one (SANDBOX.md).
    */
   private stale = false;
+  /** Set by {@link logOut}: the session is over and the client destroyed. */
+  private loggedOut = false;
 
   constructor(private readonly options: GramjsGatewayOptions) {
     const session = new StringSession(options.session);
@@ -269,7 +309,22 @@ export class GramjsGateway implements TelegramGateway {
   }
 
   async close(): Promise<void> {
+    if (this.loggedOut) return;
     await this.client.destroy();
+  }
+
+  async logOut(): Promise<{ ended: boolean; detail?: string }> {
+    if (this.loggedOut) return { ended: false, detail: 'this engine already logged out' };
+    try {
+      await this.connect();
+      await this.call(() => this.client.invoke(new Api.auth.LogOut()));
+      return { ended: true };
+    } catch (err) {
+      return { ended: false, detail: toToolError(err).message };
+    } finally {
+      this.loggedOut = true;
+      await this.client.destroy().catch(() => {});
+    }
   }
 
   async listDialogs(opts: { limit: number; query?: string }): Promise<GatewayDialog[]> {
@@ -355,14 +410,26 @@ export class GramjsGateway implements TelegramGateway {
   async sendMessage(
     peer: ResolvedPeer,
     text: string,
-    opts?: { replyTo?: number },
-  ): Promise<{ id: number; date: number }> {
+    opts: { replyTo?: number; entities?: TextEntity[] } = {},
+  ): Promise<SentMessage> {
     await this.connect();
     const entity = await this.inputPeer(peer);
-    const sent = await this.call(() =>
-      this.client.sendMessage(entity, { message: text, ...(opts?.replyTo ? { replyTo: opts.replyTo } : {}) }),
+    const entities = toApiEntities(opts.entities ?? []);
+    const randomId = generateRandomLong();
+    // The raw call, never client.sendMessage: gramjs would parse Markdown in `text` (issue 8 §3).
+    const updates = await this.call(() =>
+      this.client.invoke(
+        new Api.messages.SendMessage({
+          peer: entity,
+          message: text,
+          randomId,
+          ...(entities.length > 0 ? { entities } : {}),
+          ...(opts.replyTo ? { replyTo: new Api.InputReplyToMessage({ replyToMsgId: opts.replyTo }) } : {}),
+        }),
+      ),
     );
-    return { id: sent.id, date: (sent.date ?? Math.floor(Date.now() / 1000)) * 1000 };
+    const [id] = sentMessageIds(updates, [randomId.toString()]);
+    return { id: id!, ...storedMessage(updates, id!, { text, entities: opts.entities ?? [] }) };
   }
 
   async getMessagesById(peer: ResolvedPeer, ids: number[]): Promise<GatewayMessage[]> {
@@ -501,6 +568,34 @@ export class GramjsGateway implements TelegramGateway {
     };
   }
 
+  async hasWrittenTo(peer: ResolvedPeer): Promise<boolean> {
+    await this.connect();
+    const entity = await this.inputPeer(peer);
+    const found = await this.call(() =>
+      this.client.invoke(
+        new Api.messages.Search({
+          peer: entity,
+          q: '',
+          fromId: new Api.InputPeerSelf(),
+          filter: new Api.InputMessagesFilterEmpty(),
+          minDate: 0,
+          maxDate: 0,
+          offsetId: 0,
+          addOffset: 0,
+          limit: 1,
+          maxId: 0,
+          minId: 0,
+          hash: returnBigInt(0),
+        }),
+      ),
+    );
+    if (found instanceof Api.messages.MessagesNotModified) return true;
+    if ('count' in found ? found.count > 0 : found.messages.length > 0) return true;
+    // Broadcast channel posts carry no sender, so a search by sender misses them: look at the latest posts.
+    if (peer.kind !== 'channel' || peer.megagroup) return false;
+    return (await this.getMessages(peer, { limit: 50 })).some((m) => m.out);
+  }
+
   async markRead(peer: ResolvedPeer, maxId?: number): Promise<void> {
     await this.connect();
     const entity = await this.inputPeer(peer);
@@ -511,10 +606,21 @@ export class GramjsGateway implements TelegramGateway {
     );
   }
 
-  async editMessage(peer: ResolvedPeer, id: number, text: string): Promise<void> {
+  async editMessage(
+    peer: ResolvedPeer,
+    id: number,
+    text: string,
+    opts: { entities?: TextEntity[] } = {},
+  ): Promise<StoredText> {
     await this.connect();
     const entity = await this.inputPeer(peer);
-    await this.call(() => this.client.invoke(new Api.messages.EditMessage({ peer: entity, id, message: text })));
+    // An empty entity list is sent on purpose: it clears the old formatting instead of keeping it.
+    const entities = toApiEntities(opts.entities ?? []);
+    const updates = await this.call(() =>
+      this.client.invoke(new Api.messages.EditMessage({ peer: entity, id, message: text, entities })),
+    );
+    const { text: storedText, entities: stored } = storedMessage(updates, id, { text, entities: opts.entities ?? [] });
+    return { text: storedText, entities: stored };
   }
 
   async deleteMessages(peer: ResolvedPeer, ids: number[], opts: { revoke: boolean }): Promise<void> {
@@ -568,8 +674,8 @@ export class GramjsGateway implements TelegramGateway {
   async sendMedia(
     peer: ResolvedPeer,
     media: OutgoingMedia,
-    opts: { caption?: string } = {},
-  ): Promise<{ id: number; date: number }> {
+    opts: { caption?: string; captionEntities?: TextEntity[] } = {},
+  ): Promise<SentMessage> {
     await this.connect();
     const entity = await this.inputPeer(peer);
     const file = await this.call(
@@ -581,18 +687,21 @@ export class GramjsGateway implements TelegramGateway {
       MEDIA_CALL_TIMEOUT_MS,
     );
     const randomId = generateRandomLong();
+    const caption = opts.caption ?? '';
+    const entities = toApiEntities(opts.captionEntities ?? []);
     const updates = await this.call(() =>
       this.client.invoke(
         new Api.messages.SendMedia({
           peer: entity,
           media: inputMediaOf(media, file),
-          message: opts.caption ?? '',
+          message: caption,
           randomId,
+          ...(entities.length > 0 ? { entities } : {}),
         }),
       ),
     );
     const [id] = sentMessageIds(updates, [randomId.toString()]);
-    return { id: id!, date: Date.now() };
+    return { id: id!, ...storedMessage(updates, id!, { text: caption, entities: opts.captionEntities ?? [] }) };
   }
 
   async downloadMedia(
@@ -729,10 +838,9 @@ export function toToolError(err: unknown): ToolError {
       );
     }
     const hint = RPC_HINTS[err.errorMessage];
-    return new ToolError(
-      ToolErrorCode.telegram,
-      `Telegram refused the request: ${err.errorMessage}${hint ? ` (${hint})` : ''}`,
-    );
+    // The error name comes from the server: only a bare TELEGRAM_ERROR_NAME is passed on, never free text.
+    const name = /^[A-Z0-9_]{1,64}$/.test(err.errorMessage) ? err.errorMessage : 'an unrecognised error';
+    return new ToolError(ToolErrorCode.telegram, `Telegram refused the request: ${name}${hint ? ` (${hint})` : ''}`);
   }
   const message = err instanceof Error ? err.message : String(err);
   if (/not connected|disconnected|ECONNREFUSED|timed out|did not answer/i.test(message)) {
@@ -900,37 +1008,6 @@ function inputMediaOf(media: OutgoingMedia, file: Api.TypeInputFile): Api.TypeIn
         attributes: [name],
       });
   }
-}
-
-/**
- * Ids of the messages a send or forward created, in the order of `randomIds`: from updateMessageID (random_id →
- * id) when present, else from updateShortSentMessage or the new-message updates in order.
- * @throws ToolError `telegram_error` when the answer names no new message.
- */
-export function sentMessageIds(updates: Api.TypeUpdates, randomIds: string[]): number[] {
-  if (updates instanceof Api.UpdateShortSentMessage) return [updates.id];
-  const list =
-    updates instanceof Api.Updates || updates instanceof Api.UpdatesCombined
-      ? updates.updates
-      : updates instanceof Api.UpdateShort
-        ? [updates.update]
-        : [];
-  const byRandom = new Map<string, number>();
-  const fresh: number[] = [];
-  for (const u of list) {
-    if (u instanceof Api.UpdateMessageID) byRandom.set(String(u.randomId), u.id);
-    else if (
-      (u instanceof Api.UpdateNewMessage || u instanceof Api.UpdateNewChannelMessage) &&
-      u.message instanceof Api.Message
-    ) {
-      fresh.push(u.message.id);
-    }
-  }
-  const ids = randomIds.map((r, i) => byRandom.get(r) ?? fresh[i]);
-  if (ids.some((id) => id === undefined)) {
-    throw new ToolError(ToolErrorCode.telegram, 'Telegram did not say which message was created');
-  }
-  return ids as number[];
 }
 
 function notInChat(ids: number[]): ToolError {

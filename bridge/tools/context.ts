@@ -1,17 +1,16 @@
 /**
- * What a tool handler gets besides its arguments: the call's identity, cancellation, progress reporting, and
- * the engine's ports (gateway, audit, approvals).
+ * What a tool handler gets besides its arguments: the call's identity, cancellation, progress reporting, its
+ * audit recorder, and the engine's ports (gateway, approvals, limits, rules).
  */
-import type { AuditChain } from '../audit/auditChain.js';
 import type { Clock } from '../clock.js';
 import type { DownloadConfirmations } from '../media/downloadConfirmations.js';
 import type { MediaOptions } from '../media/mediaSource.js';
 import type { ApprovalQueue } from '../policy/approvals.js';
 import type { WriteRateLimiter } from '../policy/rateLimits.js';
 import type { StandingRules } from '../policy/standingRules.js';
-import { parsePeer, ToolErrorCode } from '../protocol/index.js';
+import { parsePeer, ToolError, ToolErrorCode } from '../protocol/index.js';
 import type { GatewayMessage, ResolvedPeer, TelegramGateway } from '../telegram/gateway.js';
-import { ToolError } from './toolError.js';
+import type { CallAudit } from './callAudit.js';
 
 /** Per-call context handed to every tool handler. */
 export interface ToolContext {
@@ -24,7 +23,8 @@ export interface ToolContext {
   /** Sends a `progress` frame (the call waits for the person). */
   progress(message: string): void;
   gateway: TelegramGateway;
-  audit: AuditChain;
+  /** This call's audit recorder: every entry the call adds to the chain goes through it. */
+  audit: CallAudit;
   approvals: ApprovalQueue;
   /** Write limits keyed on the real peer id. */
   limiter: WriteRateLimiter;
@@ -35,7 +35,10 @@ export interface ToolContext {
   media: MediaOptions;
   /** Confirmation ids issued by `prepare_get_media` (single use, 10 min). */
   downloads: DownloadConfirmations;
-  /** How long an approval may wait right now, in ms (shorter on a relay that sent no `welcome`). */
+  /**
+   * How long an approval may wait right now, in ms: the engine's timeout, or less when the relay's deadline
+   * (minus the undo window) is nearer (e.g. a relay that sent no `welcome`).
+   */
   approvalTimeoutMs(): number;
 }
 

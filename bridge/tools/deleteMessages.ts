@@ -2,17 +2,14 @@
  * `delete_messages`: deletes up to 100 messages, for the person only by default, for everyone only when the AI
  * says `revoke: true` (which the person then sees spelled out in the approval).
  */
-import { parsePeer, ToolErrorCode, type ToolArgs, type ToolResult } from '../protocol/index.js';
+import { parsePeer, ToolError, ToolErrorCode, type ToolArgs, type ToolResult } from '../protocol/index.js';
 import type { ToolContext } from './context.js';
-import { ToolError } from './toolError.js';
-import { countOf, idList, runWrite, shownMessage, shownTitle } from './writeTool.js';
-
-/** How many messages an approval quotes. */
-const PREVIEWED = 10;
+import { countOf } from '../policy/approvalView.js';
+import { idList, runWrite } from './writeTool.js';
 
 /**
- * Deletes `message_ids` of `peer` once the person approves, e.g. asking "Delete 3 messages for everyone: #41,
- * #42, #43" with a line per message.
+ * Deletes `message_ids` of `peer` once the person approves, e.g. asking "Delete 3 messages for everyone in
+ * ‹chat›" with a line per message (at most 10).
  * @throws ToolError `invalid_arguments`: `revoke:` false in a supergroup or channel (Telegram deletes for
  *   everyone there); `message_ids:` naming ids that are not messages of that chat (checked before asking, and
  *   again by the gateway before deleting). Gateway errors otherwise.
@@ -40,13 +37,11 @@ export async function deleteMessages(
   }
   const scope = args.revoke ? 'for everyone' : 'for you only (others still see them)';
   const head = `Delete ${countOf(args.message_ids.length, 'message')} ${scope}: ${idList(args.message_ids)}`;
-  const lines = found.slice(0, PREVIEWED).map((m) => `  ${shownMessage(m)}`);
-  if (found.length > PREVIEWED) lines.push(`  … and ${found.length - PREVIEWED} more`);
   const run = await runWrite(ctx, {
     tool: 'delete_messages',
     peer,
     mode: args.mode,
-    ask: `${head}\nin ${shownTitle(peer)}:\n${lines.join('\n')}`,
+    effect: { kind: 'delete_messages', messages: found, revoke: args.revoke },
     action: `${head} (in ${peer.ref})`,
     perform: () => ctx.gateway.deleteMessages(peer, args.message_ids, { revoke: args.revoke }),
   });

@@ -1,15 +1,13 @@
 /** `forward_messages`: forwards up to 100 messages from one chat to another, only after approval. */
-import { parsePeer, ToolErrorCode, type ToolArgs, type ToolResult } from '../protocol/index.js';
+import { parsePeer, ToolError, ToolErrorCode, type ToolArgs, type ToolResult } from '../protocol/index.js';
 import type { ToolContext } from './context.js';
-import { ToolError } from './toolError.js';
-import { countOf, idList, runWrite, shownMessage, shownTitle } from './writeTool.js';
-
-/** How many messages an approval quotes. */
-const PREVIEWED = 10;
+import { countOf } from '../policy/approvalView.js';
+import { idList, runWrite } from './writeTool.js';
 
 /**
  * Forwards `message_ids` of `from_peer` to `to_peer` once the person approves. The approval, the rate limits
- * (per real peer) and the audit entry key on the destination, where the messages appear.
+ * (per real peer) and the audit entry key on the destination, where the messages appear; a standing rule keys on
+ * the source too.
  * @throws ToolError `invalid_arguments` (`message_ids:`) naming ids that are not messages of `from_peer`;
  *   gateway errors otherwise.
  */
@@ -29,13 +27,11 @@ export async function forwardMessages(
     );
   }
   const what = `${countOf(args.message_ids.length, 'message')}: ${idList(args.message_ids)}`;
-  const lines = found.slice(0, PREVIEWED).map((m) => `  ${shownMessage(m)}`);
-  if (found.length > PREVIEWED) lines.push(`  … and ${found.length - PREVIEWED} more`);
   const run = await runWrite(ctx, {
     tool: 'forward_messages',
     peer: to,
     mode: args.mode,
-    ask: `Forward ${what}\nfrom ${shownTitle(from)}\nto ${shownTitle(to)}:\n${lines.join('\n')}`,
+    effect: { kind: 'forward_messages', source: from, messages: found },
     action: `Forward ${what} from ${from.ref} to ${to.ref}`,
     perform: () => ctx.gateway.forwardMessages(from, args.message_ids, to),
   });

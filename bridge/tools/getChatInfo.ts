@@ -1,7 +1,9 @@
 /** `get_chat_info`: what a chat, group, channel or user is — title, type, @username, bio/description, size. */
 import { UNTRUSTED_NOTICE, wrapTitle, wrapUntrusted } from '../content/boundary.js';
-import { parsePeer, redactPeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
+import { safeUsername } from '../content/typedFields.js';
+import { parsePeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
 import type { ToolContext } from './context.js';
+import { redactPeer } from '../audit/redactPeer.js';
 
 /** Longest bio/description passed on, in characters (Telegram caps channel descriptions at 255). */
 const MAX_ABOUT_LENGTH = 1024;
@@ -23,7 +25,7 @@ export async function getChatInfo(
     id: Number(peer.id),
     type: info.type,
     title: wrapTitle(peer.title, { peer: tag }),
-    username: peer.username,
+    username: safeUsername(peer.username, tag),
     about: info.about ? wrapUntrusted(info.about, { peer: tag, maxLength: MAX_ABOUT_LENGTH }).wrapped : null,
     members_count: info.type === 'user' || info.type === 'bot' ? 2 : info.membersCount,
     ...(info.verified !== undefined ? { verified: info.verified } : {}),

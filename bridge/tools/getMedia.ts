@@ -5,17 +5,18 @@
  * are refused at both steps.
  */
 import { UNTRUSTED_NOTICE, wrapUntrusted } from '../content/boundary.js';
+import { safeKindName, safeMimeType } from '../content/typedFields.js';
 import {
   MAX_MEDIA_BYTES,
   parsePeer,
-  redactPeer,
   ToolErrorCode,
   type ToolArgs,
   type ToolResult,
+  ToolError,
 } from '../protocol/index.js';
 import type { GatewayMediaInfo } from '../telegram/gateway.js';
 import { messageInChat, type ToolContext } from './context.js';
-import { ToolError } from './toolError.js';
+import { redactPeer } from '../audit/redactPeer.js';
 
 /** Media kinds with a file behind them. */
 const FILE_MEDIA = new Set(['photo', 'video', 'video_note', 'animation', 'voice', 'audio', 'sticker', 'document']);
@@ -91,8 +92,8 @@ function describe(
   peerTag: string,
 ): { media_type: string; mime_type: string; file_name: string | null; size: number } {
   return {
-    media_type: media.media_type,
-    mime_type: media.mime_type ?? 'application/octet-stream',
+    media_type: safeKindName(media.media_type),
+    mime_type: safeMimeType(media.mime_type),
     file_name:
       media.file_name !== undefined
         ? wrapUntrusted(media.file_name, { peer: peerTag, maxLength: 255 }).wrapped

@@ -1,9 +1,11 @@
 /** `get_messages` (PROTOCOL.md "Tools"): one chat's history, newest first, paged with `before_id`. */
 import { UNTRUSTED_NOTICE, wrapTitle, wrapUntrusted } from '../content/boundary.js';
+import { safeKindName, safeMimeType } from '../content/typedFields.js';
 import type { Message } from '../protocol/index.js';
-import { parsePeer, redactPeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
+import { parsePeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
 import type { GatewayMediaInfo, GatewayMessage } from '../telegram/gateway.js';
 import type { ToolContext } from './context.js';
+import { redactPeer } from '../audit/redactPeer.js';
 
 /**
  * Reads up to `limit` messages older than `before_id`. `next_before_id` is set when a further page may exist;
@@ -44,11 +46,16 @@ export function toToolMessage(m: GatewayMessage): Message {
   };
 }
 
-/** `media_info` for the AI: the file name (chosen by whoever sent the file) wrapped as untrusted content. */
+/**
+ * `media_info` for the AI: the file name (chosen by whoever sent the file) wrapped as untrusted content, the
+ * MIME type only as a bare `type/subtype` token (else `application/octet-stream`), the kind as a plain name.
+ */
 export function toMediaInfo(media: GatewayMediaInfo, peerTag: string): NonNullable<Message['media_info']> {
-  const { file_name, ...rest } = media;
+  const { file_name, mime_type, media_type, ...rest } = media;
   return {
     ...rest,
+    media_type: safeKindName(media_type),
+    ...(mime_type !== undefined ? { mime_type: safeMimeType(mime_type) } : {}),
     ...(file_name !== undefined
       ? { file_name: wrapUntrusted(file_name, { peer: peerTag, maxLength: 255 }).wrapped }
       : {}),

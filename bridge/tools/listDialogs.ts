@@ -1,7 +1,9 @@
 /** `list_dialogs` (PROTOCOL.md "Tools"): the person's chats, titles wrapped as untrusted content. */
 import { UNTRUSTED_NOTICE, wrapTitle } from '../content/boundary.js';
-import { redactPeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
+import { safeUsername } from '../content/typedFields.js';
+import type { ToolArgs, ToolResult } from '../protocol/index.js';
 import type { ToolContext } from './context.js';
+import { redactPeer } from '../audit/redactPeer.js';
 
 /** Lists dialogs newest first, at most `limit`, filtered by `query` when given. */
 export async function listDialogs(
@@ -18,7 +20,7 @@ export async function listDialogs(
       peer: d.peer.ref,
       type: d.type,
       title: wrapTitle(d.peer.title, { peer: redactPeer(d.peer.ref) }),
-      username: d.peer.username,
+      username: safeUsername(d.peer.username, redactPeer(d.peer.ref)),
       unread_count: d.unreadCount,
       last_message_date: d.lastMessageDate === null ? null : new Date(d.lastMessageDate).toISOString(),
     })),

@@ -5,7 +5,7 @@
  */
 import { parsePeer, type ToolArgs, type ToolResult } from '../protocol/index.js';
 import type { ToolContext } from './context.js';
-import { runWrite, shownTitle } from './writeTool.js';
+import { runWrite } from './writeTool.js';
 
 /**
  * Marks messages of `peer` read up to `max_id` (inclusive), or all, once the person approves.
@@ -21,7 +21,7 @@ export async function markRead(
     tool: 'mark_read',
     peer,
     mode: args.mode,
-    ask: `Mark ${upTo} in ${shownTitle(peer)} as read. The senders will see that you read them.`,
+    effect: { kind: 'mark_read', ...(args.max_id ? { maxId: args.max_id } : {}) },
     action: `Mark ${upTo} in ${peer.ref} as read`,
     perform: () => ctx.gateway.markRead(peer, args.max_id),
   });

@@ -1,7 +1,7 @@
 /** `pin_message` (PROTOCOL.md "Tools"): pins a message silently, or unpins it, only after approval. */
 import type { ToolArgs, ToolResult } from '../protocol/index.js';
 import { messageInChat, type ToolContext } from './context.js';
-import { runWrite, shownMessage, shownTitle } from './writeTool.js';
+import { runWrite } from './writeTool.js';
 
 /**
  * Pins (members are not notified) or unpins `message_id` once the person approves. `ok` (PROTOCOL.md) is true
@@ -21,7 +21,7 @@ export async function pinMessage(
     tool: 'pin_message',
     peer,
     mode: args.mode,
-    ask: `${what} in ${shownTitle(peer)}:\n  ${shownMessage(message)}`,
+    effect: { kind: 'pin_message', message, unpin: args.unpin },
     action: `${what} in ${peer.ref}`,
     perform: () => ctx.gateway.pinMessage(peer, args.message_id, { unpin: args.unpin }),
   });

@@ -6,9 +6,9 @@
 import {
   formatZodIssues,
   isToolName,
-  redactPeer,
   TOOLS,
   type ToolArgs,
+  ToolError,
   ToolErrorCode,
   type ToolName,
   type ToolResult,
@@ -28,8 +28,6 @@ import { searchMessages } from './searchMessages.js';
 import { sendMedia } from './sendMedia.js';
 import { sendMessage } from './sendMessage.js';
 import { setReaction } from './setReaction.js';
-import { ToolError } from './toolError.js';
-import { isAudited } from './writeGate.js';
 
 const HANDLERS: { [K in ToolName]: ToolHandler<ToolArgs<K>, ToolResult<K>> } = {
   list_dialogs: listDialogs,
@@ -61,29 +59,15 @@ export const TOOL_NAMES = Object.keys(HANDLERS) as ToolName[];
  *   handler raises; each is audited before it is thrown.
  */
 export async function runTool(tool: string, rawArgs: unknown, ctx: ToolContext): Promise<unknown> {
-  const auditTool = /^[a-z_]{1,64}$/.test(tool) ? tool : 'unknown';
-  const audit = (entry: {
-    phase: 'intent' | 'result';
-    status: 'ok' | 'invalid' | 'error';
-    peer?: string;
-    error?: string;
-  }) =>
-    ctx.audit.append({
-      call_id: ctx.callId,
-      tool: auditTool,
-      peer: entry.peer ?? '',
-      decided_by: '—',
-      ...entry,
-    });
-
+  const audit = ctx.audit;
   if (!isToolName(tool)) {
-    await audit({ phase: 'result', status: 'invalid', error: ToolErrorCode.unknownTool });
-    throw new ToolError(ToolErrorCode.unknownTool, `this device has no tool "${auditTool}"`);
+    await audit.record({ phase: 'result', status: 'invalid', error: ToolErrorCode.unknownTool });
+    throw new ToolError(ToolErrorCode.unknownTool, `this device has no tool "${auditableTool(tool)}"`);
   }
   const contract = TOOLS[tool];
   const parsed = contract.args.safeParse(rawArgs ?? {});
   if (!parsed.success) {
-    await audit({ phase: 'result', status: 'invalid', error: ToolErrorCode.invalidArguments });
+    await audit.record({ phase: 'result', status: 'invalid', error: ToolErrorCode.invalidArguments });
     throw new ToolError(
       ToolErrorCode.invalidArguments,
       `bad arguments for ${tool}: ${formatZodIssues(parsed.error)}`,
@@ -91,27 +75,26 @@ export async function runTool(tool: string, rawArgs: unknown, ctx: ToolContext):
   }
   const args = parsed.data as Record<string, unknown>;
   // The peer a call is about: `peer`, or for forward_messages the destination `to_peer` (where the write lands).
+  // Write tools name the resolved peer themselves once they know it.
   const peerArg = typeof args.peer === 'string' ? args.peer : typeof args.to_peer === 'string' ? args.to_peer : '';
-  const peer = peerArg ? redactPeer(peerArg) : '';
+  audit.setPeer(peerArg);
   const handler = HANDLERS[tool] as ToolHandler<unknown, unknown>;
 
-  if (contract.write) {
-    try {
-      return await handler(args, ctx);
-    } catch (err) {
-      if (!isAudited(err)) await audit({ phase: 'result', status: 'error', peer, error: errorCode(err) });
-      throw err;
-    }
-  }
-  await audit({ phase: 'intent', status: 'ok', peer });
+  if (!contract.write) await audit.record({ phase: 'intent', status: 'ok' });
   try {
     const result = await handler(args, ctx);
-    await audit({ phase: 'result', status: 'ok', peer });
+    if (!contract.write) await audit.record({ phase: 'result', status: 'ok' });
     return result;
   } catch (err) {
-    await audit({ phase: 'result', status: 'error', peer, error: errorCode(err) });
+    // A write's gate records its own outcome; whatever failed before it got that far is recorded here.
+    if (!audit.hasResult) await audit.record({ phase: 'result', status: 'error', error: errorCode(err) });
     throw err;
   }
+}
+
+/** The tool name as the audit chain may hold it: itself when it looks like one, else `unknown`. */
+export function auditableTool(tool: string): string {
+  return /^[a-z_]{1,64}$/.test(tool) ? tool : 'unknown';
 }
 
 function errorCode(err: unknown): string {

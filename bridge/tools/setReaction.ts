@@ -1,7 +1,7 @@
 /** `set_reaction`: the person's emoji reaction on a message (or its removal), only after approval. */
 import type { ToolArgs, ToolResult } from '../protocol/index.js';
 import { messageInChat, type ToolContext } from './context.js';
-import { runWrite, shownMessage, shownTitle } from './writeTool.js';
+import { runWrite } from './writeTool.js';
 
 /**
  * Sets (or with `emoji: null` removes) the person's reaction on `message_id` once they approve.
@@ -21,7 +21,7 @@ export async function setReaction(
     tool: 'set_reaction',
     peer,
     mode: args.mode,
-    ask: `${what} in ${shownTitle(peer)}:\n  ${shownMessage(message)}`,
+    effect: { kind: 'set_reaction', message, emoji: args.emoji },
     action: `${what} in ${peer.ref}`,
     perform: () => ctx.gateway.setReaction(peer, args.message_id, args.emoji),
   });

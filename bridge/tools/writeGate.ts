@@ -1,20 +1,25 @@
 /**
- * The gate every write passes (ARCHITECTURE.md custody rules 2–4): write limits, then a local decision, then an
- * `intent` audit entry before the Telegram call and a `result` entry after it. The relay cannot approve.
+ * The gate every write passes (ARCHITECTURE.md custody rules 2–4; issue 8 §1, §2, §4, §6): a standing rule keyed
+ * on the effect, or else the person's decision on the approval view — recorded when asked, then when decided,
+ * then held for the undo window — then write limits, an `intent` audit entry before the Telegram call and a
+ * `result` entry after it. The relay cannot approve.
  */
-import { redactPeer, ToolErrorCode } from '../protocol/index.js';
-import type { ResolvedPeer } from '../telegram/gateway.js';
+import type { Clock } from '../clock.js';
+import {
+  buildApprovalView,
+  gatherApprovalFacts,
+  type PendingWrite,
+  ruleKeyOf,
+} from '../policy/approvalView.js';
+import type { ApprovalOutcome, HeldApproval } from '../policy/approvals.js';
+import { ToolError, ToolErrorCode } from '../protocol/index.js';
 import type { ToolContext } from './context.js';
-import { ToolError } from './toolError.js';
 
 /** How often a waiting write re-sends `progress`, in ms, so a relay keeps extending its deadline. */
 export const PROGRESS_INTERVAL_MS = 10_000;
 
-/** Why a write did not happen: the person denied it, nobody answered in time, or the relay cancelled it. */
-export type WriteRefusal =
-  | { status: 'denied'; reason: string }
-  | { status: 'expired'; reason: string }
-  | { status: 'cancelled'; reason: string };
+/** Why a write did not happen: denied, no answer in time, withdrawn, or undone within the undo window. */
+export type WriteRefusal = { status: 'denied' | 'expired' | 'cancelled' | 'undone'; reason: string };
 
 /** A write that happened: what was sent (maybe edited by the person), who decided, and the gateway result. */
 export interface WriteDone<R> {
@@ -25,136 +30,165 @@ export interface WriteDone<R> {
   value: R;
 }
 
+/** A write as the gate takes it: what it does (as data, for the approval view) and the Telegram call. */
+export interface GatedWrite<R> extends PendingWrite {
+  /** The Telegram call; gets the approved text (the person's edit, when the write's text is editable). */
+  perform: (approvedText: string) => Promise<R>;
+}
+
 /** Reason given when the person edits the text of a write whose text is a description, not content. */
 export const NOT_EDITABLE_REASON =
   'the person changed the request text, but this kind of write cannot be edited, so nothing was done. Ask ' +
   'them what they want instead.';
 
+/** Reason given when the person takes back an approval within the undo window. */
+export const UNDONE_REASON =
+  'the person approved, then undid it within the undo window; nothing was sent. Do not retry unless they ask.';
+
 /**
- * Asks the person to approve a write of `text` to `peer`, then runs `perform` at most once with the approved
- * (possibly edited) text. Denial, expiry and cancellation are returned, not thrown; each is audited.
- * @param opts.editable false when `text` describes the write (delete, pin, react, …) rather than being what is
- *   written: an approval with edited text then counts as a denial ({@link NOT_EDITABLE_REASON}) and nothing is
- *   performed. Default true.
- * @throws ToolError from `perform` (audited as `error` with its code) — the intent entry stays in the chain.
+ * Decides on a write and runs `perform` at most once with the approved (possibly edited) text.
+ *
+ * Audit entries, through the call's recorder: `asked`/`pending` when the person is asked; `decision`/`ok` when
+ * they approve (before the undo window, so a crash during it leaves the decision); then `intent`/`ok` and
+ * `result`/`ok` or `error` around the Telegram call. A refusal ends with `result` and its status (`denied`,
+ * `expired`, `cancelled`, `undone`). A standing rule skips the asking: `intent` and `result` with `rule`.
+ *
+ * Denial, expiry, cancellation and undo are returned, not thrown.
+ * @throws ToolError `rate_limited` (audited) when a write limit is reached; ToolError from `perform` (audited
+ *   as `error` with its code); gateway errors from the look-ups the view needs (reply_to, first contact).
  */
-export async function gateWrite<R>(
-  ctx: ToolContext,
-  tool: string,
-  peer: ResolvedPeer,
-  text: string,
-  perform: (approvedText: string) => Promise<R>,
-  opts: { editable?: boolean } = {},
-): Promise<WriteDone<R> | WriteRefusal> {
-  const peerTag = redactPeer(peer.ref);
-  const base = { call_id: ctx.callId, tool, peer: peerTag };
-  const limited = ctx.limiter.take(peer.ref);
+export async function gateWrite<R>(ctx: ToolContext, write: GatedWrite<R>): Promise<WriteDone<R> | WriteRefusal> {
+  const audit = ctx.audit;
+  audit.setPeer(write.peer.ref);
+  // A rule can only exist for a peer the account has written to (none is offered on a first contact).
+  const byRule = ctx.rules.match(ruleKeyOf(write)) !== null;
+  const facts = byRule ? null : await gatherApprovalFacts(ctx.gateway, write);
+  const limited = ctx.limiter.take(write.peer.ref);
   if (limited) {
-    await ctx.audit.append({ ...base, phase: 'result', status: 'rate_limited', decided_by: '—' });
-    const per = limited.windowMs >= 3_600_000 ? `${limited.windowMs / 3_600_000} h` : `${limited.windowMs / 60_000} min`;
+    await audit.record({ phase: 'result', status: 'rate_limited' });
+    const per =
+      limited.windowMs >= 3_600_000 ? `${limited.windowMs / 3_600_000} h` : `${limited.windowMs / 60_000} min`;
     const which = `${limited.capacity} writes per ${per}${limited.limit === 'peer' ? ' to this chat' : ''}`;
-    throw markAudited(
-      new ToolError(
-        ToolErrorCode.rateLimited,
-        `this device allows ${which}; nothing was sent. Retry after ${limited.retryAfterSeconds} s.`,
-        { retryAfterSeconds: limited.retryAfterSeconds },
-      ),
+    throw new ToolError(
+      ToolErrorCode.rateLimited,
+      `this device allows ${which}; nothing was sent. Retry after ${limited.retryAfterSeconds} s.`,
+      { retryAfterSeconds: limited.retryAfterSeconds },
     );
   }
-  const outcome = await decide(ctx, tool, peer, text, opts.editable ?? true);
+  let outcome: Decision;
+  let editable = true;
+  try {
+    if (byRule) outcome = { status: 'approved', text: textOf(write), edited: false, decidedBy: 'rule' };
+    else {
+      const asked = await ask(ctx, write, facts!);
+      outcome = asked.outcome;
+      editable = asked.editable;
+    }
+  } catch (err) {
+    ctx.limiter.refund(write.peer.ref);
+    throw err;
+  }
   if (outcome.status !== 'approved') {
-    ctx.limiter.refund(peer.ref);
-    await ctx.audit.append({
-      ...base,
+    ctx.limiter.refund(write.peer.ref);
+    await audit.record({
       phase: 'result',
       status: outcome.status,
-      decided_by: decidedByOf(outcome),
+      decidedBy: outcome.status === 'denied' || outcome.status === 'undone' ? 'person' : '—',
     });
     return { status: outcome.status, reason: refusalReason(outcome) };
   }
-  if (opts.editable === false && outcome.edited) {
-    ctx.limiter.refund(peer.ref);
-    await ctx.audit.append({ ...base, phase: 'result', status: 'denied', decided_by: 'person' });
+  if (!editable && outcome.edited) {
+    ctx.limiter.refund(write.peer.ref);
+    await audit.record({ phase: 'result', status: 'denied', decidedBy: 'person' });
     return { status: 'denied', reason: NOT_EDITABLE_REASON };
   }
   const decidedBy = outcome.decidedBy;
-  await ctx.audit.append({ ...base, phase: 'intent', status: 'ok', decided_by: decidedBy });
+  await audit.record({ phase: 'intent', status: 'ok', decidedBy });
   try {
-    const value = await perform(outcome.text);
-    await ctx.audit.append({ ...base, phase: 'result', status: 'ok', decided_by: decidedBy });
+    const value = await write.perform(outcome.text);
+    await audit.record({ phase: 'result', status: 'ok', decidedBy });
     return { status: 'sent', text: outcome.text, edited: outcome.edited, decidedBy, value };
   } catch (err) {
-    const code = err instanceof ToolError ? err.code : 'internal_error';
-    await ctx.audit.append({ ...base, phase: 'result', status: 'error', decided_by: decidedBy, error: code });
-    throw markAudited(err);
+    const code = err instanceof ToolError ? err.code : ToolErrorCode.internal;
+    await audit.record({ phase: 'result', status: 'error', decidedBy, error: code });
+    throw err;
   }
 }
 
-function decidedByOf(outcome: { status: string }): 'person' | '—' {
-  return outcome.status === 'denied' ? 'person' : '—';
+type Decision = ApprovalOutcome | { status: 'approved'; text: string; edited: false; decidedBy: 'rule' };
+
+/** The text an approval sends unless the person edits it: the message or edited text, else `''`. */
+function textOf(write: PendingWrite): string {
+  const e = write.effect;
+  return e.kind === 'send_message' || e.kind === 'edit_message' ? e.text : '';
 }
 
-function refusalReason(
-  outcome:
-    | { status: 'denied'; reason?: string }
-    | { status: 'expired' }
-    | { status: 'cancelled'; reason: string },
-): string {
+/**
+ * Puts the write to the person and waits for the outcome (progress frames keep the relay waiting meanwhile).
+ * Records `asked` first and the approval (`decision`) when it is made.
+ */
+async function ask<R>(
+  ctx: ToolContext,
+  write: GatedWrite<R>,
+  facts: Awaited<ReturnType<typeof gatherApprovalFacts>>,
+): Promise<{ outcome: ApprovalOutcome; editable: boolean }> {
+  const view = buildApprovalView(write, facts, ctx.client === undefined ? {} : { client: ctx.client });
+  const editable = view.text?.editable === true;
+  await ctx.audit.record({ phase: 'asked', status: 'pending' });
+  const timeoutMs = ctx.approvalTimeoutMs();
+  const tool = write.tool;
+  ctx.progress(`waiting for the person to approve ${tool} on their device (up to ${Math.round(timeoutMs / 1000)} s)`);
+  let decision: Promise<unknown> | null = null;
+  const recordDecision = (decidedBy: 'person' | 'auto') => {
+    decision = ctx.audit.record({ phase: 'decision', status: 'ok', decidedBy });
+    // Awaited below; this only keeps a failed append from being reported as unhandled meanwhile.
+    decision.catch(() => {});
+  };
+  const stop = repeat(ctx.clock, PROGRESS_INTERVAL_MS, () =>
+    ctx.progress(`still waiting for the person to approve ${tool}`),
+  );
+  try {
+    const outcome = await ctx.approvals.request(
+      { callId: ctx.callId, view, text: textOf(write), ...(view.rule.allowed ? { rule: ruleKeyOf(write) } : {}) },
+      {
+        timeoutMs,
+        signal: ctx.signal,
+        onHeld: (hold: HeldApproval) => {
+          recordDecision(hold.decidedBy);
+          ctx.progress(
+            `the person approved ${tool}; it happens in ${Math.round((hold.sendsAt - hold.heldAt) / 1000)} s unless they undo it`,
+          );
+        },
+      },
+    );
+    if (outcome.status === 'approved' && decision === null) recordDecision(outcome.decidedBy);
+    if (decision !== null) await decision;
+    return { outcome, editable };
+  } finally {
+    stop();
+  }
+}
+
+/** Runs `fn` every `ms` on `clock` until the returned function is called. */
+function repeat(clock: Clock, ms: number, fn: () => void): () => void {
+  let timer: unknown;
+  const tick = () => {
+    fn();
+    timer = clock.setTimeout(tick, ms);
+  };
+  timer = clock.setTimeout(tick, ms);
+  return () => clock.clearTimeout(timer);
+}
+
+function refusalReason(outcome: Exclude<ApprovalOutcome, { status: 'approved' }>): string {
   switch (outcome.status) {
     case 'denied':
       return outcome.reason ? `the person denied it: ${outcome.reason}` : 'the person denied it';
     case 'expired':
       return 'the person did not answer in time; nothing was sent. Ask them before trying again.';
     case 'cancelled':
-      return `the request was withdrawn before the person decided (${outcome.reason}); nothing was sent`;
-  }
-}
-
-const AUDITED = Symbol('tg-bridge.audited');
-
-/** Marks an error whose result entry is already in the audit chain, so the dispatcher doesn't add another. */
-export function markAudited(err: unknown): unknown {
-  if (typeof err === 'object' && err !== null) (err as Record<symbol, boolean>)[AUDITED] = true;
-  return err;
-}
-
-/** True when {@link markAudited} was applied to `err`. */
-export function isAudited(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as Record<symbol, boolean>)[AUDITED] === true;
-}
-
-type Decision =
-  | Awaited<ReturnType<ToolContext['approvals']['request']>>
-  | { status: 'approved'; text: string; edited: false; decidedBy: 'rule' };
-
-/**
- * A standing rule the person made on this device, or else the person's answer to an approval request
- * (progress frames keep the relay waiting meanwhile).
- */
-async function decide(
-  ctx: ToolContext,
-  tool: string,
-  peer: ResolvedPeer,
-  text: string,
-  editable: boolean,
-): Promise<Decision> {
-  if (ctx.rules.match(tool, peer.ref)) return { status: 'approved', text, edited: false, decidedBy: 'rule' };
-  const timeoutMs = ctx.approvalTimeoutMs();
-  ctx.progress(`waiting for the person to approve ${tool} on their device (up to ${Math.round(timeoutMs / 1000)} s)`);
-  const ticker = setInterval(() => ctx.progress(`still waiting for the person to approve ${tool}`), PROGRESS_INTERVAL_MS);
-  try {
-    return await ctx.approvals.request(
-      {
-        callId: ctx.callId,
-        tool,
-        peer: { ref: peer.ref, title: peer.title, id: peer.id, ...(peer.username ? { username: peer.username } : {}) },
-        text,
-        ...(ctx.client ? { client: ctx.client } : {}),
-        ...(editable ? {} : { editable: false }),
-      },
-      { timeoutMs, signal: ctx.signal },
-    );
-  } finally {
-    clearInterval(ticker);
+      return `the request was withdrawn before it happened (${outcome.reason}); nothing was sent`;
+    case 'undone':
+      return UNDONE_REASON;
   }
 }

@@ -3,35 +3,37 @@
  * is a success with `sent: false` and a `dry_reason`, audited, with no Telegram call; a denial, expiry or
  * cancellation is a success with `sent: false` and a `reason`). The approval itself is {@link gateWrite}.
  */
-import { sanitizeUntrusted } from '../content/boundary.js';
-import { redactPeer, type ToolName } from '../protocol/index.js';
-import type { GatewayMessage, ResolvedPeer } from '../telegram/gateway.js';
+import type { PendingWrite, TextFormat, WriteEffect } from '../policy/approvalView.js';
+import type { ToolName } from '../protocol/index.js';
+import type { ResolvedPeer } from '../telegram/gateway.js';
 import type { ToolContext } from './context.js';
 import { gateWrite } from './writeGate.js';
 
-/** One write, planned: who it touches, what the person is asked, what the AI is told, and the Telegram call. */
+/**
+ * One write, planned: where it lands, what it does (as data — the approval view is built from it in
+ * `bridge/policy/approvalView.ts`), what the AI is told, and the Telegram call.
+ */
 export interface WritePlan<R> {
   tool: ToolName;
   /** The peer the write lands in: approval, rate limits (20/h per real peer) and audit key on it. */
   peer: ResolvedPeer;
   mode: 'send' | 'dry_run';
-  /**
-   * What the person reads in the approval, in plain words; may quote titles and messages (display-sanitised).
-   * It is a description, so an edited approval is refused (see gateWrite `editable`) unless `editable`.
-   */
-  ask: string;
+  /** What the write does, for the approval view and the standing-rule key. */
+  effect: WriteEffect;
+  /** How Telegram parses the write's text or caption (default plain: byte for byte; issue 8 §3). */
+  textFormat?: TextFormat;
+  /** The text as Telegram will show it after Markdown/HTML parsing (shown when `textFormat` is not plain). */
+  renderedText?: string;
   /** The same for the AI, built only from the AI's own arguments and peer refs (no Telegram-sourced text). */
   action: string;
-  /** The Telegram call; gets the approved text (only differs from `ask` when `editable`). */
+  /** The Telegram call; gets the approved text (the person's edit, for writes whose text is editable). */
   perform: (approvedText: string) => Promise<R>;
-  /** True when `ask` is exactly the content written (edit_message's new text), so the person may edit it. */
-  editable?: boolean;
 }
 
 /** Fields every write result has (see `writeOutcome` in bridge/protocol/tools.ts). */
 export interface WriteBase {
   sent: boolean;
-  status: 'sent' | 'dry_run' | 'denied' | 'expired' | 'cancelled';
+  status: 'sent' | 'dry_run' | 'denied' | 'expired' | 'cancelled' | 'undone';
   mode: 'send' | 'dry_run';
   peer: string;
   action: string;
@@ -53,14 +55,7 @@ export type WriteRun<R> =
 export async function runWrite<R>(ctx: ToolContext, plan: WritePlan<R>): Promise<WriteRun<R>> {
   const common = { mode: plan.mode, peer: plan.peer.ref, action: plan.action };
   if (plan.mode === 'dry_run') {
-    await ctx.audit.append({
-      call_id: ctx.callId,
-      tool: plan.tool,
-      peer: redactPeer(plan.peer.ref),
-      phase: 'result',
-      status: 'dry_run',
-      decided_by: '—',
-    });
+    await recordDryRun(ctx, plan.peer);
     return {
       base: {
         ...common,
@@ -72,9 +67,7 @@ export async function runWrite<R>(ctx: ToolContext, plan: WritePlan<R>): Promise
       },
     };
   }
-  const outcome = await gateWrite(ctx, plan.tool, plan.peer, plan.ask, plan.perform, {
-    editable: plan.editable ?? false,
-  });
+  const outcome = await gateWrite(ctx, gatedOf(plan));
   if (outcome.status !== 'sent') {
     return { base: { ...common, sent: false, status: outcome.status, reason: outcome.reason } };
   }
@@ -86,32 +79,22 @@ export async function runWrite<R>(ctx: ToolContext, plan: WritePlan<R>): Promise
   };
 }
 
-/** A title or name as the person sees it in an approval: one line, control/bidi characters removed, ≤ 100. */
-export function shownTitle(peer: ResolvedPeer): string {
-  const title = sanitizeUntrusted(peer.title.replace(/[\r\n\t]+/g, ' '), 100).text;
-  return peer.username ? `"${title}" (@${peer.username})` : `"${title}"`;
+/** Audits a dry run of a write to `peer` (its `result` entry: nothing was asked or changed). */
+export async function recordDryRun(ctx: ToolContext, peer: ResolvedPeer): Promise<void> {
+  ctx.audit.setPeer(peer.ref);
+  await ctx.audit.record({ phase: 'result', status: 'dry_run' });
 }
 
-/**
- * One message as a line of an approval: `#41 you: "text…"`, media shown as `[photo]`. Display-sanitised and cut
- * to `max` characters of text.
- */
-export function shownMessage(m: GatewayMessage, max = 80): string {
-  const who = m.out ? 'you' : sanitizeUntrusted(m.fromName.replace(/[\r\n\t]+/g, ' '), 40).text;
-  const flat = m.text.replace(/\s+/g, ' ').trim();
-  const cut = sanitizeUntrusted(flat, max);
-  const text = cut.text ? `"${cut.text}${cut.truncated ? '…' : ''}"` : '';
-  const media = m.media ? `[${m.media.media_type}]` : '';
-  return `#${m.id} ${who}: ${[media, text].filter(Boolean).join(' ') || '(empty)'}`;
+/** The gate's view of a plan: the pending write (effect, formatting) and its Telegram call. */
+export function gatedOf<R>(plan: Omit<WritePlan<R>, 'mode' | 'action'>) {
+  const write: PendingWrite = { tool: plan.tool, peer: plan.peer, effect: plan.effect };
+  if (plan.textFormat !== undefined) write.textFormat = plan.textFormat;
+  if (plan.renderedText !== undefined) write.renderedText = plan.renderedText;
+  return { ...write, perform: plan.perform };
 }
 
 /** `#41, #42, #43`, listing at most `max` ids and then "and N more". */
 export function idList(ids: number[], max = 20): string {
   const shown = ids.slice(0, max).map((id) => `#${id}`).join(', ');
   return ids.length > max ? `${shown} and ${ids.length - max} more` : shown;
-}
-
-/** "1 message" / "3 messages". */
-export function countOf(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

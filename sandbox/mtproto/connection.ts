@@ -25,6 +25,8 @@ export interface ConnectionHost {
   report(error: unknown, context: string): void;
   /** Called once the socket is closed, for bookkeeping. */
   onClose(connection: MtprotoConnection): void;
+  /** Called once, when the connection's first encrypted message names its auth key. */
+  onAuthKey?(connection: MtprotoConnection): void;
   /** A packet that stops arriving halfway for this long (ms) closes the connection (a truncated frame). */
   stalledPacketMs: number;
 }
@@ -129,7 +131,9 @@ export class MtprotoConnection implements SessionLink {
       return;
     }
     if (this.authKey && this.authKey !== record) throw new Error('auth key changed on a live connection');
+    const first = this.authKey === undefined;
     this.authKey = record;
+    if (first) this.host.onAuthKey?.(this);
     const message = decryptClientMessage(record.key, payload);
     let session = this.sessions.get(message.sessionId);
     if (!session) {

@@ -28,6 +28,7 @@ export class MtprotoServer {
   private readonly server: Server;
   private readonly connections = new Set<MtprotoConnection>();
   private readonly host: ConnectionHost;
+  private peakPerKey = 0;
 
   constructor(options: MtprotoServerOptions) {
     this.host = {
@@ -37,6 +38,9 @@ export class MtprotoServer {
       dispatcher: options.dispatcher,
       report: options.report ?? defaultReport,
       onClose: (c) => this.connections.delete(c),
+      onAuthKey: (c) => {
+        this.peakPerKey = Math.max(this.peakPerKey, this.openWithKey(c.authKeyId));
+      },
       stalledPacketMs: options.stalledPacketMs ?? 10_000,
     };
     this.server = createServer((socket: Socket) => {
@@ -101,6 +105,29 @@ export class MtprotoServer {
     const all = [...this.connections];
     for (const c of all) c.close();
     return all.length;
+  }
+
+  /**
+   * The most connections one auth key has had open at the same time since start or the last
+   * {@link resetConnectionPeak}. Telegram kills sessions whose auth key two clients use at once
+   * (AUTH_KEY_DUPLICATED), so tests assert a second client never connects. (gramjs itself opens an extra
+   * connection for file uploads, so compare around the action under test.)
+   */
+  get peakConnectionsPerAuthKey(): number {
+    return this.peakPerKey;
+  }
+
+  /** Starts a new peak window at the current largest number of open connections of one auth key. */
+  resetConnectionPeak(): void {
+    let now = 0;
+    for (const c of this.connections) if (c.authKeyId !== undefined) now = Math.max(now, this.openWithKey(c.authKeyId));
+    this.peakPerKey = now;
+  }
+
+  private openWithKey(id: bigint | undefined): number {
+    let same = 0;
+    for (const other of this.connections) if (other.authKeyId === id) same++;
+    return same;
   }
 
   /** Number of open client connections. */

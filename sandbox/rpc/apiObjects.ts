@@ -14,6 +14,7 @@ import type {
   SandboxStore,
   UserRecord,
 } from '../state/store.js';
+import { apiEntities } from './apiEntities.js';
 import { apiMessageMedia } from './apiMedia.js';
 
 /** A user as the account sees it (`self` for the account; contacts carry `contact`). */
@@ -173,6 +174,7 @@ export function apiMessage(store: SandboxStore, m: MessageRecord): Api.Message |
     pinned: m.pinned,
     date: m.date,
     message: m.text,
+    ...(m.entities ? { entities: apiEntities(m.entities) } : {}),
     ...(fwd
       ? {
           fwdFrom: new Api.MessageFwdHeader({

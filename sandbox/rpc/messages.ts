@@ -16,6 +16,7 @@ import {
   type MessageRecord,
   type SandboxStore,
 } from '../state/store.js';
+import { apiEntities, entitiesFromInput } from './apiEntities.js';
 import { apiChat, apiDialog, apiMessage, apiUser, entitiesFor, peerFromInput } from './apiObjects.js';
 import { type AuthorizedContext, type MethodHandler, method } from './context.js';
 
@@ -307,7 +308,14 @@ function sentMessageResult(
   if (m.peer.startsWith('user:')) {
     const pts = 'pts' in update ? (update.pts as number) : ctx.store.pts;
     const ptsCount = 'ptsCount' in update ? (update.ptsCount as number) : 0;
-    return new Api.UpdateShortSentMessage({ out: true, id: m.id, pts, ptsCount, date: m.date });
+    return new Api.UpdateShortSentMessage({
+      out: true,
+      id: m.id,
+      pts,
+      ptsCount,
+      date: m.date,
+      ...(m.entities ? { entities: apiEntities(m.entities) } : {}),
+    });
   }
   return sentUpdates(ctx, [{ message: m, randomId }], [update]);
 }
@@ -329,11 +337,13 @@ const sendMessage = method(Api.messages.SendMessage, (req, ctx) => {
   const text = req.message ?? '';
   if (text.trim().length === 0) throw new RpcError(400, 'MESSAGE_EMPTY', 'the message text is empty');
   if (text.length > 4096) throw new RpcError(400, 'MESSAGE_TOO_LONG', `${text.length} characters, at most 4096`);
+  const entities = entitiesFromInput(text, req.entities);
   const replyTo = req.replyTo instanceof Api.InputReplyToMessage ? req.replyTo.replyToMsgId : undefined;
   const { message, change } = store.appendMessage({
     peer,
     fromId: store.account.id,
     text,
+    entities,
     source: 'mtproto',
     randomId: randomId.toString(),
     silent: req.silent ?? false,
@@ -369,7 +379,8 @@ const editMessage = method(Api.messages.EditMessage, (req, ctx) => {
   if (req.message === undefined || req.message === null) {
     throw new RpcError(400, 'MESSAGE_NOT_MODIFIED', 'no new text given');
   }
-  const { message, change } = ctx.store.editMessage(peer, req.id, req.message);
+  const entities = entitiesFromInput(req.message, req.entities);
+  const { message, change } = ctx.store.editMessage(peer, req.id, req.message, entities);
   const updates = ctx.feed.publish([change], ctx.session);
   return ctx.feed.wrap(updates, [peer], [message]);
 });

@@ -71,6 +71,7 @@ const forwardMessages = method(Api.messages.ForwardMessages, (req, ctx) => {
       peer: toPeer,
       fromId: store.account.id,
       text: req.dropMediaCaptions && original.media ? '' : original.text,
+      ...(original.entities && !(req.dropMediaCaptions && original.media) ? { entities: original.entities } : {}),
       source: 'mtproto',
       randomId: randomId.toString(),
       silent: req.silent ?? false,

@@ -10,6 +10,7 @@ import { RpcError } from '../mtproto/rpcError.js';
 import { fromTlLong } from '../mtproto/tlWire.js';
 import { readImageHeader } from '../state/imageHeader.js';
 import type { DocumentAttribute, MediaRecord } from '../state/media.js';
+import { entitiesFromInput } from './apiEntities.js';
 import { documentAttributesFrom } from './apiMedia.js';
 import { peerFromInput } from './apiObjects.js';
 import { type AuthorizedContext, type MethodHandler, method } from './context.js';
@@ -108,6 +109,7 @@ const sendMedia = method(Api.messages.SendMedia, (req, ctx) => {
   if (caption.length > CAPTION_MAX) {
     throw new RpcError(400, 'MEDIA_CAPTION_TOO_LONG', `${caption.length} characters, at most ${CAPTION_MAX}`);
   }
+  const entities = entitiesFromInput(caption, req.entities);
   store.assertCanWrite(peer, store.account.id);
   const media = mediaFromInput(ctx, req.media);
   const replyTo = req.replyTo instanceof Api.InputReplyToMessage ? req.replyTo.replyToMsgId : undefined;
@@ -115,6 +117,7 @@ const sendMedia = method(Api.messages.SendMedia, (req, ctx) => {
     peer,
     fromId: store.account.id,
     text: caption,
+    entities,
     source: 'mtproto',
     randomId: randomId.toString(),
     silent: req.silent ?? false,

@@ -97,6 +97,8 @@ export interface MessageRecord {
   out: boolean;
   post: boolean;
   text: string;
+  /** Formatting of `text` as the sender gave it (MTProto entities, offsets in UTF-16 units); absent = none. */
+  entities?: TextEntityRecord[];
   date: number;
   order: number;
   replyTo?: number;
@@ -132,11 +134,27 @@ export interface DeletionRecord {
   date: number;
 }
 
+/**
+ * One formatting entity of a stored text: the kind as Telegram names it in snake case (`bold`, `text_url`, …),
+ * its span in UTF-16 code units, and the kind's parameters (`url` of a text link, `language` of a pre block,
+ * `userId` of a mention by id, `documentId` of a custom emoji).
+ */
+export interface TextEntityRecord {
+  type: string;
+  offset: number;
+  length: number;
+  url?: string;
+  language?: string;
+  userId?: number;
+  documentId?: string;
+}
+
 /** What {@link SandboxStore.appendMessage} takes. */
 export interface NewMessageInput {
   peer: PeerKey;
   fromId: number;
   text: string;
+  entities?: TextEntityRecord[];
   source: MessageSource;
   replyTo?: number;
   randomId?: string;
@@ -581,6 +599,7 @@ export class SandboxStore {
       out,
       post: ref.kind === 'channel' && !this.channels.get(ref.id)!.megagroup,
       text: input.text,
+      ...(input.entities && input.entities.length > 0 ? { entities: input.entities.map((e) => ({ ...e })) } : {}),
       date,
       order: ++this.lastOrder,
       silent: input.silent ?? false,
@@ -662,14 +681,23 @@ export class SandboxStore {
    *   MESSAGE_AUTHOR_REQUIRED (not the account's), MESSAGE_NOT_MODIFIED (same text), MESSAGE_EMPTY (no text and
    *   no media).
    */
-  editMessage(peer: PeerKey, id: number, text: string): { message: MessageRecord; change: BoxChange } {
+  editMessage(
+    peer: PeerKey,
+    id: number,
+    text: string,
+    entities: TextEntityRecord[] = [],
+  ): { message: MessageRecord; change: BoxChange } {
     this.assertPeer(peer);
     const m = this.messageIn(peer, id);
     if (!m || m.action) throw new StoreError(400, 'MESSAGE_ID_INVALID', `no message ${id} in ${peer}`);
     if (!m.out) throw new StoreError(403, 'MESSAGE_AUTHOR_REQUIRED', `message ${id} was not sent by the account`);
     if (text.length === 0 && !m.media) throw new StoreError(400, 'MESSAGE_EMPTY', 'the new text is empty');
-    if (text === m.text) throw new StoreError(400, 'MESSAGE_NOT_MODIFIED', `message ${id} already has this text`);
+    if (text === m.text && JSON.stringify(entities) === JSON.stringify(m.entities ?? [])) {
+      throw new StoreError(400, 'MESSAGE_NOT_MODIFIED', `message ${id} already has this text`);
+    }
     m.text = text;
+    if (entities.length > 0) m.entities = entities.map((e) => ({ ...e }));
+    else delete m.entities;
     m.editDate = Math.max(Math.floor(Date.now() / 1000), m.date);
     const change = this.boxFor(peer).record({ kind: 'edit', peer, id }, 1);
     this.observer?.edited(this, m);
@@ -680,10 +708,18 @@ export class SandboxStore {
    * Another account edited a message this account sees a copy of: the copy takes its text and edit date.
    * @returns the box change, or undefined when the copy is gone.
    */
-  applyForeignEdit(peer: PeerKey, id: number, text: string, editDate: number): BoxChange | undefined {
+  applyForeignEdit(
+    peer: PeerKey,
+    id: number,
+    text: string,
+    editDate: number,
+    entities: TextEntityRecord[] = [],
+  ): BoxChange | undefined {
     const m = this.messageIn(peer, id);
     if (!m) return undefined;
     m.text = text;
+    if (entities.length > 0) m.entities = entities.map((e) => ({ ...e }));
+    else delete m.entities;
     m.editDate = editDate;
     return this.boxFor(peer).record({ kind: 'edit', peer, id }, 1);
   }

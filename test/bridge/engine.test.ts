@@ -22,7 +22,7 @@ let seq = 0;
 beforeAll(async () => {
   sandbox = await startSandbox();
   dir = await mkdtemp(join(tmpdir(), 'tgb-engine-'));
-  const approvals = new ApprovalQueue({ timeoutMs: 5_000 });
+  const approvals = new ApprovalQueue({ timeoutMs: 5_000, undoMs: 0 });
   approvals.on('added', (p) => approvals.approve(p.callId));
   engine = new BridgeEngine({
     gateway: sandboxGateway(sandbox),

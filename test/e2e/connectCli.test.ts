@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logoutCommand } from '../../bridge/cli/account.js';
 import { type Relay, startRelay } from '../../relay/index.js';
 import { SANDBOX_API_HASH, SANDBOX_API_ID, type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { serverRsaKey } from '../../sandbox/mtproto/rsaKey.js';
@@ -50,6 +51,8 @@ beforeAll(async () => {
       `${sandbox.host}:${sandbox.port}`,
       '--server-key',
       keyFile,
+      '--undo-window',
+      '1',
     ],
     {
       env: {
@@ -92,9 +95,11 @@ describe('tg-bridge connect', () => {
     const text = `from the terminal ${randomBytes(3).toString('hex')}`;
     const pending = ai.callTool({ name: 'send_message', arguments: { peer: `user:${friend.id}`, text, mode: 'send' } });
     await waitFor(/Approve\? \[y\]es/);
-    expect(output).toContain('asked by: cli-test-ai 2.0');
+    expect(output).toContain('asked by:  cli-test-ai 2.0');
     expect(output).toContain(`│   ${text}`);
+    expect(output).toContain('undo:      1 s to take it back after you approve');
     child.stdin.write('y\n');
+    await waitFor(/It happens in 1 s — type u and Enter to undo/);
     const sent = (await pending).structuredContent as { sent: boolean; message_id: number };
     expect(sent.sent).toBe(true);
     expect(sandbox.control.sentMessages().filter((m) => m.text === text)).toHaveLength(1);
@@ -105,5 +110,41 @@ describe('tg-bridge connect', () => {
     expect(output).toMatch(/SIGINT: withdrawing pending approvals and disconnecting/);
     expect(output).toMatch(/audit chain: ok — \d+ entries verified/);
     expect(code).toBe(0);
+  }, 40_000);
+
+  it('stops by itself when `tg-bridge logout` ends the session through it (issue 8 §7)', async () => {
+    const keyFile = join(home, 'server.pem');
+    const data = join(home, 'data-logout');
+    const second = spawn(
+      process.execPath,
+      ['bin/tg-bridge.js', 'connect', '--home', data, '--server', `${sandbox.host}:${sandbox.port}`, '--server-key', keyFile],
+      {
+        env: {
+          ...process.env,
+          TG_BRIDGE_SESSION: sandbox.mintSession(),
+          TG_API_ID: String(SANDBOX_API_ID),
+          TG_API_HASH: SANDBOX_API_HASH,
+        },
+      },
+    );
+    let text = '';
+    second.stdout.on('data', (d) => (text += d));
+    second.stderr.on('data', (d) => (text += d));
+    const closed = new Promise<number | null>((resolve) => second.once('close', resolve));
+    try {
+      const t0 = Date.now();
+      while (!/serving local MCP clients only/.test(text)) {
+        if (Date.now() - t0 > 20_000) throw new Error(`connect did not start:\n${text}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const printed: string[] = [];
+      const asker = { ask: async () => '', askSecret: async () => '', close: () => {} };
+      expect(await logoutCommand({ home: data }, { out: (s) => void printed.push(s), asker })).toBe(0);
+      expect(printed.join('')).toMatch(/The running tg-bridge engine ended the Telegram session and stopped. No session was stored in the vault/);
+      expect(await closed).toBe(0);
+      expect(text).toMatch(/logged out of Telegram \(`tg-bridge logout`\): withdrawing pending approvals and stopping/);
+    } finally {
+      if (second.exitCode === null) second.kill('SIGKILL');
+    }
   }, 40_000);
 });

@@ -107,6 +107,7 @@ beforeAll(async () => {
     gateway,
     auditPath,
     approvalTimeoutMs: 5_000,
+    undoMs: 0, // approvals here are answered by the test at once; the undo window has its own tests
     link: { backoff: { initialMs: 100, maxMs: 400 } },
     media: {
       mediaDir,
@@ -350,7 +351,7 @@ describe('writes: approved', () => {
     answer = approve;
     const r = await ok<Structured>('mark_read', { peer, mode: 'send' });
     expect(r).toMatchObject({ sent: true, status: 'sent', peer });
-    expect(asked[0]!.text).toMatch(/as read.*see that you read/s);
+    expect(asked[0]!.view.effect).toMatch(/^Mark all messages in ‹.*› as read \(the senders will see that you read them\)$/);
     expect(sandbox.control.unreadCount(peer)).toBe(0);
     const tail = (await readAuditEntries(auditPath)).slice(-2);
     expect(tail.map((e) => [e.tool, e.phase, e.status, e.decided_by])).toEqual([
@@ -366,8 +367,8 @@ describe('writes: approved', () => {
     answer = approve;
     const r = await ok<Structured>('edit_message', { peer, message_id: own.id, text, mode: 'send' });
     expect(r).toMatchObject({ sent: true, message_id: own.id, text });
-    expect(asked[0]!.text).toContain(own.text.slice(0, 20));
-    expect(asked[0]!.text).toContain(text);
+    expect(asked[0]!.view.messages![0]!.preview).toContain(own.text.split('\n')[0]!.slice(0, 20));
+    expect(asked[0]!.view.text).toEqual({ shown: text, format: 'plain', editable: true });
     const now = sandbox.control.history(peer).find((m) => m.id === own.id)!;
     expect(now.text).toBe(text);
     expect(now.editDate).toBeDefined();
@@ -387,8 +388,10 @@ describe('writes: approved', () => {
     answer = approve;
     const r = await ok<Structured>('delete_messages', { peer, message_ids: ids, revoke: true, mode: 'send' });
     expect(r).toMatchObject({ sent: true, revoke: true, message_ids: ids });
-    expect(asked[0]!.text).toMatch(new RegExp(`^Delete 3 messages for everyone: #${ids[0]}, #${ids[1]}, #${ids[2]}\\n`));
-    expect(asked[0]!.text).toContain('to delete 2');
+    expect(asked[0]!.view.effect).toMatch(/^Delete 3 messages for everyone in ‹/);
+    expect(asked[0]!.view.messages!.map((m) => [m.id, m.preview])).toEqual(ids.map((id, i) => [id, `to delete ${i + 1}`]));
+    expect(asked[0]!.view.flags.map((f) => f.code)).toContain('for_everyone');
+    expect(asked[0]!.view.rule).toMatchObject({ allowed: false });
     expect(r.action).toBe(`Delete 3 messages for everyone: #${ids[0]}, #${ids[1]}, #${ids[2]} (in ${peer})`);
     const left = sandbox.control.history(peer).map((m) => m.id);
     for (const id of ids) expect(left).not.toContain(id);
@@ -397,7 +400,8 @@ describe('writes: approved', () => {
     asked.length = 0;
     const one = sandbox.control.injectIncomingMessage({ fromUserId: from, text: 'only mine' }).id;
     await ok('delete_messages', { peer, message_ids: [one], mode: 'send' });
-    expect(asked[0]!.text).toMatch(/^Delete 1 message for you only/);
+    expect(asked[0]!.view.effect).toMatch(/^Delete 1 message for you only in ‹/);
+    expect(asked[0]!.view.rule).toMatchObject({ allowed: true });
     expect(sandbox.control.deletions().at(-1)).toMatchObject({ ids: [one], revoke: false });
   });
 
@@ -428,8 +432,10 @@ describe('writes: approved', () => {
       mode: 'send',
     });
     expect(r).toMatchObject({ sent: true, peer: to });
-    expect(asked[0]!.peer.ref).toBe(to);
-    expect(asked[0]!.text).toMatch(/^Forward 2 messages: /);
+    expect(asked[0]!.view.peer.ref).toBe(to);
+    expect(asked[0]!.view.source!.ref).toBe(from);
+    expect(asked[0]!.view.effect).toMatch(/^Forward 2 messages from ‹.+› to ‹.+›$/);
+    expect(asked[0]!.rule).toEqual({ tool: 'forward_messages', peerRef: to, sourceRef: from });
     expect(r.new_message_ids).toHaveLength(2);
     const arrived = sandbox.control.history(to).filter((m) => r.new_message_ids.includes(m.id));
     expect(arrived.map((m) => m.text)).toEqual(
@@ -443,7 +449,7 @@ describe('writes: approved', () => {
     const target = sandbox.control.history(peer).at(-2)!;
     answer = approve;
     await ok('set_reaction', { peer, message_id: target.id, emoji: '👍', mode: 'send' });
-    expect(asked[0]!.text).toMatch(new RegExp(`^React 👍 to message #${target.id}`));
+    expect(asked[0]!.view.effect).toMatch(new RegExp(`^React 👍 to message #${target.id} in ‹`));
     expect(sandbox.control.reactions(peer, target.id)).toContainEqual(
       expect.objectContaining({ emoji: '👍', mine: true }),
     );
@@ -498,7 +504,7 @@ describe('supergroups and channels', () => {
     expect(asked).toHaveLength(0);
     answer = approve;
     await ok('delete_messages', { peer, message_ids: [id], revoke: true, mode: 'send' });
-    expect(asked[0]!.text).toMatch(/^Delete 1 message for everyone: #/);
+    expect(asked[0]!.view.effect).toMatch(/^Delete 1 message for everyone in ‹/);
     expect(sandbox.control.history(peer).some((m) => m.id === id)).toBe(false);
   });
 });
@@ -563,9 +569,12 @@ describe('media round trips', () => {
       mode: 'send',
     });
     expect(r).toMatchObject({ sent: true, status: 'sent', file_name: 'minutes.pdf', size: bytes.length });
-    expect(asked[0]!.text).toBe(
-      `Send document "minutes.pdf" (48.8 KiB, application/pdf) to "${users()[0]!.firstName} ${users()[0]!.lastName}" (@${users()[0]!.username})\nCaption:\nMinutes from today`,
-    );
+    expect(asked[0]!.view).toMatchObject({
+      effect: `Send a document to ‹${users()[0]!.firstName} ${users()[0]!.lastName}›`,
+      peer: { username: users()[0]!.username },
+      media: { kind: 'document', fileName: 'minutes.pdf', bytes: bytes.length },
+      text: { shown: 'Minutes from today', format: 'plain', editable: false },
+    });
     const stored = sandbox.control.media(peer, r.message_id as number)!;
     expect(sha256(stored.bytes)).toBe(sha256(bytes));
     expect(stored).toMatchObject({ fileName: 'minutes.pdf', mimeType: 'application/pdf' });

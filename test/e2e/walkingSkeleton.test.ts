@@ -94,6 +94,7 @@ beforeAll(async () => {
     gateway,
     auditPath,
     approvalTimeoutMs: 1_500,
+    undoMs: 0, // approvals here are answered by the test at once; the undo window has its own tests
     link: { backoff: { initialMs: 100, maxMs: 400 } },
     logger,
   });
@@ -185,14 +186,17 @@ describe('walking skeleton: MCP client → relay → bridge → sandbox', () => 
   it('an approved send arrives exactly once; the AI gets the message id', async () => {
     const friend = sandbox.control.users()[1]!;
     const text = `approved ${randomBytes(4).toString('hex')}`;
-    let shown: { client?: string; peer: { title: string; ref: string }; text: string } | undefined;
+    let shown: { view: { client?: string; peer: { title: string; ref: string } }; text: string } | undefined;
     answer = (id) => {
       shown = host.approvals.pending().find((p) => p.callId === id);
       host.approvals.approve(id, { by: 'person' });
     };
     const r = await call('send_message', { peer: `user:${friend.id}`, text, mode: 'send' });
     // The person saw who asked, the resolved peer and the full text.
-    expect(shown).toMatchObject({ client: 'e2e-ai 1.0.0', peer: { ref: `user:${friend.id}` }, text });
+    expect(shown).toMatchObject({
+      view: { client: 'e2e-ai 1.0.0', peer: { ref: `user:${friend.id}` }, text: { shown: text } },
+      text,
+    });
     const s = r.structuredContent as { sent: boolean; message_id: number };
     expect(s.sent).toBe(true);
     const arrived = sandbox.control.sentMessages().filter((m) => m.text === text);

@@ -17,7 +17,7 @@ import {
   verifyAuditFile,
 } from '../../../bridge/audit/auditChain.js';
 import { ManualClock } from '../../../bridge/clock.js';
-import { redactPeer } from '../../../bridge/protocol/index.js';
+import { redactPeer } from '../../../bridge/audit/redactPeer.js';
 
 let dir: string;
 beforeEach(async () => {

@@ -35,6 +35,14 @@ describe('tg-bridge CLI', () => {
     expect(out.join('')).toMatch(/unknown command/);
   });
 
+  it('connect refuses an undo window that is not whole seconds from 0 to 60 (exit 2)', async () => {
+    for (const bad of ['61', '-1', '2.5', 'soon']) {
+      out = [];
+      expect(await run('connect', '--home', dir, '--undo-window', bad), bad).toBe(2);
+      expect(out.join(''), bad).toMatch(/--undo-window.*expected whole seconds from 0 to 60/s);
+    }
+  });
+
   it('audit verify reports a missing chain clearly (exit 2)', async () => {
     expect(await run('audit', 'verify', '--file', join(dir, 'none.jsonl'))).toBe(2);
     expect(out.join('')).toMatch(/no audit chain at/);

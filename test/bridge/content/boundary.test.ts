@@ -8,7 +8,7 @@ import {
   wrapTitle,
   wrapUntrusted,
 } from '../../../bridge/content/boundary.js';
-import { redactPeer } from '../../../bridge/protocol/index.js';
+import { redactPeer } from '../../../bridge/audit/redactPeer.js';
 
 const PEER = redactPeer('user:12345');
 const OPEN = `<telegram-content origin="telegram" peer="${PEER}" untrusted="true">`;

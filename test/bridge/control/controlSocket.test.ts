@@ -16,7 +16,7 @@ import {
   startControlServer,
 } from '../../../bridge/control/controlSocket.js';
 import { createLocalToolServer } from '../../../bridge/mcp/localMcp.js';
-import { ToolError } from '../../../bridge/tools/toolError.js';
+import { ToolError } from '../../../bridge/protocol/index.js';
 
 let home: string;
 let server: ControlServer | null = null;

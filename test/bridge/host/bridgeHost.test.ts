@@ -27,6 +27,7 @@ beforeAll(async () => {
     auditPath: join(home, 'audit.jsonl'),
     gateway: sandboxGateway(sandbox),
     link: { backoff: { initialMs: 50, maxMs: 100 } },
+    undoMs: 1_000, // short, so approved writes here wait only 1 s of real time
   });
   await relay.next('hello');
 });
@@ -42,6 +43,17 @@ function friend(i = 0): string {
 }
 
 describe('device ↔ plain mctl relay', () => {
+  it('ignores a logout frame from the relay: only a local front door can log the account out', async () => {
+    const sessions = sandbox.control.sessions().length;
+    relay.send({ type: 'logout', id: 'evil' });
+    relay.send({ type: 'call', id: 'r0', tool: 'list_dialogs', args: { limit: 1 } });
+    expect(await relay.next('response')).toMatchObject({ id: 'r0' });
+    expect(relay.frames.some((f) => f.id === 'evil')).toBe(false);
+    expect(sandbox.control.sessions().length).toBe(sessions);
+    const loggedOut = await Promise.race([host.loggedOut.then(() => true), Promise.resolve(false)]);
+    expect(loggedOut).toBe(false);
+  });
+
   it('answers a call with a response frame', async () => {
     relay.send({ type: 'call', id: 'r1', tool: 'list_dialogs', args: { limit: 2 } });
     const res = await relay.next('response');
@@ -49,12 +61,14 @@ describe('device ↔ plain mctl relay', () => {
   });
 
   it('keeps approvals under the 30 s deadline of a relay that sent no welcome', async () => {
-    const added = new Promise<{ createdAt: number; expiresAt: number; callId: string }>((resolve) =>
-      host.approvals.on('added', resolve),
+    const added = new Promise<{ createdAt: number; expiresAt: number; callId: string; view: { undoMs: number } }>(
+      (resolve) => host.approvals.on('added', resolve),
     );
     relay.send({ type: 'call', id: 'r2', tool: 'send_message', args: { peer: friend(), text: 'x', mode: 'send' } });
     const p = await added;
-    expect(p.expiresAt - p.createdAt).toBe(25_000);
+    // The decision and the undo window after it both end before the relay gives up.
+    expect(p.view.undoMs).toBe(1_000);
+    expect(p.expiresAt - p.createdAt + p.view.undoMs).toBe(25_000);
     expect(await relay.next('progress')).toMatchObject({ id: 'r2' });
     host.approvals.deny(p.callId, 'test');
     expect(await relay.next('response')).toMatchObject({ id: 'r2', result: { sent: false, status: 'denied' } });
@@ -82,6 +96,24 @@ describe('device ↔ plain mctl relay', () => {
       const second = await relay.next('response');
       expect(second.result).toEqual(first.result);
       expect(sandbox.control.sentMessages().filter((m) => m.text === text)).toHaveLength(1);
+    } finally {
+      host.approvals.off('added', onAdded);
+    }
+  });
+
+  it('an approval undone within the undo window is never sent, and the AI hears "undone"', async () => {
+    const text = `undo me ${Date.now()}`;
+    const held = new Promise<string>((resolve) => host.approvals.on('held', (h) => resolve(h.callId)));
+    const onAdded = (p: { callId: string }) => host.approvals.approve(p.callId);
+    host.approvals.on('added', onAdded);
+    try {
+      relay.send({ type: 'call', id: 'r6', tool: 'send_message', args: { peer: friend(1), text, mode: 'send' } });
+      const callId = await held;
+      expect(host.approvals.holds().map((h) => h.callId)).toEqual([callId]);
+      expect(host.approvals.undo(callId)).toBe(true);
+      const res = await relay.next('response');
+      expect(res).toMatchObject({ id: 'r6', result: { sent: false, status: 'undone', reason: expect.stringMatching(/undid it/) } });
+      expect(sandbox.control.sentMessages().filter((m) => m.text === text)).toHaveLength(0);
     } finally {
       host.approvals.off('added', onAdded);
     }

@@ -1,130 +1,356 @@
-/** The terminal approval prompt: shows peer, text and time left; y / n+reason / e+text reach the queue. */
-import { PassThrough } from 'node:stream';
+/**
+ * The terminal approval prompt: renders only from the approval view, escapes every outside string, guards input
+ * when the request on screen changes (injected clock), and offers undo during the undo window.
+ */
+import { EventEmitter } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../bridge/clock.js';
 import { attachTerminalApprovals, renderApproval } from '../../../bridge/host/terminalApprovals.js';
-import { ApprovalQueue, type ApprovalRequest } from '../../../bridge/policy/approvals.js';
+import { ApprovalQueue } from '../../../bridge/policy/approvals.js';
 import { StandingRules } from '../../../bridge/policy/standingRules.js';
+import type { ApprovalView } from '../../../bridge/protocol/approvalView.js';
+import { alice, message, requestFor, sendRequest, team } from '../policy/viewFixtures.js';
 
-const req = (callId: string, text = 'See you at 7'): ApprovalRequest => ({
-  callId,
-  tool: 'send_message',
-  peer: { ref: 'user:1001', title: 'Alice Example', username: 'alice_demo', id: '1001' },
-  text,
-  client: 'claude',
-});
+const T0 = Date.UTC(2026, 0, 1);
+/** Bytes a terminal acts on: C0 controls except LF, DEL, and C1 controls. */
+const RAW_CONTROL = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/;
+const BIDI_OR_INVISIBLE = /[\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]|[\u{E0000}-\u{E007F}]/u;
 
 let detach: () => void = () => {};
 afterEach(() => detach());
 
-function terminal(queue: ApprovalQueue, rules?: StandingRules) {
-  const input = new PassThrough();
-  const output = new PassThrough();
+/** A terminal on a manual clock: `type` delivers keys at once, `screen` is everything written. */
+function terminal(opts: { undoMs?: number; timeoutMs?: number; rules?: StandingRules } = {}) {
+  const clock = new ManualClock(T0);
+  const queue = new ApprovalQueue({ clock, timeoutMs: opts.timeoutMs ?? 60_000, undoMs: opts.undoMs ?? 0 });
+  const input = new EventEmitter();
   let screen = '';
-  output.on('data', (d) => {
-    screen += d.toString();
+  const output = { write: (s: string) => ((screen += s), true) };
+  detach = attachTerminalApprovals(queue, {
+    input: input as unknown as Readable,
+    output: output as unknown as Writable,
+    clock,
+    ...(opts.rules ? { rules: opts.rules } : {}),
   });
-  detach = attachTerminalApprovals(queue, { input, output, ...(rules ? { rules } : {}) });
-  const waitFor = async (re: RegExp) => {
-    for (let i = 0; i < 200 && !re.test(screen); i++) await new Promise((r) => setTimeout(r, 5));
-    expect(screen).toMatch(re);
+  return {
+    clock,
+    queue,
+    /** Types `keys` then Enter. */
+    type: (keys: string) => input.emit('data', Buffer.from(`${keys}\n`)),
+    /** Types keys without Enter. */
+    keys: (keys: string) => input.emit('data', Buffer.from(keys)),
+    close: () => input.emit('end'),
+    screen: () => screen,
+    /** What was written since the last call. */
+    since: (() => {
+      let seen = 0;
+      return () => {
+        const s = screen.slice(seen);
+        seen = screen.length;
+        return s;
+      };
+    })(),
   };
-  return { type: (s: string) => input.write(`${s}\n`), screen: () => screen, waitFor };
 }
 
-describe('terminal approvals', () => {
-  it('renders the peer (title, @username, id), the asking client, the full text and the time left', () => {
-    const block = renderApproval(
-      { ...req('a', 'line one\nline two'), createdAt: 0, expiresAt: 120_000 },
-      30_000,
-    );
-    expect(block).toContain('Alice Example · @alice_demo · user:1001');
-    expect(block).toContain('asked by: claude');
+/** Resolves to the outcome if the promise has settled by now, else 'pending'. */
+async function peek<T>(p: Promise<T>): Promise<T | 'pending'> {
+  return Promise.race([p, new Promise<'pending'>((r) => setImmediate(() => r('pending')))]);
+}
+
+describe('terminal approvals: what is shown', () => {
+  it('renders the effect, the peer (title, @username, id, kind), the client, the full text, time left, undo and rule scope', () => {
+    const r = sendRequest('a', 'line one\nline two');
+    const view: ApprovalView = { ...r.view, callId: 'a', createdAt: 0, expiresAt: 120_000, undoMs: 5_000 };
+    const block = renderApproval(view, 30_000);
+    expect(block).toContain('│ Send a message to ‹Alice Example›');
+    expect(block).toContain('Alice Example · @alice_demo · user:1001 (user)');
+    expect(block).toContain('asked by:  claude');
     expect(block).toContain('time left: 90 s');
-    expect(block).toContain('│   line one\n│   line two');
+    expect(block).toContain('text (sent exactly as shown):\n│   line one\n│   line two');
+    expect(block).toContain('undo:      5 s to take it back after you approve');
+    expect(block).toContain('always:    The AI may send messages to ‹Alice Example› without asking you, for 1 hour.');
   });
 
+  it('renders media (kind, file name, size) with its caption, and the messages a write acts on', () => {
+    const media = requestFor('m', {
+      tool: 'send_media',
+      peer: alice,
+      effect: {
+        kind: 'send_media',
+        media: { kind: 'document', fileName: 'minutes.pdf', bytes: 50_000, mimeType: 'application/pdf' },
+        caption: 'Minutes',
+      },
+    });
+    const block = renderApproval({ ...media.view, callId: 'm', createdAt: 0, expiresAt: 0, undoMs: 0 }, 0);
+    expect(block).toContain('│ media:     document "minutes.pdf" · 48.8 KiB\n│ caption (sent exactly as shown):\n│   Minutes');
+    expect(block).not.toContain('undo:');
+    const pin = requestFor('p', {
+      tool: 'pin_message',
+      peer: team,
+      effect: { kind: 'pin_message', message: message(team, 41, 'Lunch at 1?\nbring snacks', 'Sam'), unpin: false },
+    });
+    const pinBlock = renderApproval({ ...pin.view, callId: 'p', createdAt: 0, expiresAt: 0, undoMs: 0 }, 0);
+    expect(pinBlock).toContain('│ Pin message #41 in ‹Team› (members are not notified)');
+    expect(pinBlock).toContain('│ messages:\n│   #41 Sam: Lunch at 1?');
+  });
+
+  it('hostile text, client name and Telegram names reach the terminal only as visible escapes, with the flag', () => {
+    const t = terminal();
+    const hostilePeer = { ...alice, title: 'Mom\u202E\u2066 (bank)\u001b[31m', username: 'mom' };
+    const req = requestFor(
+      'x',
+      {
+        tool: 'send_message',
+        peer: hostilePeer,
+        effect: { kind: 'send_message', text: 'Hi\rApproved: yes\u001b[2K\b\b\u200B\u{E0041}\u0085', replyTo: 5 },
+      },
+      {
+        client: `Claude\u001b]0;owned\u0007\u001b[1A${'x'.repeat(100)}`,
+        facts: { firstContact: false, replyTo: message(hostilePeer, 5, 'first\u001b[8m line\nsecond', 'Eve\u202E') },
+      },
+    );
+    void t.queue.request(req);
+    const out = t.screen();
+    expect(out).not.toMatch(RAW_CONTROL);
+    expect(out).not.toMatch(BIDI_OR_INVISIBLE);
+    expect(out).toMatch(/⚠ HIDDEN CHARACTERS: contains hidden characters/);
+    expect(out).toContain('Mom⟨U+202E⟩⟨U+2066⟩ (bank)␛[31m');
+    expect(out).toContain('Hi\\rApproved: yes␛[2K␈␈⟨U+200B⟩⟨U+E0041⟩⟨U+0085⟩');
+    expect(out).toContain('reply to:  #5 Eve⟨U+202E⟩: first␛[8m line');
+    // The client name is escaped and capped at 64 characters.
+    const client = /asked by: {2}(.*)\n/.exec(out)![1]!;
+    expect(client.startsWith('Claude␛]0;owned␇␛[1A')).toBe(true);
+    expect([...client].length).toBe(65); // 64 + the ellipsis
+    t.queue.cancelAll('over');
+  });
+
+  it('a view built elsewhere with raw control characters is still escaped when rendered', () => {
+    const r = sendRequest('a');
+    const raw: ApprovalView = {
+      ...r.view,
+      effect: 'Send\u001b[2J a message',
+      client: 'evil\u009b',
+      callId: 'a',
+      createdAt: 0,
+      expiresAt: 1,
+      undoMs: 0,
+      text: { shown: 'x\ry\u202E', format: 'plain', editable: true },
+    };
+    expect(renderApproval(raw, 0)).not.toMatch(RAW_CONTROL);
+    expect(renderApproval(raw, 0)).not.toMatch(BIDI_OR_INVISIBLE);
+  });
+
+  it('flags a first contact prominently and offers no "always" for it', () => {
+    const rules = new StandingRules();
+    const t = terminal({ rules });
+    const outcome = t.queue.request(
+      requestFor('f', { tool: 'send_message', peer: alice, effect: { kind: 'send_message', text: 'hello' } }, {
+        facts: { firstContact: true },
+      }),
+    );
+    const out = t.since();
+    expect(out).toMatch(/┌─ send_message is waiting for your approval\n│ ⚠ FIRST CONTACT: you have never messaged ‹Alice Example› \(@alice_demo\)/);
+    expect(out).toContain('always:    not offered — no standing rule for someone you have never messaged');
+    expect(out).toMatch(/Approve\? \[y\]es \/ \[n\]o \/ \[e\]dit: $/);
+    t.type('a');
+    expect(t.since()).toMatch(/Please type y, n or e\./);
+    expect(rules.list()).toEqual([]);
+    t.queue.cancelAll('over');
+    return outcome;
+  });
+
+  it('a forward states both chats; a delete for everyone is flagged and offers no rule', () => {
+    const t = terminal({ rules: new StandingRules() });
+    void t.queue.request(
+      requestFor('fw', {
+        tool: 'forward_messages',
+        peer: alice,
+        effect: { kind: 'forward_messages', source: team, messages: [1, 2, 3, 4, 5].map((i) => message(team, i, `m${i}`)) },
+      }),
+    );
+    const fw = t.since();
+    expect(fw).toContain('│ Forward 5 messages from ‹Team› to ‹Alice Example›');
+    expect(fw).toContain('always:    The AI may forward messages from ‹Team› to ‹Alice Example› without asking you');
+    expect(fw).toContain('[a]lways');
+    t.type('n');
+    t.type('');
+    t.clock.advance(2_000);
+    void t.queue.request(
+      requestFor('del', {
+        tool: 'delete_messages',
+        peer: team,
+        effect: { kind: 'delete_messages', revoke: true, messages: [message(team, 4, 'a'), message(team, 5, 'b')] },
+      }),
+    );
+    const del = t.since();
+    expect(del).toContain('│ Delete 2 messages for everyone in ‹Team›');
+    expect(del).toContain('⚠ FOR EVERYONE');
+    expect(del).toContain('always:    not offered — deleting for everyone always asks');
+    expect(del).toMatch(/Approve\? \[y\]es \/ \[n\]o: $/);
+    t.queue.cancelAll('over');
+  });
+});
+
+describe('terminal approvals: answering', () => {
   it('y approves as the person', async () => {
-    const queue = new ApprovalQueue({ timeoutMs: 5_000 });
-    const t = terminal(queue);
-    const outcome = queue.request(req('c1'));
-    await t.waitFor(/Approve\?/);
+    const t = terminal();
+    const outcome = t.queue.request(sendRequest('c1'));
     t.type('y');
     expect(await outcome).toMatchObject({ status: 'approved', decidedBy: 'person', edited: false });
-    await t.waitFor(/→ approved/);
+    expect(t.screen()).toMatch(/→ approved/);
   });
 
   it('n asks for a reason the AI will read', async () => {
-    const queue = new ApprovalQueue({ timeoutMs: 5_000 });
-    const t = terminal(queue);
-    const outcome = queue.request(req('c2'));
-    await t.waitFor(/Approve\?/);
+    const t = terminal();
+    const outcome = t.queue.request(sendRequest('c2'));
     t.type('n');
-    await t.waitFor(/Reason for the AI/);
+    expect(t.screen()).toMatch(/Reason for the AI/);
     t.type('too early');
     expect(await outcome).toEqual({ status: 'denied', reason: 'too early' });
   });
 
   it('e replaces the text, then approves it as edited', async () => {
-    const queue = new ApprovalQueue({ timeoutMs: 5_000 });
-    const t = terminal(queue);
-    const outcome = queue.request(req('c3'));
-    await t.waitFor(/Approve\?/);
+    const t = terminal();
+    const outcome = t.queue.request(sendRequest('c3'));
     t.type('maybe');
-    await t.waitFor(/Please type y, n or e/);
+    expect(t.screen()).toMatch(/Please type y, n or e/);
     t.type('e');
-    await t.waitFor(/New text/);
+    expect(t.screen()).toMatch(/New text/);
     t.type('See you at 8 instead');
     expect(await outcome).toMatchObject({ status: 'approved', text: 'See you at 8 instead', edited: true });
   });
 
-  it('an approval that expires is withdrawn from the prompt, and the next one is shown', async () => {
-    const queue = new ApprovalQueue({ timeoutMs: 5_000 });
-    const t = terminal(queue);
-    const first = queue.request(req('c4', 'first'), { timeoutMs: 100 });
-    const second = queue.request(req('c5', 'second'));
-    expect(await first).toEqual({ status: 'expired' });
-    await t.waitFor(/expired: no answer in time/);
-    await t.waitFor(/│ {3}second/);
-    t.type('y');
-    expect(await second).toMatchObject({ status: 'approved' });
-  });
-
-  it('a approves and creates a 1-hour standing rule for this tool and chat', async () => {
-    const queue = new ApprovalQueue({ timeoutMs: 5_000 });
+  it('a approves and makes the rule whose exact scope was shown, for 1 hour', async () => {
     const rules = new StandingRules();
-    const t = terminal(queue, rules);
-    const outcome = queue.request(req('c6'));
-    await t.waitFor(/\[a\]lways for this chat \(1 h\)/);
+    const t = terminal({ rules });
+    const outcome = t.queue.request(sendRequest('c6'));
+    expect(t.screen()).toContain('[a]lways');
     t.type('a');
     expect(await outcome).toMatchObject({ status: 'approved', decidedBy: 'person' });
     const [rule] = rules.list();
-    expect(rule).toMatchObject({ tool: 'send_message', peerRef: 'user:1001' });
+    expect(rule).toMatchObject({
+      tool: 'send_message',
+      peerRef: 'user:1001',
+      scope: 'The AI may send messages to ‹Alice Example› without asking you, for 1 hour.',
+    });
     expect(rule!.expiresAt - rule!.createdAt).toBe(3_600_000);
   });
 
-  it('offers no edit for a write whose text only describes it (delete, pin, react)', async () => {
-    const queue = new ApprovalQueue({ timeoutMs: 5_000 });
-    const t = terminal(queue);
-    const outcome = queue.request({ ...req('c7', 'Delete 2 messages for everyone: #4, #5'), editable: false });
-    await t.waitFor(/Approve\? \[y\]es \/ \[n\]o: /);
+  it('offers no edit for a write without text of its own (pin)', async () => {
+    const t = terminal();
+    const outcome = t.queue.request(
+      requestFor('c7', { tool: 'pin_message', peer: team, effect: { kind: 'pin_message', message: message(team, 4, 'x'), unpin: false } }),
+    );
+    expect(t.screen()).toMatch(/Approve\? \[y\]es \/ \[n\]o: $/);
     t.type('e');
-    await t.waitFor(/Please type y or n\./);
+    expect(t.screen()).toMatch(/Please type y or n\./);
     t.type('y');
     expect(await outcome).toMatchObject({ status: 'approved', edited: false });
   });
 
   it('says so when its input closes, and the pending approval still expires normally', async () => {
-    const queue = new ApprovalQueue({ timeoutMs: 5_000 });
-    const input = new PassThrough();
-    const output = new PassThrough();
-    let screen = '';
-    output.on('data', (d) => {
-      screen += d.toString();
-    });
-    detach = attachTerminalApprovals(queue, { input, output });
-    const outcome = queue.request(req('c8'), { timeoutMs: 200 });
-    input.end();
+    const t = terminal({ timeoutMs: 200 });
+    const outcome = t.queue.request(sendRequest('c8'));
+    t.close();
+    t.clock.advance(200);
     expect(await outcome).toEqual({ status: 'expired' });
-    expect(screen).toMatch(/input closed: approvals can no longer be answered in this terminal/);
+    expect(t.screen()).toMatch(/input closed: approvals can no longer be answered in this terminal/);
+  });
+});
+
+describe('terminal approvals: the request on screen changed (input guard)', () => {
+  it('after an expiry the next request is shown, input is ignored for 1 s, then accepted', async () => {
+    const t = terminal();
+    const first = t.queue.request(sendRequest('c4', 'first'), { timeoutMs: 100 });
+    const second = t.queue.request(sendRequest('c5', 'second'));
+    t.since();
+    t.clock.advance(100);
+    expect(await first).toEqual({ status: 'expired' });
+    const changed = t.since();
+    expect(changed).toMatch(/the request changed: it expired with no answer in time/);
+    expect(changed).toMatch(/│ {3}second/);
+    expect(changed).toMatch(/The request on screen changed: input is ignored for 1 s/);
+    t.type('y'); // meant for the first one
+    expect(t.since()).toMatch(/ignored: typed before or just after the request changed/);
+    expect(await peek(second)).toBe('pending');
+    t.clock.advance(999);
+    t.type('y');
+    expect(await peek(second)).toBe('pending');
+    t.clock.advance(1);
+    t.type('y');
+    expect(await second).toMatchObject({ status: 'approved', text: 'second' });
+  });
+
+  it('keys typed before the change are discarded even when Enter comes later', async () => {
+    const t = terminal();
+    const first = t.queue.request(sendRequest('a', 'first'));
+    const second = t.queue.request(sendRequest('b', 'second'));
+    t.keys('y'); // the person starts answering the first…
+    t.queue.cancel('a', 'client went away'); // …it is withdrawn and the second takes its place
+    expect(await first).toMatchObject({ status: 'cancelled' });
+    expect(t.screen()).toMatch(/the request changed: withdrawn by the relay or the AI/);
+    t.clock.advance(5_000);
+    t.keys('\n'); // Enter well after the guard: the line still began before the change
+    expect(await peek(second)).toBe('pending');
+    expect(t.since()).toMatch(/ignored: typed before/);
+    t.type('n');
+    t.type('');
+    expect(await second).toEqual({ status: 'denied' });
+  });
+
+  it('answering one request guards the next one that takes its place (a double "y" approves only one)', async () => {
+    const t = terminal();
+    const first = t.queue.request(sendRequest('a', 'first'));
+    const second = t.queue.request(sendRequest('b', 'second'));
+    t.type('y');
+    t.type('y');
+    expect(await first).toMatchObject({ status: 'approved' });
+    expect(await peek(second)).toBe('pending');
+    t.clock.advance(1_000);
+    t.type('y');
+    expect(await second).toMatchObject({ status: 'approved' });
+  });
+
+  it('a request answered in another window leaves the screen with a note', () => {
+    const t = terminal();
+    void t.queue.request(sendRequest('a'));
+    t.queue.deny('a', 'from the popup');
+    expect(t.screen()).toMatch(/answered elsewhere \(denied\)/);
+  });
+});
+
+describe('terminal approvals: undo window', () => {
+  it('after y shows a countdown; u within the window undoes, and nothing is approved', async () => {
+    const t = terminal({ undoMs: 5_000 });
+    const outcome = t.queue.request(sendRequest('u1'));
+    t.type('y');
+    expect(t.since()).toMatch(/→ approved\. It happens in 5 s — type u and Enter to undo\./);
+    t.clock.advance(1_000);
+    t.clock.advance(1_000);
+    expect(t.since()).toBe('  4 s… (u to undo)\n  3 s… (u to undo)\n');
+    t.type('u');
+    expect(await outcome).toEqual({ status: 'undone' });
+    expect(t.since()).toMatch(/→ undone: nothing was sent/);
+    t.clock.advance(10_000);
+    expect(t.since()).toBe('');
+  });
+
+  it('without undo the write goes ahead when the window ends, and the next request is shown', async () => {
+    const t = terminal({ undoMs: 3_000 });
+    const outcome = t.queue.request(sendRequest('u2', 'first'));
+    const next = t.queue.request(sendRequest('u3', 'second'));
+    t.type('y');
+    t.type('x');
+    expect(t.since()).toMatch(/type u and Enter to undo, or wait/);
+    expect(await peek(outcome)).toBe('pending');
+    t.clock.advance(3_000);
+    expect(await outcome).toMatchObject({ status: 'approved' });
+    const after = t.since();
+    expect(after).toMatch(/the undo window is over: the write goes ahead now/);
+    expect(after).toMatch(/│ {3}second/);
+    t.queue.cancelAll('over');
+    await next;
   });
 });

@@ -9,8 +9,8 @@ import {
   RelayLink,
   type RelayLinkOptions,
 } from '../../../bridge/link/relayLink.js';
-import { ToolError } from '../../../bridge/tools/toolError.js';
 import { type MiniRelay, miniRelay, TOKEN } from '../../helpers/miniRelay.js';
+import { ToolError } from '../../../bridge/protocol/index.js';
 
 const links: RelayLink[] = [];
 const relays: MiniRelay[] = [];

@@ -153,3 +153,36 @@ describe('secretComponent', () => {
     expect(secretComponent('/home/a/environment.txt')).toBeNull();
   });
 });
+
+describe("tg-bridge's own data folder is never served (issue 8 §7)", () => {
+  let top: string;
+  let data: string;
+  beforeAll(async () => {
+    top = join(root, 'whole-home');
+    data = join(top, 'tg-data');
+    await mkdir(join(data, 'media-inside'), { recursive: true });
+    await writeFile(join(data, 'vault.bin'), 'sealed session');
+    await writeFile(join(data, 'audit.jsonl'), '{"seq":1}\n');
+    await writeFile(join(data, 'media-inside', 'ok.png'), 'png bytes');
+    await writeFile(join(top, 'photo.jpg'), 'jpeg bytes');
+    await symlink(join(data, 'vault.bin'), join(top, 'innocent.jpg'));
+  });
+  const refusedAsData = { code: 'invalid_arguments', message: expect.stringMatching(/^file_path: that is inside tg-bridge's own data folder/) };
+
+  it('refuses the vault, the audit chain and links to them when the media folder contains the data folder', async () => {
+    for (const path of ['tg-data/vault.bin', 'tg-data/audit.jsonl', 'innocent.jpg', join(data, 'vault.bin'), 'tg-data/media-inside/ok.png']) {
+      await expect(readMediaFile(path, { mediaDir: top, dataDir: data })).rejects.toMatchObject(refusedAsData);
+    }
+    await expect(readMediaFile('photo.jpg', { mediaDir: top, dataDir: data })).resolves.toMatchObject({ fileName: 'photo.jpg' });
+  });
+
+  it('refuses everything when the media folder is the data folder, and serves a media folder chosen inside it', async () => {
+    await expect(readMediaFile('vault.bin', { mediaDir: data, dataDir: data })).rejects.toMatchObject(refusedAsData);
+    await expect(readMediaFile('ok.png', { mediaDir: join(data, 'media-inside'), dataDir: data })).resolves.toMatchObject({
+      fileName: 'ok.png',
+    });
+    await expect(readMediaFile('../vault.bin', { mediaDir: join(data, 'media-inside'), dataDir: data })).rejects.toMatchObject({
+      message: expect.stringMatching(/outside the media folder/),
+    });
+  });
+});

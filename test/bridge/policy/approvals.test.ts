@@ -7,16 +7,26 @@ import {
   DEFAULT_APPROVAL_TIMEOUT_MS,
   type PendingApproval,
 } from '../../../bridge/policy/approvals.js';
+import { sendRequest } from './viewFixtures.js';
 
 const T0 = Date.UTC(2025, 0, 1);
 
 function req(callId: string, text = 'See you at 7'): ApprovalRequest {
+  return sendRequest(callId, text, 'Claude');
+}
+
+/** What `pending()` lists for `req(callId)` asked at `createdAt` with the default timeout. */
+function shown(callId: string, createdAt = T0, expiresAt = createdAt + DEFAULT_APPROVAL_TIMEOUT_MS): PendingApproval {
+  const r = req(callId);
   return {
     callId,
     tool: 'send_message',
-    peer: { ref: 'user:42', title: 'Alice', username: 'alice', id: '42' },
-    text,
-    client: 'Claude',
+    view: { ...r.view, callId, createdAt, expiresAt, undoMs: 0 },
+    text: r.text,
+    editable: true,
+    rule: r.rule!,
+    createdAt,
+    expiresAt,
   };
 }
 
@@ -24,7 +34,8 @@ type Logged = ['added', PendingApproval] | ['decided', string, ApprovalOutcome] 
 
 function setup(timeoutMs?: number) {
   const clock = new ManualClock(T0);
-  const queue = new ApprovalQueue(timeoutMs === undefined ? { clock } : { clock, timeoutMs });
+  // No undo window: these tests are about asking and deciding (the undo window has its own tests below).
+  const queue = new ApprovalQueue(timeoutMs === undefined ? { clock, undoMs: 0 } : { clock, timeoutMs, undoMs: 0 });
   const events: Logged[] = [];
   queue.on('added', (p) => events.push(['added', p]));
   queue.on('decided', (id, o) => events.push(['decided', id, o]));
@@ -41,15 +52,13 @@ describe('ApprovalQueue', () => {
   it('approve: resolves with the original text, decided by the person, and emits added then decided', async () => {
     const { clock, queue, events } = setup();
     const outcome = queue.request(req('c1'));
-    expect(queue.pending()).toEqual([
-      { ...req('c1'), createdAt: T0, expiresAt: T0 + DEFAULT_APPROVAL_TIMEOUT_MS },
-    ]);
+    expect(queue.pending()).toEqual([shown('c1')]);
     expect(queue.approve('c1')).toBe(true);
     const expected = { status: 'approved', text: 'See you at 7', edited: false, decidedBy: 'person' };
     expect(await outcome).toEqual(expected);
     expect(queue.pending()).toEqual([]);
     expect(events).toEqual([
-      ['added', { ...req('c1'), createdAt: T0, expiresAt: T0 + 120_000 }],
+      ['added', shown('c1', T0, T0 + 120_000)],
       ['decided', 'c1', expected],
     ]);
     expect(clock.pendingTimers()).toBe(0);
@@ -222,8 +231,8 @@ describe('ApprovalQueue', () => {
       ['b', T0 + 10],
     ]);
     list[0]!.text = 'tampered';
-    list[0]!.peer.ref = 'user:666';
-    expect(queue.pending()[0]).toMatchObject({ text: 'See you at 7', peer: { ref: 'user:42' } });
+    list[0]!.view.peer.ref = 'user:666';
+    expect(queue.pending()[0]).toMatchObject({ text: 'See you at 7', view: { peer: { ref: 'user:1001' } } });
     queue.cancelAll('test over');
   });
 
@@ -253,5 +262,96 @@ describe('ApprovalQueue', () => {
     const { queue } = setup();
     expect(() => queue.request(req('a'), { timeoutMs: Number.NaN })).toThrow(RangeError);
     expect(() => queue.request(req(''))).toThrow(TypeError);
+  });
+});
+
+describe('ApprovalQueue undo window', () => {
+  function held(undoMs = 5_000) {
+    const clock = new ManualClock(T0);
+    const queue = new ApprovalQueue({ clock, undoMs });
+    const events: string[] = [];
+    queue.on('held', (h) => events.push(`held ${h.callId} until +${h.sendsAt - T0}`));
+    queue.on('decided', (id, o) => events.push(`decided ${id} ${o.status}`));
+    return { clock, queue, events };
+  }
+
+  it('holds an approval for the window, shows it in holds(), and settles approved when it ends', async () => {
+    const { clock, queue, events } = held();
+    const outcome = queue.request(req('a'));
+    expect(queue.approve('a')).toBe(true);
+    expect(queue.pending()).toEqual([]);
+    expect(queue.holds()).toEqual([
+      { callId: 'a', tool: 'send_message', effect: 'Send a message to ‹Alice Example›', decidedBy: 'person', heldAt: T0, sendsAt: T0 + 5_000 },
+    ]);
+    clock.advance(4_999);
+    expect(await peek(outcome)).toBe('pending');
+    clock.advance(1);
+    expect(await outcome).toMatchObject({ status: 'approved', decidedBy: 'person' });
+    expect(events).toEqual(['held a until +5000', 'decided a approved']);
+    expect(queue.holds()).toEqual([]);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('undo within the window settles undone; later undo, deny or approve do nothing', async () => {
+    const { clock, queue, events } = held();
+    const outcome = queue.request(req('a'));
+    queue.approve('a');
+    expect(queue.deny('a')).toBe(false);
+    expect(queue.approve('a')).toBe(false);
+    clock.advance(3_000);
+    expect(queue.undo('a')).toBe(true);
+    expect(await outcome).toEqual({ status: 'undone' });
+    expect(queue.undo('a')).toBe(false);
+    clock.advance(10_000);
+    expect(events).toEqual(['held a until +5000', 'decided a undone']);
+  });
+
+  it('undo of a request still pending does nothing; the approval timer stops once approved', async () => {
+    const { clock, queue } = held();
+    const outcome = queue.request(req('a'), { timeoutMs: 2_000 });
+    expect(queue.undo('a')).toBe(false);
+    queue.approve('a');
+    clock.advance(2_500); // past the approval timeout: a held approval does not expire
+    expect(await peek(outcome)).toBe('pending');
+    clock.advance(2_500);
+    expect(await outcome).toMatchObject({ status: 'approved' });
+  });
+
+  it('a relay cancel or an abort during the window withdraws the write', async () => {
+    const { queue } = held();
+    const ac = new AbortController();
+    const a = queue.request(req('a'));
+    const b = queue.request(req('b'), { signal: ac.signal });
+    queue.approve('a');
+    queue.approve('b');
+    expect(queue.cancel('a', 'client went away')).toBe(true);
+    ac.abort('deadline passed');
+    expect(await a).toEqual({ status: 'cancelled', reason: 'client went away' });
+    expect(await b).toEqual({ status: 'cancelled', reason: 'deadline passed' });
+  });
+
+  it('onHeld runs inside approve, before the window; 0 turns the window off', async () => {
+    const { queue } = held();
+    const seen: string[] = [];
+    void queue.request(req('a'), { onHeld: (h) => seen.push(`${h.callId} ${h.decidedBy}`) });
+    queue.approve('a', { by: 'auto' });
+    expect(seen).toEqual(['a auto']);
+    queue.cancelAll('over');
+
+    const off = held(0);
+    const outcome = off.queue.request(req('b'), { onHeld: () => seen.push('never') });
+    off.queue.approve('b');
+    expect(await outcome).toMatchObject({ status: 'approved' });
+    expect(seen).toEqual(['a auto']);
+    expect(off.events).toEqual(['decided b approved']);
+  });
+
+  it('rejects an undo window outside 0…60 s and a view that does not fit the schema', () => {
+    expect(() => new ApprovalQueue({ undoMs: -1 })).toThrow(RangeError);
+    expect(() => new ApprovalQueue({ undoMs: 60_001 })).toThrow(RangeError);
+    expect(() => new ApprovalQueue({ undoMs: 1.5 })).toThrow(RangeError);
+    const queue = new ApprovalQueue({ undoMs: 0 });
+    const bad = { ...req('a'), view: { ...req('a').view, effect: 42 } } as unknown as ApprovalRequest;
+    expect(() => queue.request(bad)).toThrow(TypeError);
   });
 });

@@ -3,14 +3,25 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   formatZodIssues,
+  LogoutResult,
   MAX_FRAME_BYTES,
   parseFrame,
   parsePeer,
-  redactPeer,
   TOOLS,
   toolErrorCodeOf,
   toolErrorText,
 } from '../../../bridge/protocol/index.js';
+import { redactPeer } from '../../../bridge/audit/redactPeer.js';
+
+describe('text format (issue 8 §3)', () => {
+  it('send_message, edit_message and send_media default to plain text', () => {
+    const base = { peer: 'user:1', mode: 'send' } as const;
+    expect(TOOLS.send_message.args.parse({ ...base, text: '2**10' }).format).toBe('plain');
+    expect(TOOLS.edit_message.args.parse({ ...base, message_id: 1, text: 'x' }).format).toBe('plain');
+    expect(TOOLS.send_media.args.parse({ ...base, media_type: 'photo', file_base64: 'AAAA' }).format).toBe('plain');
+    expect(TOOLS.send_message.args.safeParse({ ...base, text: 'x', format: 'markdownv2' }).success).toBe(false);
+  });
+});
 
 describe('frames', () => {
   it('parses known frames and ignores unknown types silently (PROTOCOL.md)', () => {
@@ -25,6 +36,12 @@ describe('frames', () => {
     expect(parseFrame('{"type":"telemetry","x":1}')).toEqual({ kind: 'ignored', type: 'telemetry' });
   });
 
+  it('knows the local logout frame (control socket only) and its answer', () => {
+    expect(parseFrame('{"type":"logout","id":"l1"}')).toEqual({ kind: 'frame', frame: { type: 'logout', id: 'l1' } });
+    expect(LogoutResult.parse({ telegram: 'not_told', detail: 'offline' })).toEqual({ telegram: 'not_told', detail: 'offline' });
+    expect(LogoutResult.safeParse({ telegram: 'maybe' }).success).toBe(false);
+  });
+
   it('reports malformed frames with a reason and the call id when there is one', () => {
     expect(parseFrame('nope')).toEqual({ kind: 'invalid', error: 'frame is not valid JSON' });
     expect(parseFrame('[1]')).toMatchObject({ kind: 'invalid', error: 'frame is not a JSON object' });
@@ -35,6 +52,18 @@ describe('frames', () => {
       kind: 'invalid',
       error: 'frame too large',
     });
+  });
+
+  it('parses bytes as a browser or ws delivers them, and measures the limit in UTF-8 bytes', () => {
+    const text = '{"type":"call","id":"b","tool":"list_dialogs","args":{}}';
+    const bytes = new TextEncoder().encode(text);
+    const half = bytes.length >> 1;
+    for (const raw of [bytes, bytes.buffer, [bytes.slice(0, half), bytes.slice(half)], Buffer.from(text)]) {
+      expect(parseFrame(raw)).toMatchObject({ kind: 'frame', frame: { id: 'b' } });
+    }
+    // 'é' is 2 bytes in UTF-8: fewer characters than the limit but more bytes than it.
+    const wide = 'é'.repeat(Math.floor(MAX_FRAME_BYTES / 2) + 1);
+    expect(parseFrame(wide)).toEqual({ kind: 'invalid', error: 'frame too large' });
   });
 
   it('never throws on arbitrary input', () => {

@@ -1,40 +1,17 @@
 /**
- * The pure parts of the write tools: how an approval describes messages to the person (display-sanitised,
- * never able to smuggle control or bidi characters into the popup), and how the gateway reads new message ids
- * and media descriptions out of Telegram's answers.
+ * The pure parts of the write tools: id lists, counts and sizes in results, and how the gateway reads new message
+ * ids and media descriptions out of Telegram's answers. (How an approval shows messages is in
+ * test/bridge/policy/approvalView.test.ts.)
  */
 import { Api } from 'telegram';
 import { returnBigInt } from 'telegram/Helpers.js';
 import { describe, expect, it } from 'vitest';
-import { mediaInfo, type ResolvedPeer, sentMessageIds } from '../../../bridge/telegram/gateway.js';
+import { countOf } from '../../../bridge/policy/approvalView.js';
+import { mediaInfo, sentMessageIds } from '../../../bridge/telegram/gateway.js';
 import { formatSize } from '../../../bridge/tools/sendMedia.js';
-import { countOf, idList, shownMessage, shownTitle } from '../../../bridge/tools/writeTool.js';
+import { idList } from '../../../bridge/tools/writeTool.js';
 
-const peer: ResolvedPeer = { ref: 'chat:1', kind: 'chat', id: '1', title: 'Team\u202e txt.exe', username: null };
-
-describe('approval text helpers', () => {
-  it('quotes a message on one line, cut, with bidi overrides removed', () => {
-    const line = shownMessage({
-      id: 41,
-      peer,
-      fromId: 'user:2',
-      fromName: 'Priya\u200b',
-      text: `hello\nworld \u202e${'x'.repeat(200)}`,
-      date: 0,
-      out: false,
-    });
-    expect(line).toMatch(/^#41 Priya: "hello world x+…"$/);
-    expect(line).not.toMatch(/[\u202e\u200b\n]/);
-    expect(shownMessage({ id: 5, peer, fromId: null, fromName: 'me', text: '', date: 0, out: true, media: { media_type: 'photo' } })).toBe(
-      '#5 you: [photo]',
-    );
-  });
-
-  it('shows titles without control characters', () => {
-    expect(shownTitle(peer)).toBe('"Team txt.exe"');
-    expect(shownTitle({ ...peer, username: 'team_chat' })).toBe('"Team txt.exe" (@team_chat)');
-  });
-
+describe('write result helpers', () => {
   it('lists ids and counts', () => {
     expect(idList([41, 42, 43])).toBe('#41, #42, #43');
     expect(idList(Array.from({ length: 25 }, (_, i) => i + 1))).toMatch(/#20 and 5 more$/);

@@ -10,10 +10,10 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { ToolErrorCode, toolErrorText } from './errors.js';
-import { formatZodIssues } from './frames.js';
-import { approvalNote, PROPERTY_DESCRIPTIONS, TOOL_HINTS, TOOL_TITLES } from './toolPresentation.js';
-import { isToolName, TOOLS, type ToolContract, type ToolName } from './tools.js';
+import { ToolErrorCode, toolErrorText } from '../errors.js';
+import { formatZodIssues } from '../frames.js';
+import { approvalNote, PROPERTY_DESCRIPTIONS, TOOL_HINTS, TOOL_TITLES } from '../toolPresentation.js';
+import { isToolName, TOOLS, type ToolContract, type ToolName } from '../tools.js';
 
 /** Server instructions: what these tools are and the two rules the AI must know. */
 export const MCP_INSTRUCTIONS =

@@ -1,0 +1,126 @@
+/**
+ * Hidden characters made visible (issue 8 §1): what an approval shows of any string that came from outside — AI
+ * arguments, the MCP client's name, Telegram titles and names, file names. A person must see exactly what will
+ * be sent, so nothing may move the cursor, recolour or rewrite the terminal, reorder text, or hide characters:
+ *
+ * - C0 controls and DEL become Unicode control pictures (`␛` for ESC, `␈` for backspace, `␀` …); CR is `\r`
+ *   and TAB `\t` (a TAB is visible whitespace, so it alone raises no flag); LF is kept in multi-line text
+ *   and shown as `\n` in a single line.
+ * - C1 controls (U+0080–U+009F), bidi marks, overrides and isolates (U+061C, U+200E/F, U+202A–E, U+2066–9),
+ *   zero-width and invisible characters (U+200B–D, U+2060–4, U+FEFF, U+00AD, U+034F, U+180E, Hangul fillers),
+ *   line/paragraph separators, interlinear annotation marks, tag characters (U+E0000–E007F), supplementary
+ *   variation selectors (U+E0100–E01EF), runs of variation selectors and lone surrogates become `⟨U+XXXX⟩`.
+ * - Kept as they are, because they are visible parts of ordinary text: a zero-width joiner between two emoji
+ *   (👩‍💻) and one variation selector after a character (❤️).
+ *
+ * Browser-safe (no Node imports): the desktop popup and the web UI use the same function.
+ */
+
+/** The result of {@link visibleText}. */
+export interface VisibleText {
+  /** The display-safe text. */
+  text: string;
+  /** True when a hidden character (anything escaped other than TAB, or LF in multi-line text) was found. */
+  hidden: boolean;
+  /** True when the text was cut to `maxLength` (an ellipsis `…` was appended). */
+  truncated: boolean;
+}
+
+/** Options of {@link visibleText}. */
+export interface VisibleTextOptions {
+  /** Keep line feeds as line breaks (message text, captions). Default false: one line (titles, names). */
+  multiline?: boolean;
+  /** Cap on the escaped text, in code points (the ellipsis not counted); default no cap. */
+  maxLength?: number;
+}
+
+/** Characters escaped as `⟨U+XXXX⟩` wherever they appear (besides the controls handled separately). */
+const INVISIBLE =
+  /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180E\u200B-\u200F\u2028-\u202E\u2060-\u206F\u3164\uFEFF\uFFA0\uFFF9-\uFFFB]|[\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/u;
+const PICTOGRAPHIC = /\p{Extended_Pictographic}/u;
+const EMOJI_MODIFIER = /[\u{1F3FB}-\u{1F3FF}\uFE0F\u20E3]/u;
+const VARIATION_SELECTOR = /[\uFE00-\uFE0F]/;
+
+/**
+ * Makes every hidden character of `raw` visible (see the module comment for the exact rules).
+ * @param raw any string (lone surrogates included); a non-string is converted with `String`.
+ * @returns the display-safe text, whether anything hidden was found, and whether it was cut.
+ * @throws RangeError when `maxLength` is given and is not a non-negative integer.
+ */
+export function visibleText(raw: string, opts: VisibleTextOptions = {}): VisibleText {
+  const max = opts.maxLength;
+  if (max !== undefined && !(Number.isInteger(max) && max >= 0)) {
+    throw new RangeError(`visibleText: maxLength must be a non-negative integer, got ${max}`);
+  }
+  const points = codePoints(String(raw));
+  const out: string[] = [];
+  let hidden = false;
+  let length = 0;
+  let truncated = false;
+  for (let i = 0; i < points.length; i++) {
+    const ch = points[i]!;
+    const shown = escapeOne(points, i, opts.multiline === true);
+    if (shown !== ch && ch !== '\t') hidden = true;
+    const n = shown === ch ? 1 : [...shown].length;
+    if (max !== undefined && length + n > max) {
+      truncated = true;
+      // Keep scanning for hidden characters so the flag covers the whole string, not only the part shown.
+      for (let j = i; j < points.length && !hidden; j++) {
+        const c = points[j]!;
+        if (escapeOne(points, j, opts.multiline === true) !== c && c !== '\t') hidden = true;
+      }
+      break;
+    }
+    out.push(shown);
+    length += n;
+  }
+  return { text: out.join('') + (truncated ? '…' : ''), hidden, truncated };
+}
+
+/** True when `raw` holds any character {@link visibleText} would escape (TAB and multi-line LF excepted). */
+export function hasHiddenCharacters(raw: string, opts: { multiline?: boolean } = {}): boolean {
+  return visibleText(raw, opts.multiline ? { multiline: true } : {}).hidden;
+}
+
+/** Code points, with lone surrogates kept as single units (Array.from keeps them). */
+function codePoints(s: string): string[] {
+  return Array.from(s);
+}
+
+function escapeOne(points: string[], i: number, multiline: boolean): string {
+  const ch = points[i]!;
+  const cp = ch.codePointAt(0)!;
+  if (cp === 0x0a) return multiline ? ch : '\\n';
+  if (cp === 0x0d) return '\\r';
+  if (cp === 0x09) return '\\t';
+  if (cp < 0x20) return String.fromCodePoint(0x2400 + cp);
+  if (cp === 0x7f) return '\u2421';
+  if (cp >= 0x80 && cp <= 0x9f) return code(cp);
+  if (cp >= 0xd800 && cp <= 0xdfff) return code(cp);
+  if (cp === 0x200d) return joinsEmoji(points, i) ? ch : code(cp);
+  if (VARIATION_SELECTOR.test(ch)) {
+    const prev = points[i - 1];
+    return prev !== undefined && !VARIATION_SELECTOR.test(prev) && !isEscapedAlone(prev) ? ch : code(cp);
+  }
+  if (INVISIBLE.test(ch)) return code(cp);
+  return ch;
+}
+
+/** A ZWJ inside an emoji sequence: an emoji (maybe with modifiers) before it and an emoji after it. */
+function joinsEmoji(points: string[], i: number): boolean {
+  let j = i - 1;
+  while (j >= 0 && EMOJI_MODIFIER.test(points[j]!)) j--;
+  const before = points[j];
+  const after = points[i + 1];
+  return before !== undefined && after !== undefined && PICTOGRAPHIC.test(before) && PICTOGRAPHIC.test(after);
+}
+
+/** Characters after which a variation selector is never legitimate (it would ride on something escaped). */
+function isEscapedAlone(ch: string): boolean {
+  const cp = ch.codePointAt(0)!;
+  return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || INVISIBLE.test(ch) || cp === 0x200d;
+}
+
+function code(cp: number): string {
+  return `⟨U+${cp.toString(16).toUpperCase().padStart(4, '0')}⟩`;
+}
