@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { totpCode } from '../../relay/accounts/totp.js';
 import { ManualClock } from '../../relay/clock.js';
@@ -81,6 +82,30 @@ describe('/mcp against DNS rebinding and foreign browsers', () => {
     const later = await fetch(relay.mcpUrl, { method: 'POST', body: LIST, headers: { ...JSON_HEADERS, authorization: `Bearer ${users.alice.mcpToken}` } });
     expect(later.status).not.toBe(429);
     await later.body?.cancel();
+  });
+
+  it('caps open connections per address: one more is closed at once, the others keep working', async () => {
+    env = await startTestRelay({ connectionLimits: { perAddress: 2 } });
+    const { relay } = env;
+    const open = () =>
+      new Promise<Socket>((resolve, reject) => {
+        const s = connect(relay.port, '127.0.0.1', () => resolve(s));
+        s.on('error', reject);
+      });
+    const a = await open();
+    const b = await open();
+    const c = await open();
+    const answer = (s: Socket) =>
+      new Promise<string>((resolve) => {
+        let text = '';
+        s.on('data', (d) => (text += String(d)));
+        s.on('error', () => {});
+        s.on('close', () => resolve(text));
+        s.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${relay.port}\r\nConnection: close\r\n\r\n`);
+      });
+    expect(await answer(c)).toBe('');
+    expect(await answer(a)).toMatch(/^HTTP\/1\.1 200/);
+    b.destroy();
   });
 
   it('caps request bodies', async () => {

@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { describeStatus } from '../../bridge/cli/main.js';
 import { credentialPathIn, loadCredential, proofHeaders } from '../../bridge/link/devicePairing.js';
+import { RelayLink } from '../../bridge/link/relayLink.js';
 import { CloseCode } from '../../bridge/protocol/index.js';
 import { startTestRelay, type TestRelay, upgradeStatus } from './helpers.js';
 import { addAccount, TestBrowser } from './oauthHelpers.js';
@@ -107,6 +109,28 @@ describe('device pairing', () => {
     cleanups.push(async () => second.ws.terminate());
     expect(await first.closed).toEqual({ code: CloseCode.replaced, reason: 'replaced by a newer connection of this device' });
 
+    // The device's own link (as tg-bridge connect runs it) proves possession on each connect; when it is
+    // replaced, the person sees why.
+    const link = new RelayLink({
+      url: relay.url,
+      token: credential.bridgeToken,
+      connectHeaders: () => proofHeaders(credential),
+      hello: { app: 'tg-bridge', version: 'test', tools: [] },
+      onCall: async () => ({}),
+      backoff: { initialMs: 60_000, maxMs: 60_000 },
+    });
+    const statuses: string[] = [];
+    link.on('status', (s) => statuses.push(describeStatus(s)));
+    link.start();
+    await new Promise<void>((resolve) => link.on('status', (s) => s.state === 'connected' && resolve()));
+    expect(await second.closed).toMatchObject({ code: CloseCode.replaced });
+    const third = await openSocket(relay.bridgeUrl, { ...(await proofHeaders(credential)), Authorization: `Bearer ${credential.bridgeToken}` });
+    cleanups.push(async () => third.ws.terminate());
+    await new Promise<void>((resolve) => link.on('status', (s) => s.state === 'waiting' && resolve()));
+    await link.stop();
+    expect(statuses).toContain('relay: connected — AI tool calls now reach this device');
+    expect(statuses.find((t) => t.includes('4001'))).toMatch(/^relay: closed by relay \(4001 replaced by a newer connection of this device\); retrying in/);
+
     // Revoked on the account page: disconnected within 1 s, and it cannot come back.
     const account = await browser.request(`${relay.url}/account`);
     expect(account.body).toContain('Erin laptop');
@@ -114,7 +138,7 @@ describe('device pairing', () => {
       form: { csrf: TestBrowser.field(account.body, 'csrf'), what: 'device', id: credential.deviceId },
     });
     expect(revoked.status).toBe(303);
-    const closed = await Promise.race([second.closed, new Promise((r) => setTimeout(() => r('still open after 1 s'), 1_000))]);
+    const closed = await Promise.race([third.closed, new Promise((r) => setTimeout(() => r('still open after 1 s'), 1_000))]);
     expect(closed).toEqual({ code: CloseCode.revoked, reason: 'this device was revoked on the relay; pair it again' });
     expect(await upgradeStatus(relay.bridgeUrl, { ...(await proofHeaders(credential)), Authorization: `Bearer ${credential.bridgeToken}` })).toBe(401);
     expect(relay.connectedDevices()).toEqual([]);
