@@ -15,7 +15,7 @@ import type { CallRouter } from '../callRouter.js';
 import type { RelayClock } from '../clock.js';
 import type { McpEndpoint } from '../mcpEndpoint.js';
 import { clientDisplayName, type RelayOAuthProvider } from '../oauth/provider.js';
-import type { RelayStore } from '../store/relayStore.js';
+import { type RelayStore, tokenRecord } from '../store/relayStore.js';
 import type { FailureThrottle } from '../throttle.js';
 import { esc, sendPage, visible } from './html.js';
 import { type SignedIn, WebSessions } from './webSession.js';
@@ -284,20 +284,6 @@ export function accountPages(options: AccountPagesOptions): Router {
  */
 export async function createPersonalToken(store: RelayStore, userId: string, label: string, now: number): Promise<string> {
   const token = newToken('pat');
-  await store.insertToken({
-    tokenHash: hashToken(token),
-    kind: 'personal',
-    userId,
-    clientId: null,
-    deviceId: null,
-    family: null,
-    label,
-    resource: null,
-    scopes: [],
-    source: 'issued',
-    createdAt: now,
-    expiresAt: null,
-    revokedAt: null,
-  });
+  await store.insertToken(tokenRecord({ tokenHash: hashToken(token), kind: 'personal', userId, label, createdAt: now }));
   return token;
 }

@@ -18,7 +18,7 @@ import { hashToken, newToken } from '../auth.js';
 import type { RelayClock } from '../clock.js';
 import { esc, sendPage, visible } from '../pages/html.js';
 import { WebSessions } from '../pages/webSession.js';
-import type { RelayStore } from '../store/relayStore.js';
+import { type RelayStore, tokenRecord } from '../store/relayStore.js';
 import type { FailureThrottle } from '../throttle.js';
 
 /** How long a pairing code is valid, in ms (RFC 8628 `expires_in`). */
@@ -137,21 +137,16 @@ export class DevicePairing {
         return;
       }
       const bridgeToken = newToken('bt');
-      await store.insertToken({
-        tokenHash: hashToken(bridgeToken),
-        kind: 'bridge',
-        userId: taken.userId,
-        clientId: null,
-        deviceId: taken.deviceId,
-        family: null,
-        label: taken.deviceName,
-        resource: null,
-        scopes: [],
-        source: 'issued',
-        createdAt: now,
-        expiresAt: null,
-        revokedAt: null,
-      });
+      await store.insertToken(
+        tokenRecord({
+          tokenHash: hashToken(bridgeToken),
+          kind: 'bridge',
+          userId: taken.userId,
+          deviceId: taken.deviceId,
+          label: taken.deviceName,
+          createdAt: now,
+        }),
+      );
       logger.info({ userId: taken.userId, deviceId: taken.deviceId }, 'device paired');
       res.set('Cache-Control', 'no-store').json({
         device_id: taken.deviceId,

@@ -600,3 +600,24 @@ export class SqlRelayStore implements RelayStore {
     return this.db.close();
   }
 }
+
+/**
+ * A token record with the usual defaults (issued now, never expiring, not revoked, bound to nothing else)
+ * for the fields not given.
+ */
+export function tokenRecord(
+  fields: Pick<TokenRecord, 'tokenHash' | 'kind' | 'userId' | 'createdAt'> & Partial<TokenRecord>,
+): TokenRecord {
+  return {
+    clientId: null,
+    deviceId: null,
+    family: null,
+    label: null,
+    resource: null,
+    scopes: [],
+    source: 'issued',
+    expiresAt: null,
+    revokedAt: null,
+    ...fields,
+  };
+}

@@ -8,10 +8,9 @@ import { refreshAuthorization, UnauthorizedError } from '@modelcontextprotocol/s
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { hashToken } from '../../relay/auth.js';
 import { ManualClock } from '../../relay/clock.js';
-import { DIALOGS_RESULT, startTestRelay, type TestRelay, textOf, token } from './helpers.js';
-import { addAccount, MemoryOAuthClient, REDIRECT_URL, scopedDevice, TestBrowser } from './oauthHelpers.js';
+import { DIALOGS_RESULT, startTestRelay, type TestRelay, textOf } from './helpers.js';
+import { addAccount, bridgeTokenFor, MemoryOAuthClient, REDIRECT_URL, scopedDevice, TestBrowser } from './oauthHelpers.js';
 
 let env: TestRelay | undefined;
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -31,22 +30,7 @@ async function setup(scope: { access: 'read' | 'read_write'; chats: 'all' | stri
   const { relay } = env;
   const user = `carol-${randomBytes(4).toString('hex')}`;
   await addAccount(relay.store, user, PASSWORD);
-  const bridgeToken = token();
-  await relay.store.insertToken({
-    tokenHash: hashToken(bridgeToken),
-    kind: 'bridge',
-    userId: user,
-    clientId: null,
-    deviceId: null,
-    family: null,
-    label: 'test device',
-    resource: null,
-    scopes: [],
-    source: 'issued',
-    createdAt: clock.now(),
-    expiresAt: null,
-    revokedAt: null,
-  });
+  const bridgeToken = await bridgeTokenFor(relay.store, user);
   const prompts: Array<{ clientId: string; clientName: string; relay: string }> = [];
   const device = await scopedDevice({
     bridgeUrl: relay.bridgeUrl,
@@ -234,11 +218,7 @@ describe('OAuth 2.1 for MCP clients, end to end with the SDK client', () => {
     const { relay } = env;
     const user = `dave-${randomBytes(4).toString('hex')}`;
     await addAccount(relay.store, user, PASSWORD);
-    const bridgeToken = token();
-    await relay.store.insertToken({
-      tokenHash: hashToken(bridgeToken), kind: 'bridge', userId: user, clientId: null, deviceId: null, family: null,
-      label: null, resource: null, scopes: [], source: 'issued', createdAt: clock.now(), expiresAt: null, revokedAt: null,
-    });
+    const bridgeToken = await bridgeTokenFor(relay.store, user);
     const device = await scopedDevice({
       bridgeUrl: relay.bridgeUrl,
       bridgeToken,

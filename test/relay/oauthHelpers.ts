@@ -13,7 +13,9 @@ import { type ClientConsentPrompt, ClientScopes, clientConsentHandler, runScoped
 import { RelayLink } from '../../bridge/link/relayLink.js';
 import type { CallFrame } from '../../bridge/protocol/index.js';
 import { hashPassword } from '../../relay/accounts/passwordHash.js';
-import type { RelayStore } from '../../relay/store/relayStore.js';
+import { randomBytes } from 'node:crypto';
+import { hashToken } from '../../relay/auth.js';
+import { type RelayStore, tokenRecord } from '../../relay/store/relayStore.js';
 
 /** Where the test's "AI app" wants the browser to come back to (never fetched). */
 export const REDIRECT_URL = 'http://127.0.0.1:9/callback';
@@ -128,6 +130,13 @@ export class TestBrowser {
       form: { csrf: TestBrowser.field(page.body, 'csrf'), request: TestBrowser.field(page.body, 'request'), decision },
     });
   }
+}
+
+/** Gives `user` a fresh bridge token (as if from config) and returns it. */
+export async function bridgeTokenFor(store: RelayStore, user: string): Promise<string> {
+  const bridgeToken = randomBytes(24).toString('base64url');
+  await store.insertToken(tokenRecord({ tokenHash: hashToken(bridgeToken), kind: 'bridge', userId: user, createdAt: Date.now() }));
+  return bridgeToken;
 }
 
 /** Creates account `user` with an argon2id hash of `password` (and a TOTP seed when given). */

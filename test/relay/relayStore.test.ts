@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../relay/auth.js';
 import { startRelay } from '../../relay/index.js';
 import { MIGRATIONS, migrate } from '../../relay/store/migrations.js';
-import { openRelayStore, type RelayStore, type TokenRecord } from '../../relay/store/relayStore.js';
+import { openRelayStore, type RelayStore, type TokenRecord, tokenRecord } from '../../relay/store/relayStore.js';
 import { openPglite } from '../../relay/store/sqlDriver.js';
 import { type PostgresServer, startPostgres } from '../helpers/postgresServer.js';
 import { FakeDevice, memoryLogger, token } from './helpers.js';
@@ -57,11 +57,9 @@ const backends = [
   { name: 'PostgreSQL', open: shared('PostgreSQL', async () => openRelayStore({ databaseUrl: pg!.url })) },
 ] as const;
 
-function tokenRecord(overrides: Partial<TokenRecord> & Pick<TokenRecord, 'tokenHash' | 'userId'>): TokenRecord {
-  return {
-    kind: 'personal', clientId: null, deviceId: null, family: null, label: null, resource: null, scopes: [],
-    source: 'issued', createdAt: 1, expiresAt: null, revokedAt: null, ...overrides,
-  };
+/** A personal token record created at t = 1 ms, with `overrides`. */
+function personal(overrides: Partial<TokenRecord> & Pick<TokenRecord, 'tokenHash' | 'userId'>): TokenRecord {
+  return tokenRecord({ kind: 'personal', createdAt: 1, ...overrides });
 }
 
 describe.each(backends)('relay store on $name', ({ name, open }) => {
@@ -75,13 +73,13 @@ describe.each(backends)('relay store on $name', ({ name, open }) => {
       await store.addUser({ id: u, passwordHash: '$argon2id$x', totpSecret: null, createdAt: 5 });
       await expect(store.addUser({ id: u, passwordHash: null, totpSecret: null, createdAt: 6 })).rejects.toThrow(/already exists/);
       const t = token();
-      await store.insertToken(tokenRecord({ tokenHash: hashToken(t), userId: u, expiresAt: 1_000 }));
+      await store.insertToken(personal({ tokenHash: hashToken(t), userId: u, expiresAt: 1_000 }));
       expect((await store.findToken(hashToken(t), 'personal', 999))?.userId).toBe(u);
       expect(await store.findToken(hashToken(t), 'bridge', 999)).toBeUndefined();
       expect(await store.findToken(hashToken(t), 'personal', 1_000)).toBeUndefined(); // expired
       await store.insertClient({ clientId: `c-${u}`, clientName: 'App', metadata: { client_id: `c-${u}` }, createdAt: 1, deletedAt: null });
       const access = token();
-      await store.insertToken(tokenRecord({ tokenHash: hashToken(access), userId: u, kind: 'access', clientId: `c-${u}`, family: 'f1' }));
+      await store.insertToken(personal({ tokenHash: hashToken(access), userId: u, kind: 'access', clientId: `c-${u}`, family: 'f1' }));
       expect(await store.findToken(hashToken(access), 'access', 2)).toBeDefined();
       await store.deleteClient(`c-${u}`, 3);
       expect(await store.getClient(`c-${u}`)).toBeUndefined();
@@ -157,7 +155,7 @@ describe.each(backends)('a full session on $name leaves no secret or content in 
     try {
       await addAccount(relay.store, 'gail-web', PASSWORD);
       await relay.store.insertToken(
-        tokenRecord({ tokenHash: hashToken(`${bridgeToken}-web`), userId: 'gail-web', kind: 'bridge' }),
+        personal({ tokenHash: hashToken(`${bridgeToken}-web`), userId: 'gail-web', kind: 'bridge' }),
       );
       // The device holds the session; its answers carry message text through the relay.
       const device = await scopedDevice({
