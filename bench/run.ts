@@ -4,6 +4,8 @@
  */
 import { benchAudit } from './audit.bench.js';
 import { benchEngine } from './engine.bench.js';
+import { benchReconnect } from './reconnect.bench.js';
+import { benchRelayLoad } from './relayLoad.bench.js';
 import { benchRoundTrip } from './roundtrip.bench.js';
 import { benchSandbox } from './sandbox.bench.js';
 
@@ -11,6 +13,8 @@ const sections: Record<string, () => Promise<void>> = {
   roundtrip: benchRoundTrip,
   audit: benchAudit,
   engine: benchEngine,
+  relayload: benchRelayLoad,
+  reconnect: benchReconnect,
   sandbox: async () => {
     await benchSandbox();
   },

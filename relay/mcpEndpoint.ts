@@ -6,8 +6,10 @@
  * Sessions are stateful (an `Mcp-Session-Id` per `initialize`) so that an MCP client's
  * `notifications/cancelled` reaches the same server instance that runs the call, and becomes a `cancel`
  * frame for the device. Each session belongs to the user whose mcp token opened it; another user's token
- * cannot use it, nor can another OAuth client of the same user. A POST that runs a tool answers as an SSE stream, so `notifications/progress` flow while
- * the device waits for the person.
+ * cannot use it, nor can another OAuth client of the same user. A POST that runs a tool with a
+ * `progressToken` answers as an SSE stream, so `notifications/progress` flow while the device waits for the
+ * person; one without a progress token gets a plain JSON body ({@link JsonCallTransport}: the same answer, a
+ * fraction of the relay's work).
  *
  * A call is withdrawn (the device gets `cancel`) when its MCP client goes away without cancelling (issue 8
  * §7): the HTTP response that would carry its result closes before the result is written, or the session
@@ -24,6 +26,7 @@ import { MAX_FRAME_BYTES, TOOLS, type ToolContract } from '../bridge/protocol/in
 import { createToolServer } from '../bridge/protocol/node/mcpTools.js';
 import type { CallRouter } from './callRouter.js';
 import { McpClientGone } from './deviceHub.js';
+import { JsonCallTransport } from './jsonCallTransport.js';
 import { RELAY_VERSION } from './version.js';
 
 /** A session unused for this long is closed; its client gets 404 and initializes again, in ms. */
@@ -101,6 +104,8 @@ interface McpSession {
   oauthClientId: string | undefined;
   server: Server;
   transport: StreamableHTTPServerTransport;
+  /** What `server` is connected to: JSON answers for progress-less tools/call, `transport` for the rest. */
+  calls: JsonCallTransport;
   lastUsed: number;
 }
 
@@ -142,12 +147,16 @@ export class McpEndpoint {
         return;
       }
       session.lastUsed = Date.now();
-      await httpExchange.run({ gone: responseGone(res) }, () => session.transport.handleRequest(req, res));
+      await httpExchange.run({ gone: responseGone(res) }, () =>
+        req.method === 'POST'
+          ? session.calls.handlePost(req, res, MAX_FRAME_BYTES)
+          : session.transport.handleRequest(req, res),
+      );
       return;
     }
     // No session yet: a fresh transport accepts only `initialize` and answers anything else with 400.
     const session = this.openSession(caller);
-    await session.server.connect(session.transport);
+    await session.server.connect(session.calls);
     await httpExchange.run({ gone: responseGone(res) }, () => session.transport.handleRequest(req, res));
     if (session.transport.sessionId === undefined) await session.server.close();
   }
@@ -182,21 +191,23 @@ export class McpEndpoint {
   private openSession(caller: McpCaller): McpSession {
     const { router, logger } = this.options;
     const userId = caller.userId;
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      maxRequestBodySize: MAX_FRAME_BYTES,
+      onsessioninitialized: (id) => {
+        session.id = id;
+        this.evictOldest(userId);
+        this.sessions.set(id, session);
+        logger.debug({ userId, sessions: this.sessions.size }, 'MCP session opened');
+      },
+    });
     const session: McpSession = {
       id: '',
       userId,
       oauthClientId: caller.oauthClientId,
       server: createRelayToolServer(caller, router, logger, this.options.progressHeartbeatMs),
-      transport: new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        maxRequestBodySize: MAX_FRAME_BYTES,
-        onsessioninitialized: (id) => {
-          session.id = id;
-          this.evictOldest(userId);
-          this.sessions.set(id, session);
-          logger.debug({ userId, sessions: this.sessions.size }, 'MCP session opened');
-        },
-      }),
+      transport,
+      calls: new JsonCallTransport(transport),
       lastUsed: Date.now(),
     };
     session.server.onclose = () => {

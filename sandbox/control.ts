@@ -7,6 +7,7 @@ import type { Authorizations } from './auth/authorizations.js';
 import { normalizePhone } from './auth/phoneCodes.js';
 import { createMessageControl, type MessageControl } from './controlMessages.js';
 import type { FaultPlan } from './rpc/faults.js';
+import { RpcCounter } from './rpc/rpcCounter.js';
 import type { UserRecord } from './state/store.js';
 
 /** The seeded account. */
@@ -110,6 +111,13 @@ export interface SandboxControl extends MessageControl {
   /** Starts a new window for {@link peakConnectionsPerAuthKey} (gramjs opens an extra connection for uploads). */
   resetConnectionPeak(): void;
   /**
+   * API calls the sandbox answered since the last {@link resetRpcCounts}, by gramjs method name
+   * (e.g. `{"messages.GetHistory": 1}`): how many MTProto requests a tool call cost.
+   */
+  rpcCounts(): Record<string, number>;
+  /** Starts counting API calls afresh. */
+  resetRpcCounts(): void;
+  /**
    * The newest login code auth.sendCode issued for `phone` (any format: `+1 555…` or digits), whether still valid
    * or not — the sandbox's SMS inbox. Undefined when none was issued.
    * @throws Error when `phone` is not 5–15 digits.
@@ -146,6 +154,7 @@ export function createControl(
   faults: FaultPlan,
   auth: Authorizations,
   connections: { drop(): number; peakPerAuthKey?(): number; resetPeak?(): void } = { drop: () => 0 },
+  rpcs: RpcCounter = new RpcCounter(),
 ): SandboxControl {
   const { store, feed } = worlds.main;
   const accountOf = (a: UserRecord): SandboxAccount => ({
@@ -210,6 +219,12 @@ export function createControl(
     },
     resetConnectionPeak() {
       connections.resetPeak?.();
+    },
+    rpcCounts() {
+      return rpcs.snapshot();
+    },
+    resetRpcCounts() {
+      rpcs.reset();
     },
     lastLoginCode(phone) {
       let digits: string;

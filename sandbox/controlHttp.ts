@@ -167,6 +167,13 @@ export async function startControlHttp(
     '/chats': { GET: () => control.chats() },
     '/sent': { GET: () => control.sentMessages() },
     '/sessions': { GET: () => control.sessions() },
+    '/rpc-counts': {
+      GET: () => control.rpcCounts(),
+      DELETE: () => {
+        control.resetRpcCounts();
+        return { ok: true };
+      },
+    },
     '/history': { GET: (url) => attempt(() => control.history(query(url, 'peer'))) },
     '/login-code': {
       GET: (url) => {

@@ -24,6 +24,7 @@ import { AuthKeyStore } from './mtproto/authKeys.js';
 import { MtprotoServer } from './mtproto/server.js';
 import { MethodRouter } from './rpc/dispatcher.js';
 import { FaultPlan } from './rpc/faults.js';
+import { RpcCounter } from './rpc/rpcCounter.js';
 import { allMethods } from './rpc/index.js';
 import { UpdatesFeed } from './rpc/updatesFeed.js';
 
@@ -159,6 +160,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   );
   const authKeys = options.authKeys ?? new AuthKeyStore();
   const faults = new FaultPlan();
+  const rpcs = new RpcCounter();
   const address = { host, port: 0, dcId: SANDBOX_DC_ID };
   const auth = new Authorizations({
     keys: authKeys,
@@ -174,7 +176,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
   server = new MtprotoServer({
     keys: authKeys,
-    dispatcher: new MethodRouter(allMethods, { worlds, faults, address, auth }),
+    dispatcher: new MethodRouter(allMethods, { worlds, faults, address, auth, counter: rpcs }),
     ...(options.stalledPacketMs !== undefined ? { stalledPacketMs: options.stalledPacketMs } : {}),
   });
 
@@ -210,11 +212,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return encodeStringSession(SANDBOX_DC_ID, host, port, authKeys.mint(userId).key);
     },
     clientParams: () => sandboxClientParams(port),
-    control: createControl(worlds, faults, auth, {
-      drop: () => running.dropConnections(),
-      peakPerAuthKey: () => running.peakConnectionsPerAuthKey,
-      resetPeak: () => running.resetConnectionPeak(),
-    }),
+    control: createControl(
+      worlds,
+      faults,
+      auth,
+      {
+        drop: () => running.dropConnections(),
+        peakPerAuthKey: () => running.peakConnectionsPerAuthKey,
+        resetPeak: () => running.resetConnectionPeak(),
+      },
+      rpcs,
+    ),
     stop: () => running.close(),
   };
 }

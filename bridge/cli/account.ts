@@ -4,7 +4,6 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import QRCode from 'qrcode';
 import { Api, TelegramClient } from 'telegram';
 import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
 import { StringSession } from 'telegram/sessions/index.js';
@@ -85,6 +84,7 @@ export async function loginCommand(opts: TelegramAppOptions & { qr?: boolean }, 
       code: (viaApp) => io.asker.ask(`Login code (sent ${viaApp ? 'to your Telegram app' : 'by SMS'}): `),
       password: (hint) => io.asker.askSecret(`2FA password${hint ? ` (hint: ${hint})` : ''}: `),
       showQr: async (url, expiresAt) => {
+        const { default: QRCode } = await import('qrcode'); // only `login --qr` needs it
         const art = await QRCode.toString(url, { type: 'terminal', small: true });
         const seconds = Math.max(0, Math.round((expiresAt - Date.now()) / 1000));
         io.out(`\n${art}\nScan this in Telegram on your phone: Settings → Devices → Link Desktop Device (valid ${seconds} s)\n`);

@@ -4,7 +4,16 @@
  * Dials `GET <relay>/bridge` with `Authorization: Bearer <bridge token>`, sends `hello`, answers `ping`,
  * runs each `call` through `onCall`, answers with `response` / `error`, and turns `cancel` into an abort.
  * It detects a dead connection (nothing heard for 30 s), and reconnects by itself with jittered
- * exponential backoff (2 s doubling to 60 s, reset after a connection that lived 60 s).
+ * exponential backoff (2 s doubling to 60 s).
+ *
+ * PROTOCOL.md compatibility: PROTOCOL.md says "2 s doubling to 60 s, jittered, reset after a connection that
+ * lived 60 s". We go further in two compatible ways (issue 12), so a relay restart costs well under a second:
+ * - the backoff resets when the relay's `welcome` arrives (the relay accepted this device), not only after 60 s
+ *   of uptime (still the rule for a plain mctl-style relay, which never sends `welcome`);
+ * - after a good connection (welcomed, or 60 s old) drops, the first redial comes after 100–300 ms (uniform
+ *   jitter, so a restarted relay is not hit by every device at once); if that fails, the 2 s–60 s doubling
+ *   applies. A connection closed as `replaced` (another device of the same user took over) gets no quick
+ *   redial, so two devices do not take the account from each other five times a second.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -13,6 +22,7 @@ import {
   type CallFrame,
   type ClientConsentFrame,
   type ClientScope,
+  CloseCode,
   encodeFrame,
   type Frame,
   IDLE_TIMEOUT_MS,
@@ -31,11 +41,18 @@ export interface CallScope {
   progress(message: string): void;
 }
 
-/** Backoff settings, in ms (PROTOCOL.md: 2 s doubling to 60 s, reset after 60 s of connection). */
+/**
+ * Backoff settings, in ms (PROTOCOL.md: 2 s doubling to 60 s, reset after 60 s of connection; plus the quick
+ * first redial after a good connection, see the module docs).
+ */
 export interface BackoffOptions {
   initialMs: number;
   maxMs: number;
+  /** A connection open this long counts as good even without `welcome` (a plain relay). */
   resetAfterMs: number;
+  /** The first redial after a good connection drops waits a uniform random time in [min, max]. */
+  firstRedialMinMs: number;
+  firstRedialMaxMs: number;
 }
 
 /** Options of {@link RelayLink}. */
@@ -112,7 +129,14 @@ export class RelayLink extends EventEmitter<LinkEvents> {
   constructor(private readonly options: RelayLinkOptions) {
     super();
     this.url = bridgeUrlOf(options.url);
-    this.backoff = { initialMs: 2_000, maxMs: 60_000, resetAfterMs: 60_000, ...options.backoff };
+    this.backoff = {
+      initialMs: 2_000,
+      maxMs: 60_000,
+      resetAfterMs: 60_000,
+      firstRedialMinMs: 100,
+      firstRedialMaxMs: 300,
+      ...options.backoff,
+    };
     this.pingIntervalMs = options.pingIntervalMs ?? PING_INTERVAL_MS;
     this.idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
   }
@@ -222,16 +246,24 @@ export class RelayLink extends EventEmitter<LinkEvents> {
       this.options.logger?.info({ code }, 'relay link closed');
       this.teardown('the relay connection was lost');
       if (this.connectedAt && Date.now() - this.connectedAt >= this.backoff.resetAfterMs) this.attempt = 0;
+      // Replaced by another device of this user: back off normally (attempt 0 would redial at once).
+      if (code === CloseCode.replaced) this.attempt = Math.max(this.attempt, 1);
       this.connectedAt = 0;
       this.scheduleRetry(why);
     });
   }
 
+  /**
+   * Waits before the next dial: attempt 0 (the connection that just dropped was good) → the quick first redial
+   * in [firstRedialMinMs, firstRedialMaxMs]; attempt n ≥ 1 → jittered in [exp/2, exp], exp = initial·2^(n−1)
+   * capped at maxMs. Jitter keeps many devices from reconnecting in lockstep after a relay restart.
+   */
   private scheduleRetry(reason: string): void {
     if (this.stopped) return;
-    const exp = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.max(0, this.attempt - 1));
-    // Full jitter in [exp/2, exp] so many devices don't reconnect in lockstep after a relay restart.
-    const retryInMs = Math.round(exp / 2 + Math.random() * (exp / 2));
+    const { initialMs, maxMs, firstRedialMinMs: min, firstRedialMaxMs: max } = this.backoff;
+    const exp = Math.min(maxMs, initialMs * 2 ** Math.max(0, this.attempt - 1));
+    const retryInMs =
+      this.attempt === 0 ? Math.round(min + Math.random() * (max - min)) : Math.round(exp / 2 + Math.random() * (exp / 2));
     this.setStatus({ state: 'waiting', retryInMs, attempt: this.attempt, reason });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
@@ -280,6 +312,7 @@ export class RelayLink extends EventEmitter<LinkEvents> {
         this.send({ type: 'pong', id: 'ping' });
         return;
       case 'welcome':
+        this.attempt = 0; // the relay accepted this device: the next drop gets the quick first redial
         this.limits = frame.limits;
         this.emit('welcome', frame.limits);
         return;

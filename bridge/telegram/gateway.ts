@@ -14,6 +14,7 @@ import { StringSession } from 'telegram/sessions/index.js';
 import { formatPeer, type PeerKind, type PeerRef, type TextEntity, ToolError, ToolErrorCode } from '../protocol/index.js';
 import { type MtprotoEndpoint, pinnedPortConnection } from './endpoint.js';
 import { toApiEntities } from './formatting.js';
+import { PeerCache } from './peerCache.js';
 import { sentMessageIds, storedMessage } from './sendAnswers.js';
 
 export { sentMessageIds, storedMessage } from './sendAnswers.js';
@@ -244,6 +245,8 @@ export class GramjsGateway implements TelegramGateway {
   private readonly callTimeoutMs: number;
   private connecting: Promise<void> | null = null;
   private dialogsPrimed = false;
+  /** Peers seen in dialogs or resolved lately: a read on a known peer skips the lookup request. */
+  private readonly peers = new PeerCache();
   /**
    * Set when Telegram stopped answering: gramjs may have given up reconnecting (or the computer slept), so
    * the next call builds a fresh client from the same session instead of waiting on a dead one (SANDBOX.md).
@@ -338,6 +341,7 @@ export class GramjsGateway implements TelegramGateway {
     for (const d of dialogs) {
       if (!d.entity) continue;
       const peer = peerOfEntity(d.entity);
+      this.peers.put(peer);
       if (q && !peer.title.toLowerCase().includes(q) && !(peer.username ?? '').toLowerCase().includes(q))
         continue;
       out.push({
@@ -352,7 +356,17 @@ export class GramjsGateway implements TelegramGateway {
     return out;
   }
 
+  /** Resolves `ref` from the peer cache when known there (no request), else asks Telegram and caches it. */
   async resolvePeer(ref: PeerRef): Promise<ResolvedPeer> {
+    const known = this.peers.get(ref);
+    if (known) return known;
+    const peer = await this.lookupPeer(ref);
+    this.peers.put(peer);
+    return peer;
+  }
+
+  /** Asks Telegram for `ref` (one users/chats/channels or username request; a dialogs pass first if cold). */
+  private async lookupPeer(ref: PeerRef): Promise<ResolvedPeer> {
     await this.connect();
     const lookup = async (): Promise<
       Api.User | Api.Chat | Api.Channel | Api.ChatForbidden | Api.ChannelForbidden
@@ -375,7 +389,8 @@ export class GramjsGateway implements TelegramGateway {
       const transient = e.code === ToolErrorCode.floodWait || e.code === ToolErrorCode.notConnected;
       if (ref.kind !== 'username' && !this.dialogsPrimed && !transient) {
         this.dialogsPrimed = true;
-        await this.call(() => this.client.getDialogs({ limit: 200 }));
+        const dialogs = await this.call(() => this.client.getDialogs({ limit: 200 }));
+        for (const d of dialogs) if (d.entity) this.peers.put(peerOfEntity(d.entity));
         try {
           return peerOfEntity(await this.call(lookup));
         } catch (retryErr) {
@@ -743,7 +758,8 @@ export class GramjsGateway implements TelegramGateway {
     try {
       return await this.client.getInputEntity(p);
     } catch {
-      await this.resolvePeer({ kind: peer.kind, id: peer.id });
+      // gramjs lost the access hash (a recreated client): look the peer up again, past the peer cache.
+      await this.lookupPeer({ kind: peer.kind, id: peer.id });
       return this.client.getInputEntity(p);
     }
   }

@@ -11,6 +11,7 @@ import type { AccountWorlds } from '../accounts.js';
 import { StoreError } from '../state/store.js';
 import type { MethodHandler, RpcAnswer, RpcContext, SandboxAddress } from './context.js';
 import type { FaultPlan } from './faults.js';
+import type { RpcCounter } from './rpcCounter.js';
 
 /** Serialises a handler's answer. */
 export function serializeAnswer(answer: RpcAnswer): Buffer {
@@ -31,12 +32,15 @@ export class MethodRouter implements RpcDispatcher {
       faults: FaultPlan;
       address: SandboxAddress;
       auth: Authorizations;
+      /** Counts every dispatched call by method (the control API's `rpcCounts`). */
+      counter?: RpcCounter;
     },
   ) {
     for (const h of handlers) this.handlers.set(h.constructorId, h);
   }
 
   async dispatch(call: RpcCall): Promise<Buffer> {
+    this.deps.counter?.record(call.request.className);
     const delay = this.deps.faults.takeDelay(call.request.className);
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     const fault = this.deps.faults.take(call.request.className);

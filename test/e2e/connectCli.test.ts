@@ -1,11 +1,12 @@
 /**
  * `tg-bridge connect` as a person runs it, in its own process: it reaches a Telegram server it has to trust
  * by key (`--server-key`), dials the relay, shows a pending send in the terminal, takes the answer typed
- * there, and on Ctrl-C withdraws, disconnects and verifies the audit chain.
+ * there, and on Ctrl-C withdraws, disconnects and verifies the audit chain. It runs the compiled build (the
+ * `bin` entry, as installed), and loads neither the MCP server nor the QR code renderer (issue 12).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -21,6 +22,7 @@ let relay: Relay;
 let home: string;
 let child: ChildProcessWithoutNullStreams;
 let output = '';
+let loadedLog: string;
 const mcpToken = randomBytes(24).toString('base64url');
 const bridgeToken = randomBytes(24).toString('base64url');
 
@@ -38,9 +40,26 @@ beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'tgb-connect-'));
   const keyFile = join(home, 'server.pem');
   await writeFile(keyFile, serverRsaKey().publicKeyPem);
+  // A module hook that writes down every module URL the process resolves (ESM imports, and CommonJS
+  // packages entered from ESM), to check what `connect` loads.
+  loadedLog = join(home, 'loaded.txt');
+  const hook = join(home, 'logLoads.mjs');
+  await writeFile(
+    hook,
+    `import { register } from 'node:module';\n` +
+      `register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(
+        `import { appendFileSync } from 'node:fs';\n` +
+          `export async function resolve(specifier, context, next) {\n` +
+          `  const r = await next(specifier, context);\n` +
+          `  appendFileSync(${JSON.stringify(loadedLog)}, r.url + '\\n');\n` +
+          `  return r;\n}\n`,
+      )}));\n`,
+  );
   child = spawn(
     process.execPath,
     [
+      '--import',
+      hook,
       'bin/tg-bridge.js',
       'connect',
       '--relay',
@@ -81,6 +100,23 @@ afterAll(async () => {
 });
 
 describe('tg-bridge connect', () => {
+  it('runs the compiled build and, serving a call, loads neither the MCP server nor the QR code renderer', async () => {
+    const ai = new Client({ name: 'cli-test-ai', version: '2.0' });
+    await ai.connect(
+      new StreamableHTTPClientTransport(new URL(relay.mcpUrl), {
+        requestInit: { headers: { Authorization: `Bearer ${mcpToken}` } },
+      }),
+    );
+    const dialogs = await ai.callTool({ name: 'list_dialogs', arguments: { limit: 1 } });
+    expect(dialogs.isError).toBeFalsy();
+    await ai.close();
+    const loaded = (await readFile(loadedLog, 'utf8')).split('\n');
+    expect(loaded.some((u) => u.endsWith('/dist/bridge/cli/main.js'))).toBe(true);
+    expect(loaded.some((u) => u.endsWith('/dist/bridge/telegram/gateway.js'))).toBe(true);
+    expect(loaded.some((u) => /\/(tsx|typescript)\//.test(u) || u.endsWith('.ts'))).toBe(false);
+    expect(loaded.filter((u) => /@modelcontextprotocol\/sdk\/dist\/esm\/server\/|\/qrcode\/|localMcp/.test(u))).toEqual([]);
+  });
+
   it('serves calls, asks in the terminal, sends what the person approved, and stops cleanly', async () => {
     const ai = new Client({ name: 'cli-test-ai', version: '2.0' });
     await ai.connect(

@@ -94,6 +94,19 @@ describe('HTTP control API', () => {
     expect((await call('/fail-next', { method: 'x', error: 'lower case' })).json.error).toMatch(/error identifier/);
   });
 
+  it('GET /rpc-counts counts the API calls a client made, by method; DELETE /rpc-counts starts afresh', async () => {
+    const client = createSandboxClient(sandbox);
+    clients.push(client);
+    await client.connect();
+    expect((await fetch(`${http.url}/rpc-counts`, { method: 'DELETE', headers: { authorization: `Bearer ${http.token}` } })).status).toBe(200);
+    expect((await call('/rpc-counts')).json).toEqual({});
+    await client.getMessages('@samcarter', { limit: 2 });
+    await client.getMessages('@samcarter', { limit: 2 });
+    const counts = (await call('/rpc-counts')).json;
+    expect(counts).toEqual(sandbox.control.rpcCounts());
+    expect(counts['messages.GetHistory']).toBe(2);
+  });
+
   it('GET /login-code shows the code auth.sendCode issued; 404 before any', async () => {
     const phone = sandbox.control.account().phone;
     expect((await call(`/login-code?phone=${phone}`)).status).toBe(404);

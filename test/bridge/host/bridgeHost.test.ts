@@ -119,6 +119,20 @@ describe('device ↔ plain mctl relay', () => {
     }
   });
 
+  it('rules are made only on the device: nothing the relay sends approves a write or makes a standing rule', async () => {
+    const added = new Promise<string>((resolve) => host.approvals.on('added', (p) => resolve(p.callId)));
+    relay.send({ type: 'call', id: 'r7', tool: 'send_message', args: { peer: friend(2), text: 'rule?', mode: 'send' } });
+    const callId = await added;
+    relay.send({ type: 'approve', id: 'r7', always: true } as never);
+    relay.send({ type: 'rule', tool: 'send_message', peer: friend(2), duration_ms: 3_600_000 } as never);
+    relay.send({ type: 'call', id: 'r8', tool: 'send_message', args: { peer: friend(2), text: 'x', mode: 'send', always: true } });
+    expect(await relay.next('error')).toMatchObject({ id: 'r8', error: expect.stringMatching(/always/) });
+    expect(host.engine.rules.list()).toEqual([]);
+    expect(host.approvals.pending().map((p) => p.callId)).toContain(callId);
+    host.approvals.deny(callId, 'test');
+    expect(await relay.next('response')).toMatchObject({ id: 'r7', result: { sent: false, status: 'denied' } });
+  });
+
   it('losing the link withdraws a pending write, and the device redials', async () => {
     const before = sandbox.control.sentMessages().length;
     const added = new Promise<string>((resolve) => host.approvals.on('added', (p) => resolve(p.callId)));

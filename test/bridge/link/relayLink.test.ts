@@ -45,6 +45,29 @@ function waitStatus(l: RelayLink, state: LinkStatus['state']): Promise<LinkStatu
   });
 }
 
+/** What our relay sends after `hello` (PROTOCOL.md extension). */
+const WELCOME = {
+  type: 'welcome',
+  protocol: 'tgbridge/1',
+  limits: { call_deadline_ms: 30_000, approval_timeout_ms: 120_000, max_calls_in_flight: 100 },
+};
+
+/**
+ * A link (PROTOCOL.md backoff: 2 s doubling to 60 s) connected to a new mini relay that has sent `welcome`;
+ * `statuses` records every status from the start. `keep`: close the relay after the test.
+ */
+async function welcomedLink(keep: boolean) {
+  const relay = await miniRelay();
+  if (keep) relays.push(relay);
+  const statuses: LinkStatus[] = [];
+  const l = link(relay.url, { backoff: { initialMs: 2_000, maxMs: 60_000 } });
+  l.on('status', (s) => statuses.push(s));
+  await relay.next('hello');
+  relay.send(WELCOME);
+  await new Promise<void>((resolve) => l.once('welcome', () => resolve()));
+  return { relay, l, statuses };
+}
+
 describe('relay link', () => {
   it('turns relay URLs into /bridge WebSocket URLs', () => {
     expect(bridgeUrlOf('https://relay.example.com')).toBe('wss://relay.example.com/bridge');
@@ -156,6 +179,66 @@ describe('relay link', () => {
     relays.push(back);
     await back.next('hello');
     expect(l.status.state).toBe('connected');
+  });
+
+  it('after a welcomed connection drops, redials within 100–300 ms, then falls back to the doubling', async () => {
+    const { relay, statuses } = await welcomedLink(false);
+    await relay.close();
+    // The quick redial finds nobody; the next wait is the protocol's 2 s doubling (jittered 1–2 s).
+    const waits = () => statuses.filter((s) => s.state === 'waiting') as Array<{ retryInMs: number; attempt: number }>;
+    while (waits().length < 2) await new Promise((r) => setTimeout(r, 20));
+    const [quick, next] = waits();
+    expect(quick!.attempt).toBe(0);
+    expect(quick!.retryInMs).toBeGreaterThanOrEqual(100);
+    expect(quick!.retryInMs).toBeLessThanOrEqual(300);
+    expect(next!.attempt).toBe(1);
+    expect(next!.retryInMs).toBeGreaterThanOrEqual(1_000);
+    expect(next!.retryInMs).toBeLessThanOrEqual(2_000);
+  });
+
+  it('the quick first redial is jittered across devices', async () => {
+    const relay = await miniRelay();
+    relays.push(relay);
+    const delays: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const l = link(relay.url, { backoff: { initialMs: 2_000, maxMs: 60_000 } });
+      l.on('status', (s) => {
+        if (s.state === 'waiting' && s.attempt === 0) delays.push(s.retryInMs);
+      });
+    }
+    while (relay.frames.filter((f) => f.type === 'hello').length < 8) await new Promise((r) => setTimeout(r, 20));
+    relay.send(WELCOME);
+    await new Promise((r) => setTimeout(r, 100));
+    for (const ws of relay.sockets) ws.close(1001, 'restarting');
+    while (delays.length < 8) await new Promise((r) => setTimeout(r, 20));
+    expect(delays.every((d) => d >= 100 && d <= 300)).toBe(true);
+    expect(new Set(delays).size).toBeGreaterThan(1);
+  });
+
+  it('welcome resets the backoff: a relay that restarts every time gets a quick redial every time', async () => {
+    const relay = await miniRelay();
+    relays.push(relay);
+    const quick: number[] = [];
+    const l = link(relay.url, { backoff: { initialMs: 5_000, maxMs: 60_000 } });
+    l.on('status', (s) => {
+      if (s.state === 'waiting') quick.push(s.attempt);
+    });
+    for (let round = 1; round <= 3; round++) {
+      while (relay.frames.filter((f) => f.type === 'hello').length < round) await new Promise((r) => setTimeout(r, 10));
+      relay.send(WELCOME);
+      await new Promise<void>((resolve) => l.once('welcome', () => resolve()));
+      relay.sockets.at(-1)!.close(1001, 'restarting');
+    }
+    while (relay.frames.filter((f) => f.type === 'hello').length < 4) await new Promise((r) => setTimeout(r, 10));
+    expect(quick).toEqual([0, 0, 0]); // never the 5 s backoff
+  });
+
+  it('a connection replaced by another device of the same user is not redialled quickly', async () => {
+    const { relay, l } = await welcomedLink(true);
+    relay.sockets[0]!.close(4001, 'replaced by a newer connection');
+    const wait = (await waitStatus(l, 'waiting')) as { retryInMs: number; attempt: number };
+    expect(wait.attempt).toBe(1);
+    expect(wait.retryInMs).toBeGreaterThanOrEqual(1_000);
   });
 
   it('detects a dead connection (nothing heard) and redials', async () => {

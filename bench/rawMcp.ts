@@ -1,0 +1,62 @@
+/**
+ * A bare MCP Streamable HTTP client for benchmarks: fetch and JSON-RPC, nothing else, so what a benchmark
+ * measures is the server and not a client library.
+ */
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+
+/** An initialized MCP session: where to POST and the headers that carry it. */
+export interface Session {
+  url: string;
+  headers: Record<string, string>;
+}
+
+/** Initializes an MCP session over raw HTTP (initialize + notifications/initialized). */
+export async function openSession(mcpUrl: string, token: string): Promise<Session> {
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${token}`,
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+  };
+  const init = await fetch(mcpUrl, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'bench', version: '1' } },
+    }),
+  });
+  await init.text();
+  const sessionId = init.headers.get('mcp-session-id');
+  if (!sessionId) throw new Error(`initialize failed: HTTP ${init.status}`);
+  const session = {
+    url: mcpUrl,
+    headers: { ...headers, 'mcp-session-id': sessionId, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION },
+  };
+  const ack = await fetch(mcpUrl, {
+    method: 'POST',
+    headers: session.headers,
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  });
+  await ack.text();
+  return session;
+}
+
+/**
+ * Calls `tools/call` once (JSON answer: no progress token). @returns the tool result, or null when the HTTP
+ * request failed or the answer is not a successful tool result (e.g. the device is not connected yet).
+ */
+export async function callTool(session: Session, id: number, name: string, args: Record<string, unknown>) {
+  try {
+    const res = await fetch(session.url, {
+      method: 'POST',
+      headers: session.headers,
+      body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }),
+    });
+    const body = (await res.json()) as { result?: { isError?: boolean; structuredContent?: unknown } };
+    return body.result && !body.result.isError ? body.result : null;
+  } catch {
+    return null;
+  }
+}
