@@ -7,10 +7,6 @@ if (!existsSync(entry)) {
   process.stderr.write('tg-relay: the compiled build is missing; run `npm run build` in the checkout first\n');
   process.exit(2);
 }
-const { buildRelayCli } = await import(entry.href);
-await buildRelayCli()
-  .parseAsync(process.argv)
-  .catch((err) => {
-    process.stderr.write(`tg-relay: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  });
+const { runRelayCli } = await import(entry.href);
+const code = await runRelayCli(process.argv);
+if (code !== 0) process.exitCode = code;

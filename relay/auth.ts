@@ -1,15 +1,15 @@
 /**
- * Bearer-token authentication for both front doors of the relay: MCP clients (`/mcp`, mcp token) and devices
- * (`/bridge`, bridge token). Tokens come from config for now (device pairing is a later issue); after start
- * only their SHA-256 digests stay in memory, and lookups compare digests in constant time.
+ * Token primitives of both front doors of the relay: MCP clients (`/mcp`: OAuth access tokens, personal
+ * access tokens) and devices (`/bridge`: bridge tokens). Tokens are random 256-bit strings; the store keeps
+ * only their SHA-256 digests and finds them by digest (see store/relayStore.ts).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
 /** Realm of every `WWW-Authenticate: Bearer` challenge the relay sends (PROTOCOL.md "Transport"). */
 export const AUTH_REALM = 'tg-bridge';
 
-/** Value of the `WWW-Authenticate` header on a 401. */
+/** Value of the `WWW-Authenticate` header on a refused `/bridge` upgrade. */
 export const WWW_AUTHENTICATE = `Bearer realm="${AUTH_REALM}"`;
 
 /**
@@ -29,8 +29,6 @@ const PresentedToken = z
   .max(512)
   .regex(/^[\x21-\x7e]+$/);
 
-/** Which front door a token opens: the MCP endpoint or the device WebSocket. */
-export type TokenKind = 'mcp' | 'bridge';
 
 /** One user's credentials as given in config. */
 export interface UserCredentials {
@@ -39,16 +37,19 @@ export interface UserCredentials {
   bridgeToken: string;
 }
 
-/** SHA-256 digest of a token (32 bytes). */
-export function hashToken(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
+/**
+ * SHA-256 digest of a token, 64 hex digits: the key under which the store keeps it. Lookups by digest are
+ * an indexed equality on the primary key, so they do not depend on how many tokens exist.
+ */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
 /**
  * Short, non-reversible tag of a token for logs: the first 8 hex digits of its SHA-256. Never log the token.
  */
 export function tokenTag(token: string): string {
-  return hashToken(token).toString('hex').slice(0, 8);
+  return hashToken(token).slice(0, 8);
 }
 
 /**
@@ -63,62 +64,38 @@ export function bearerToken(header: string | undefined): string | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-interface StoredUser {
-  id: string;
-  mcp: Buffer;
-  bridge: Buffer;
+/**
+ * Checks config users before they are imported into the store.
+ * @throws Error when two users share an id or any two tokens are equal (a token must name one user and one
+ *   front door). The message names the field, never a token's value.
+ */
+export function checkConfigUsers(users: readonly UserCredentials[]): void {
+  const ids = new Set<string>();
+  const digests = new Set<string>();
+  for (const [i, user] of users.entries()) {
+    if (ids.has(user.id)) throw new Error(`users[${i}].id: user id "${user.id}" appears twice`);
+    ids.add(user.id);
+    for (const field of ['mcpToken', 'bridgeToken'] as const) {
+      const digest = hashToken(user[field]);
+      if (digests.has(digest)) {
+        throw new Error(`users[${i}].${field}: every mcp and bridge token must be different from all others`);
+      }
+      digests.add(digest);
+    }
+  }
 }
 
 /**
- * The users the relay knows, by token digest. Deny by default: an unknown, missing or malformed token finds
- * no user.
+ * A fresh secret token: `tgr_<kind>_` + 32 random bytes in base64url (256 bits). The prefix tells a person
+ * (and secret scanners) what a leaked token is; it carries no authority.
  */
-export class TokenIndex {
-  private readonly users: readonly StoredUser[];
+export function newToken(kind: 'at' | 'rt' | 'pat' | 'bt' | 'code' | 'dc' | 'ws'): string {
+  return `tgr_${kind}_${randomBytes(32).toString('base64url')}`;
+}
 
-  /**
-   * @param users credentials from config; the token strings are hashed here and not kept.
-   * @throws Error when two users share an id or any two tokens are equal (a token must name one user and one
-   *   front door).
-   */
-  constructor(users: readonly UserCredentials[]) {
-    const ids = new Set<string>();
-    const digests = new Set<string>();
-    const stored: StoredUser[] = [];
-    for (const [i, user] of users.entries()) {
-      if (ids.has(user.id)) throw new Error(`users[${i}].id: user id "${user.id}" appears twice`);
-      ids.add(user.id);
-      const mcp = hashToken(user.mcpToken);
-      const bridge = hashToken(user.bridgeToken);
-      for (const [field, digest] of [
-        ['mcpToken', mcp],
-        ['bridgeToken', bridge],
-      ] as const) {
-        const hex = digest.toString('hex');
-        if (digests.has(hex)) {
-          throw new Error(
-            `users[${i}].${field}: every mcp and bridge token must be different from all others`,
-          );
-        }
-        digests.add(hex);
-      }
-      stored.push({ id: user.id, mcp, bridge });
-    }
-    this.users = stored;
-  }
-
-  /**
-   * Finds the user a presented token belongs to. Compares the SHA-256 digest against every user's digest
-   * with `crypto.timingSafeEqual`, without stopping at the first match, so timing reveals nothing.
-   * @returns the user id, or `undefined` (deny).
-   */
-  userFor(kind: TokenKind, token: string | undefined): string | undefined {
-    if (token === undefined) return undefined;
-    const presented = hashToken(token);
-    let found: string | undefined;
-    for (const user of this.users) {
-      if (timingSafeEqual(presented, user[kind]) && found === undefined) found = user.id;
-    }
-    return found;
-  }
+/** Compares two strings in constant time (for their length): CSRF tokens, proofs. */
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
 }

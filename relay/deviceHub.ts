@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type WebSocket from 'ws';
 import {
+  type ClientScope,
   CloseCode,
   encodeFrame,
   type Frame,
@@ -53,7 +54,25 @@ export interface ForwardOptions {
   onProgress?: (message: string) => void;
   /** Which MCP client asked (name and version), passed to the device for its approval prompt. */
   client?: string;
+  /** OAuth client id whose token made the call; the device applies that client's scope (custody rule 7). */
+  oauthClient?: string;
 }
+
+/** A new OAuth client the person must approve on their device (custody rule 7). */
+export interface ClientConsentRequest {
+  clientId: string;
+  clientName: string;
+  /** The relay as the person knows it (public URL). */
+  relay: string;
+}
+
+/**
+ * The device's answer to a {@link ClientConsentRequest}. `offline`: no device connected; `reason` says why a
+ * request was not approved (the person's words, a timeout, a device that cannot ask).
+ */
+export type ClientConsentOutcome =
+  | { approved: true; scope: ClientScope }
+  | { approved: false; offline: boolean; reason: string };
 
 /**
  * Abort reason for a call whose MCP client went away without cancelling (its HTTP stream closed): the `cancel`
@@ -69,6 +88,8 @@ export class McpClientGone extends Error {
 /** A connected device as {@link DeviceHub.connectedDevices} lists it; `connectedAt` is ms since the epoch. */
 export interface DeviceInfo {
   userId: string;
+  /** The paired device's id; absent for a device using a bridge token from `--config`. */
+  deviceId?: string;
   app?: string;
   version?: string;
   connectedAt: number;
@@ -90,13 +111,13 @@ export class DeviceHub {
    * Takes over an authenticated device socket for `userId`. One live device per user (PROTOCOL.md): an
    * older socket of the same user is closed with {@link CloseCode.replaced} and its calls in flight fail.
    */
-  attach(userId: string, ws: WebSocket): void {
+  attach(userId: string, ws: WebSocket, deviceId?: string): void {
     if (this.closed) {
       closeSocket(ws, CloseCode.goingAway, 'the relay is shutting down');
       return;
     }
     const previous = this.devices.get(userId);
-    const connection = new DeviceConnection(userId, ws, this.options, (c) => {
+    const connection = new DeviceConnection(userId, ws, this.options, deviceId, (c) => {
       if (this.devices.get(userId) === c) this.devices.delete(userId);
     });
     this.devices.set(userId, connection);
@@ -131,6 +152,36 @@ export class DeviceHub {
       return Promise.resolve(failure(ToolErrorCode.deviceOffline, OFFLINE_TEXT));
     }
     return connection.forward(tool, args, options);
+  }
+
+  /**
+   * Asks the user's device to approve a new OAuth client (frame `client_consent`) and waits for the person's
+   * `client_decision`, at most `timeoutMs`. Never rejects: offline, timeout and a closed socket are outcomes.
+   */
+  askClientConsent(userId: string, request: ClientConsentRequest, timeoutMs: number): Promise<ClientConsentOutcome> {
+    const connection = this.devices.get(userId);
+    if (this.closed || connection === undefined || !connection.isOpen) {
+      return Promise.resolve({ approved: false, offline: true, reason: 'Your tg-bridge app is not connected.' });
+    }
+    return connection.askConsent(request, timeoutMs);
+  }
+
+  /**
+   * Disconnects a revoked device at once (close code {@link CloseCode.revoked}); calls in flight fail.
+   * @param deviceId the device's id, or undefined for every device socket of the user.
+   * @returns whether a socket was closed.
+   */
+  disconnect(userId: string, deviceId: string | undefined, reason: string): boolean {
+    const connection = this.devices.get(userId);
+    if (!connection || (deviceId !== undefined && connection.deviceId !== deviceId)) return false;
+    this.devices.delete(userId);
+    void connection.shutdown(
+      CloseCode.revoked,
+      reason,
+      (tool) => `This device was revoked while running ${tool}. ${unknownOutcomeAdvice(tool)}`,
+    );
+    this.options.logger.info({ userId }, 'device disconnected: revoked');
+    return true;
   }
 
   /** Devices connected now, one per user. */
@@ -194,10 +245,13 @@ class DeviceConnection {
   private ended = false;
   private closedPromise: Promise<void>;
 
+  private readonly consents = new Map<string, (outcome: ClientConsentOutcome) => void>();
+
   constructor(
     readonly userId: string,
     private readonly ws: WebSocket,
     private readonly options: DeviceHubOptions,
+    readonly deviceId: string | undefined,
     private readonly onEnd: (c: DeviceConnection) => void,
   ) {
     this.log = options.logger.child({ userId });
@@ -221,6 +275,7 @@ class DeviceConnection {
   info(): DeviceInfo {
     return {
       userId: this.userId,
+      ...(this.deviceId !== undefined ? { deviceId: this.deviceId } : {}),
       ...(this.app !== undefined ? { app: this.app } : {}),
       ...(this.version !== undefined ? { version: this.version } : {}),
       connectedAt: this.connectedAt,
@@ -275,7 +330,8 @@ class DeviceConnection {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.log.debug({ callId: id, tool }, 'call forwarded');
       const client = options.client ? options.client.slice(0, 100) : undefined;
-      this.send({ type: 'call', id, tool, args, ...(client ? { client } : {}) }, (err) => {
+      const oauthClient = options.oauthClient;
+      this.send({ type: 'call', id, tool, args, ...(client ? { client } : {}), ...(oauthClient ? { oauth_client: oauthClient } : {}) }, (err) => {
         if (err) {
           pending.finish(
             failure(
@@ -285,6 +341,34 @@ class DeviceConnection {
           );
         }
       });
+    });
+  }
+
+  askConsent(request: ClientConsentRequest, timeoutMs: number): Promise<ClientConsentOutcome> {
+    const id = randomUUID();
+    return new Promise((resolve) => {
+      const timer = setTimeout(
+        () => finish({ approved: false, offline: false, reason: 'Nobody answered on your device in time.' }),
+        timeoutMs,
+      );
+      const finish = (outcome: ClientConsentOutcome) => {
+        if (!this.consents.delete(id)) return;
+        clearTimeout(timer);
+        resolve(outcome);
+      };
+      this.consents.set(id, finish);
+      this.send(
+        {
+          type: 'client_consent',
+          id,
+          client_id: request.clientId,
+          client_name: request.clientName.slice(0, 100),
+          relay: request.relay.slice(0, 200),
+        },
+        (err) => {
+          if (err) finish({ approved: false, offline: true, reason: 'Your tg-bridge app is not connected.' });
+        },
+      );
     });
   }
 
@@ -306,6 +390,9 @@ class DeviceConnection {
     clearTimeout(this.idleTimer);
     for (const pending of [...this.inFlight.values()]) {
       pending.finish(failure(ToolErrorCode.deviceOffline, failText(pending.tool)));
+    }
+    for (const finish of [...this.consents.values()]) {
+      finish({ approved: false, offline: true, reason: 'Your tg-bridge app disconnected before answering.' });
     }
     this.onEnd(this);
   }
@@ -385,6 +472,13 @@ class DeviceConnection {
       case 'progress':
         this.onProgress(frame.id, frame.message);
         return;
+      case 'client_decision': {
+        const finish = this.consents.get(frame.id);
+        if (!finish) return;
+        if (frame.approved && frame.scope) finish({ approved: true, scope: frame.scope });
+        else finish({ approved: false, offline: false, reason: frame.reason ?? 'You denied it on your device.' });
+        return;
+      }
       default:
         // pong only proves liveness; call/welcome/cancel travel relay→device and mean nothing here.
         return;

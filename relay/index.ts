@@ -3,9 +3,12 @@
  * where each person's device dials in. Every MCP tool call is forwarded to that person's device and runs
  * there; the relay never sees the Telegram session.
  *
- * Walking-skeleton scope: users and their tokens come from config (device pairing is a later issue) and
- * live in memory as SHA-256 digests only.
+ * State (accounts, devices, token digests, OAuth clients, grants, pairing codes) lives in the relay store:
+ * PGlite in a data folder or memory, or PostgreSQL (store/). Users given in options (`tg-relay serve
+ * --config`) are imported on every start with their static tokens as a personal access token (`/mcp`) and
+ * a bridge token (`/bridge`); tokens from an earlier config are dropped.
  */
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
@@ -15,10 +18,18 @@ import {
   IDLE_TIMEOUT_MS,
   PING_INTERVAL_MS,
 } from '../bridge/protocol/index.js';
-import { ConfiguredToken, TokenIndex } from './auth.js';
+import { checkConfigUsers, ConfiguredToken, hashToken } from './auth.js';
+import { LocalCallRouter } from './callRouter.js';
+import { type RelayClock, systemClock } from './clock.js';
 import { DeviceHub, type DeviceInfo } from './deviceHub.js';
+import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS, limitConnections } from './httpGuards.js';
 import { McpEndpoint } from './mcpEndpoint.js';
-import { createRelayHttpServer } from './server.js';
+import { RelayOAuthProvider } from './oauth/provider.js';
+import { WebSessions } from './pages/webSession.js';
+import { DevicePairing } from './pairing/devicePairing.js';
+import { installRelayRoutes } from './server.js';
+import { openRelayStore, type RelayStore, type TokenRecord } from './store/relayStore.js';
+import { FailureThrottle } from './throttle.js';
 
 /** How long a device may wait for the person's approval by default, in ms (announced in `welcome`). */
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 120_000;
@@ -39,33 +50,60 @@ export interface RelayOptions {
   host?: string;
   /** TCP port; default 0 = any free port. */
   port?: number;
-  /** Users allowed in; an empty list lets nobody in. */
-  users: RelayUser[];
+  /** Users from config with static tokens (imported into the store on start); default none. */
+  users?: RelayUser[];
+  /** The store to use (not closed by the relay); default: opened from `databaseUrl` / `dataDir` / memory. */
+  store?: RelayStore;
+  /** PostgreSQL URL (`DATABASE_URL`); wins over `dataDir`. Never logged. */
+  databaseUrl?: string;
+  /** PGlite data folder; absent (and no `databaseUrl`) = an in-memory database. */
+  dataDir?: string;
+  /**
+   * The URL people and AI apps reach this relay at (e.g. `https://relay.example`, behind a TLS proxy);
+   * default `http://<host>:<port>`. Must be https unless it is loopback (OAuth 2.1 issuer rule).
+   */
+  publicUrl?: string;
+  /** Extra Host header values `/mcp` accepts (the public host and the listening address always are). */
+  allowedHosts?: string[];
+  /** Browser origins allowed to call `/mcp` (CORS); default none besides the relay's own. */
+  allowedOrigins?: string[];
   /** Deadline of one forwarded call; default CALL_DEADLINE_MS (PROTOCOL.md: 30 s). */
   callDeadlineMs?: number;
   /** How long a write may wait for the person; default 120 000. Calls that report progress may run this much longer. */
   approvalTimeoutMs?: number;
+  /** How long the consent page waits for the device's answer on a new OAuth client; default `approvalTimeoutMs`. */
+  deviceConsentTimeoutMs?: number;
   /** How often the relay pings each device; default PING_INTERVAL_MS (PROTOCOL.md: 25 s). */
   pingIntervalMs?: number;
+  /** While a write waits for the person, MCP progress repeats this often; default 10 000. */
+  progressHeartbeatMs?: number;
   /** A device silent this long is closed; default IDLE_TIMEOUT_MS (PROTOCOL.md: 30 s). */
   idleTimeoutMs?: number;
+  /** Connection caps and timeouts; default {@link DEFAULT_CONNECTION_LIMITS}. */
+  connectionLimits?: Partial<ConnectionLimits>;
+  /** Source of time for expiries and throttles; default the system clock. */
+  clock?: RelayClock;
   /** Where the relay logs; default silent. Logs never contain tokens, arguments or results. */
   logger?: Logger;
 }
 
 /** A running relay. */
 export interface Relay {
-  /** Base URL, e.g. `http://127.0.0.1:PORT`. */
+  /** Base URL it listens on, e.g. `http://127.0.0.1:PORT`. */
   url: string;
-  /** MCP endpoint, `<url>/mcp`. */
+  /** Public base URL (the OAuth issuer), `publicUrl` or `url`. */
+  publicUrl: string;
+  /** MCP endpoint, `<publicUrl>/mcp`: the URL a person pastes into Claude or ChatGPT. */
   mcpUrl: string;
   /** Device endpoint, e.g. `ws://127.0.0.1:PORT/bridge`. */
   bridgeUrl: string;
   /** The port actually bound. */
   port: number;
+  /** The relay's store. */
+  store: RelayStore;
   /** Devices connected now, one per user; `connectedAt` in ms since the epoch. */
-  connectedDevices(): Array<{ userId: string; app?: string; version?: string; connectedAt: number }>;
-  /** Fails calls in flight, closes device sockets (1001), MCP sessions and the server. Idempotent. */
+  connectedDevices(): DeviceInfo[];
+  /** Fails calls in flight, closes device sockets (1001), MCP sessions, the server and an owned store. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -77,7 +115,7 @@ const positiveMs = z
 
 /** Zod schema of one configured user. */
 export const RelayUserSchema = z.strictObject({
-  id: z.string().min(1).max(128),
+  id: z.string().min(1).max(128).regex(/^[A-Za-z0-9._@-]+$/, 'a user id may hold letters, digits and . _ @ - only'),
   mcpToken: ConfiguredToken,
   bridgeToken: ConfiguredToken,
 });
@@ -85,11 +123,21 @@ export const RelayUserSchema = z.strictObject({
 const RelayOptionsSchema = z.object({
   host: z.string().min(1).max(255).default('127.0.0.1'),
   port: z.number().int().min(0).max(65_535).default(0),
-  users: z.array(RelayUserSchema).max(10_000),
+  users: z.array(RelayUserSchema).max(10_000).default([]),
+  store: z.custom<RelayStore>((v) => typeof v === 'object' && v !== null).optional(),
+  databaseUrl: z.string().min(1).optional(),
+  dataDir: z.string().min(1).optional(),
+  publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+  allowedHosts: z.array(z.string().min(1).max(255)).max(100).default([]),
+  allowedOrigins: z.array(z.url()).max(100).default([]),
   callDeadlineMs: positiveMs.default(CALL_DEADLINE_MS),
   approvalTimeoutMs: positiveMs.default(DEFAULT_APPROVAL_TIMEOUT_MS),
+  deviceConsentTimeoutMs: positiveMs.optional(),
   pingIntervalMs: positiveMs.default(PING_INTERVAL_MS),
+  progressHeartbeatMs: positiveMs.optional(),
   idleTimeoutMs: positiveMs.default(IDLE_TIMEOUT_MS),
+  connectionLimits: z.record(z.string(), z.number().int().positive()).optional(),
+  clock: z.custom<RelayClock>((v) => typeof v === 'object' && v !== null && typeof (v as RelayClock).now === 'function').optional(),
   logger: z
     .custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function', {
       message: 'expected a pino logger',
@@ -97,17 +145,84 @@ const RelayOptionsSchema = z.object({
     .optional(),
 });
 
+/** Config users as store tokens: one personal access token (`/mcp`) and one bridge token each. */
+function configTokens(users: readonly RelayUser[], now: number): TokenRecord[] {
+  const base = {
+    clientId: null,
+    deviceId: null,
+    family: null,
+    resource: null,
+    scopes: [],
+    source: 'config' as const,
+    createdAt: now,
+    expiresAt: null,
+    revokedAt: null,
+  };
+  return users.flatMap((u) => [
+    { ...base, tokenHash: hashToken(u.mcpToken), kind: 'personal' as const, userId: u.id, label: 'config mcpToken' },
+    { ...base, tokenHash: hashToken(u.bridgeToken), kind: 'bridge' as const, userId: u.id, label: 'config bridgeToken' },
+  ]);
+}
+
+/** Whether a URL's host is loopback (http is allowed there). */
+function isLoopback(url: URL): boolean {
+  return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
 /**
  * Starts the relay and resolves once it listens.
  * @throws Error naming each bad option (never echoing a token) when options fail validation, when two users
- *   share an id or a token, or when the port cannot be bound.
+ *   share an id or a token, when the public URL is plain http on a non-loopback host, when the store cannot
+ *   be opened, or when the port cannot be bound.
  */
-export async function startRelay(options: RelayOptions): Promise<Relay> {
+export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   const parsed = RelayOptionsSchema.safeParse(options);
   if (!parsed.success) throw new Error(`invalid relay options: ${formatZodIssues(parsed.error)}`);
   const opts = parsed.data;
+  checkConfigUsers(opts.users);
+  if (opts.publicUrl) {
+    const u = new URL(opts.publicUrl);
+    if (u.protocol !== 'https:' && !isLoopback(u)) {
+      throw new Error(`--public-url must be https (OAuth 2.1 requires it) unless it is loopback: ${u.origin}`);
+    }
+  }
   const logger = opts.logger ?? pino({ level: 'silent' });
-  const tokens = new TokenIndex(opts.users);
+  const clock = opts.clock ?? systemClock;
+  const ownsStore = opts.store === undefined;
+  const store =
+    opts.store ??
+    (await openRelayStore({
+      ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+      ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+    }));
+  try {
+    for (const u of opts.users) await store.ensureUser(u.id, clock.now());
+    await store.replaceConfigTokens(configTokens(opts.users, clock.now()));
+  } catch (err) {
+    if (ownsStore) await store.close();
+    throw err;
+  }
+
+  const http = createServer();
+  limitConnections(http, { ...DEFAULT_CONNECTION_LIMITS, ...opts.connectionLimits });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(opts.port, opts.host, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    if (ownsStore) await store.close();
+    throw err;
+  }
+  http.on('error', (err) => logger.error({ err: err.message }, 'http server error'));
+  const port = (http.address() as AddressInfo).port;
+  const hostPart = urlHost(opts.host);
+  const url = `http://${hostPart}:${port}`;
+  const publicUrl = new URL(opts.publicUrl ?? url);
+
   const hub = new DeviceHub({
     callDeadlineMs: opts.callDeadlineMs,
     approvalTimeoutMs: opts.approvalTimeoutMs,
@@ -115,28 +230,68 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     idleTimeoutMs: opts.idleTimeoutMs,
     logger,
   });
-  const mcp = new McpEndpoint({ hub, logger });
-  const { http, wss } = createRelayHttpServer({ tokens, hub, mcp, logger });
-
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(opts.port, opts.host, () => {
-      http.off('error', reject);
-      resolve();
-    });
+  const router = new LocalCallRouter(hub);
+  const mcp = new McpEndpoint({
+    router,
+    logger,
+    ...(opts.progressHeartbeatMs ? { progressHeartbeatMs: opts.progressHeartbeatMs } : {}),
   });
-  http.on('error', (err) => logger.error({ err: err.message }, 'http server error'));
-  const port = (http.address() as AddressInfo).port;
-  const hostPart = urlHost(opts.host);
-  const url = `http://${hostPart}:${port}`;
-  logger.info({ url, users: opts.users.length }, 'relay listening');
+  const provider = new RelayOAuthProvider({ store, clock, resource: new URL('/mcp', publicUrl) });
+  const sessions = new WebSessions(store, clock, publicUrl);
+  // Sign-ins: 5 failures per account, 20 per address, per 15 minutes.
+  const signinThrottle = new FailureThrottle(clock, {
+    maxFailures: (key) => (key.startsWith('user:') ? 5 : 20),
+    windowMs: 15 * 60_000,
+  });
+  const pairing = new DevicePairing({
+    store,
+    clock,
+    sessions,
+    publicUrl,
+    throttle: new FailureThrottle(clock, { maxFailures: 10, windowMs: 15 * 60_000 }),
+    logger,
+  });
+  const hosts = new Set(
+    [publicUrl.host, `${hostPart}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, ...opts.allowedHosts].map((h) =>
+      h.toLowerCase(),
+    ),
+  );
+  const wss = installRelayRoutes(http, {
+    store,
+    clock,
+    hub,
+    mcp,
+    provider,
+    pairing,
+    pages: {
+      store,
+      clock,
+      provider,
+      router,
+      mcp,
+      sessions,
+      signinThrottle,
+      publicUrl,
+      deviceConsentTimeoutMs: opts.deviceConsentTimeoutMs ?? opts.approvalTimeoutMs,
+    },
+    tokenThrottle: new FailureThrottle(clock, { maxFailures: 20, windowMs: 60_000 }),
+    policy: {
+      hosts,
+      origins: new Set([publicUrl.origin, ...opts.allowedOrigins.map((o) => new URL(o).origin)]),
+    },
+    publicUrl,
+    logger,
+  });
+  logger.info({ url, publicUrl: publicUrl.origin, users: opts.users.length, store: store.kind }, 'relay listening');
 
   let closing: Promise<void> | undefined;
   return {
     url,
-    mcpUrl: `${url}/mcp`,
+    publicUrl: publicUrl.origin,
+    mcpUrl: new URL('/mcp', publicUrl).href,
     bridgeUrl: `ws://${hostPart}:${port}/bridge`,
     port,
+    store,
     connectedDevices: (): DeviceInfo[] => hub.connectedDevices(),
     close() {
       closing ??= (async () => {
@@ -147,6 +302,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
           http.close(() => resolve());
           http.closeAllConnections();
         });
+        if (ownsStore) await store.close();
         logger.info('relay closed');
       })();
       return closing;
@@ -162,3 +318,5 @@ function urlHost(host: string): string {
 }
 
 export type { CallOutcome, DeviceInfo } from './deviceHub.js';
+export { ManualClock, type RelayClock, systemClock } from './clock.js';
+export type { RelayStore } from './store/relayStore.js';

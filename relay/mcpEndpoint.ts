@@ -6,9 +6,10 @@
  * Sessions are stateful (an `Mcp-Session-Id` per `initialize`) so that an MCP client's
  * `notifications/cancelled` reaches the same server instance that runs the call, and becomes a `cancel`
  * frame for the device. Each session belongs to the user whose mcp token opened it; another user's token
- * cannot use it. A POST that runs a tool with a `progressToken` answers as an SSE stream, so
- * `notifications/progress` flow while the device waits for the person; one without a progress token gets a
- * plain JSON body ({@link JsonCallTransport}: the same answer, a fraction of the relay's work).
+ * cannot use it, nor can another OAuth client of the same user. A POST that runs a tool with a
+ * `progressToken` answers as an SSE stream, so `notifications/progress` flow while the device waits for the
+ * person; one without a progress token gets a plain JSON body ({@link JsonCallTransport}: the same answer, a
+ * fraction of the relay's work).
  *
  * A call is withdrawn (the device gets `cancel`) when its MCP client goes away without cancelling (issue 8
  * §7): the HTTP response that would carry its result closes before the result is written, or the session
@@ -23,7 +24,8 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { Logger } from 'pino';
 import { MAX_FRAME_BYTES, TOOLS, type ToolContract } from '../bridge/protocol/index.js';
 import { createToolServer } from '../bridge/protocol/node/mcpTools.js';
-import { type DeviceHub, McpClientGone } from './deviceHub.js';
+import type { CallRouter } from './callRouter.js';
+import { McpClientGone } from './deviceHub.js';
 import { JsonCallTransport } from './jsonCallTransport.js';
 import { RELAY_VERSION } from './version.js';
 
@@ -31,27 +33,51 @@ import { RELAY_VERSION } from './version.js';
 export const SESSION_IDLE_MS = 30 * 60_000;
 /** Sessions one user may hold at once; opening one more closes that user's least recently used. */
 export const MAX_SESSIONS_PER_USER = 32;
+/** While a call waits for the person, progress notifications repeat at least this often, in ms (issue 10). */
+export const PROGRESS_HEARTBEAT_MS = 10_000;
 /** How often idle sessions are looked for, in ms. */
 const SESSION_SWEEP_MS = 60_000;
+
+/** Who is calling `/mcp`: the user, and the OAuth client when the token came from one. */
+export interface McpCaller {
+  userId: string;
+  oauthClientId?: string;
+}
 
 /**
  * Builds the MCP server for one session of user `userId`: the shared tool server (bridge/protocol/mcpTools)
  * whose calls go to that user's device through the {@link DeviceHub} (deadlines, cancellation, failures).
  */
-export function createRelayToolServer(userId: string, hub: DeviceHub, logger: Logger): Server {
+export function createRelayToolServer(
+  caller: McpCaller,
+  router: CallRouter,
+  logger: Logger,
+  progressHeartbeatMs: number = PROGRESS_HEARTBEAT_MS,
+): Server {
   return createToolServer({
     name: 'tg-relay',
     version: RELAY_VERSION,
     call: (name, args, { signal, onProgress, client }) => {
       const tool: ToolContract = TOOLS[name];
+      // While the device waits for the person, repeat its last progress so the client hears from us at least
+      // every `progressHeartbeatMs` (issue 10: every 10 s) and does not time the call out.
+      let heartbeat: NodeJS.Timeout | undefined;
+      const relayProgress = (message: string) => {
+        onProgress(message);
+        clearInterval(heartbeat);
+        heartbeat = setInterval(() => onProgress(message), progressHeartbeatMs);
+      };
       // Aborted when the HTTP response of the POST that carried this call closes unanswered.
       const gone = httpExchange.getStore()?.gone;
-      return hub.call(userId, name, args, {
-        ...(tool.deadlineMs !== undefined ? { deadlineMs: tool.deadlineMs } : {}),
-        signal: gone ? AbortSignal.any([signal, gone]) : signal,
-        onProgress,
-        ...(client ? { client } : {}),
-      });
+      return router
+        .call(caller.userId, name, args, {
+          ...(tool.deadlineMs !== undefined ? { deadlineMs: tool.deadlineMs } : {}),
+          signal: gone ? AbortSignal.any([signal, gone]) : signal,
+          onProgress: relayProgress,
+          ...(client ? { client } : {}),
+          ...(caller.oauthClientId ? { oauthClient: caller.oauthClientId } : {}),
+        })
+        .finally(() => clearInterval(heartbeat));
     },
     onError: (message) => logger.debug({ err: message }, 'MCP server error'),
   });
@@ -75,6 +101,7 @@ function responseGone(res: ServerResponse): AbortSignal {
 interface McpSession {
   id: string;
   userId: string;
+  oauthClientId: string | undefined;
   server: Server;
   transport: StreamableHTTPServerTransport;
   /** What `server` is connected to: JSON answers for progress-less tools/call, `transport` for the rest. */
@@ -84,7 +111,9 @@ interface McpSession {
 
 /** Options of {@link McpEndpoint}. */
 export interface McpEndpointOptions {
-  hub: DeviceHub;
+  router: CallRouter;
+  /** Progress repeat interval while a call waits, in ms; default PROGRESS_HEARTBEAT_MS. */
+  progressHeartbeatMs?: number;
   logger: Logger;
 }
 
@@ -104,7 +133,8 @@ export class McpEndpoint {
    * 405/406/415 itself). A request naming an unknown session, or a session of another user, gets 404 with a
    * JSON-RPC error, which tells MCP clients to initialize again. Bodies are capped at MAX_FRAME_BYTES.
    */
-  async handle(req: IncomingMessage, res: ServerResponse, userId: string): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, caller: McpCaller): Promise<void> {
+    const { userId } = caller;
     if (this.closed) {
       writeJsonRpcError(res, 503, -32000, 'The relay is shutting down.');
       return;
@@ -112,7 +142,7 @@ export class McpEndpoint {
     const header = req.headers['mcp-session-id'];
     if (header !== undefined) {
       const session = typeof header === 'string' ? this.sessions.get(header) : undefined;
-      if (session === undefined || session.userId !== userId) {
+      if (session === undefined || session.userId !== userId || session.oauthClientId !== caller.oauthClientId) {
         writeJsonRpcError(res, 404, -32001, 'Session not found; initialize a new session.');
         return;
       }
@@ -125,10 +155,23 @@ export class McpEndpoint {
       return;
     }
     // No session yet: a fresh transport accepts only `initialize` and answers anything else with 400.
-    const session = this.openSession(userId);
+    const session = this.openSession(caller);
     await session.server.connect(session.calls);
     await httpExchange.run({ gone: responseGone(res) }, () => session.transport.handleRequest(req, res));
     if (session.transport.sessionId === undefined) await session.server.close();
+  }
+
+  /** Closes every session of a user's OAuth client (its access was revoked). @returns how many. */
+  closeClientSessions(userId: string, oauthClientId: string): number {
+    let closed = 0;
+    for (const session of [...this.sessions.values()]) {
+      if (session.userId === userId && session.oauthClientId === oauthClientId) {
+        this.sessions.delete(session.id);
+        void session.server.close();
+        closed += 1;
+      }
+    }
+    return closed;
   }
 
   /** Number of open MCP sessions (for tests and health output). */
@@ -145,8 +188,9 @@ export class McpEndpoint {
     await Promise.allSettled(sessions.map((s) => s.server.close()));
   }
 
-  private openSession(userId: string): McpSession {
-    const { hub, logger } = this.options;
+  private openSession(caller: McpCaller): McpSession {
+    const { router, logger } = this.options;
+    const userId = caller.userId;
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       maxRequestBodySize: MAX_FRAME_BYTES,
@@ -160,7 +204,8 @@ export class McpEndpoint {
     const session: McpSession = {
       id: '',
       userId,
-      server: createRelayToolServer(userId, hub, logger),
+      oauthClientId: caller.oauthClientId,
+      server: createRelayToolServer(caller, router, logger, this.options.progressHeartbeatMs),
       transport,
       calls: new JsonCallTransport(transport),
       lastUsed: Date.now(),

@@ -24,11 +24,21 @@ import {
   verifyAuditFile,
 } from '../audit/auditChain.js';
 import { controlSocketPath } from '../control/controlSocket.js';
+import {
+  credentialPathIn,
+  type DeviceCredential,
+  loadCredential,
+  proofHeaders,
+  relayBaseUrl,
+} from '../link/devicePairing.js';
 import { DEFAULT_UNDO_MS, MAX_UNDO_MS } from '../policy/approvals.js';
 import { PassphraseSecretBox } from '../vault/secretBox.js';
 import type { LinkStatus } from '../link/relayLink.js';
 import { APP_NAME, APP_VERSION } from '../version.js';
 import type { TelegramAppOptions } from './account.js';
+import { type ClientConsentPrompt, ClientScopes, clientsPathIn } from '../policy/clientScopes.js';
+import { terminalClientConsent } from './clientConsentPrompt.js';
+import { pairCommand } from './pair.js';
 import { terminalAsker } from './terminalPrompts.js';
 import type { DeviceService } from '../ui/deviceService.js';
 import type { UiServer } from '../ui/uiServer.js';
@@ -117,6 +127,44 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       io,
     );
   });
+
+  program
+    .command('pair')
+    .description('Pair this device with your relay account: shows a code you confirm on the relay.')
+    .requiredOption('--relay <url>', 'relay URL, e.g. https://relay.example.com')
+    .option('--home <dir>', 'data directory (the credential is saved here, 0600)', defaultHome())
+    .option('--name <name>', 'device name shown on the relay (default: this computer\'s name)')
+    .option('--poll-ms <ms>', 'poll interval override, in ms', parsePositiveInt)
+    .action(async (opts: { relay: string; home: string; name?: string; pollMs?: number }) => {
+      exitCode = await pairCommand(opts, io);
+    });
+
+  const clients = program.command('clients').description('AI apps (OAuth clients) you approved on this device.');
+  clients
+    .command('list')
+    .description('List approved AI apps and their scopes')
+    .option('--home <dir>', 'data directory', defaultHome())
+    .action(async (opts: { home: string }) => {
+      const scopes = await ClientScopes.open(clientsPathIn(opts.home));
+      const list = scopes.list();
+      if (list.length === 0) io.out('no AI apps approved on this device\n');
+      for (const c of list) {
+        const chats = c.scope.chats === 'all' ? 'all chats' : c.scope.chats.join(', ');
+        io.out(`${c.clientId}\t${JSON.stringify(c.clientName)} via ${c.relay}\t${c.scope.access === 'read' ? 'read-only' : 'read + ask-to-write'}; ${chats}\n`);
+      }
+    });
+  clients
+    .command('revoke <clientId>')
+    .description('Revoke an AI app: its calls are refused on this device from now on (a running engine too)')
+    .option('--home <dir>', 'data directory', defaultHome())
+    .action(async (clientId: string, opts: { home: string }) => {
+      const scopes = await ClientScopes.open(clientsPathIn(opts.home));
+      if (await scopes.revoke(clientId)) io.out(`revoked ${clientId}\n`);
+      else {
+        io.err(`tg-bridge: no approved AI app with id ${clientId} (see tg-bridge clients list)\n`);
+        exitCode = 1;
+      }
+    });
 
   program
     .command('mcp')
@@ -281,7 +329,12 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
       import('../host/terminalApprovals.js'),
       import('../telegram/gateway.js'),
     ]);
-  const token = opts.relay ? await secretFrom(opts.tokenFile, 'TG_BRIDGE_TOKEN', 'bridge token') : undefined;
+  const paired = opts.relay ? await pairedCredential(opts) : undefined;
+  const token = paired
+    ? paired.bridgeToken
+    : opts.relay
+      ? await secretFrom(opts.tokenFile, 'TG_BRIDGE_TOKEN', 'bridge token')
+      : undefined;
   const asker = terminalAsker();
   const creds = await loadCredentials(
     opts,
@@ -295,8 +348,21 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
     pino.destination(2),
   );
   const gateway = new GramjsGateway(creds);
+  const clientScopes = await ClientScopes.open(clientsPathIn(opts.home));
+  // A fresh line reader per question, so it never holds lines meant for the write approvals.
+  const askClient: ClientConsentPrompt = async (request) => {
+    const asker = terminalAsker();
+    try {
+      return await terminalClientConsent(asker, io.out, async (ref) => (await gateway.resolvePeer(ref)).ref)(request);
+    } finally {
+      asker.close();
+    }
+  };
   const host = await startBridgeHost({
+    clientScopes,
+    ...(opts.prompt ? { clientConsent: askClient } : {}),
     ...(opts.relay && token ? { relayUrl: opts.relay, bridgeToken: token } : {}),
+    ...(paired ? { connectHeaders: () => proofHeaders(paired) } : {}),
     controlSocketPath: controlSocketPath(opts.home),
     gateway,
     auditPath: auditPathIn(opts.home),
@@ -349,6 +415,17 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
   const result = await verifyAuditFile(auditPathIn(opts.home), { deviceKey: host.deviceKey });
   io.out(`${describeVerify(result)}\n`);
   return 0;
+}
+
+/** The credential from `tg-bridge pair` for this relay, unless a static token was given explicitly. */
+async function pairedCredential(opts: ConnectOptions): Promise<DeviceCredential | undefined> {
+  if (opts.tokenFile || process.env.TG_BRIDGE_TOKEN) return undefined;
+  const credential = await loadCredential(credentialPathIn(opts.home));
+  if (!credential) return undefined;
+  if (credential.relay !== relayBaseUrl(opts.relay!)) {
+    throw new Error(`this device is paired with ${credential.relay}, not ${relayBaseUrl(opts.relay!)}; run tg-bridge pair --relay ${opts.relay}`);
+  }
+  return credential;
 }
 
 /** Options the audit subcommands share. `key` is false with `--no-key`. */

@@ -10,6 +10,12 @@ import { type ControlServer, startControlServer } from '../control/controlSocket
 import { BridgeEngine, type BridgeEngineOptions } from '../engine.js';
 import { type LinkStatus, RelayLink, type RelayLinkOptions } from '../link/relayLink.js';
 import { ApprovalQueue } from '../policy/approvals.js';
+import {
+  type ClientConsentPrompt,
+  ClientScopes,
+  clientConsentHandler,
+  runScoped,
+} from '../policy/clientScopes.js';
 import type { LogoutResult } from '../protocol/index.js';
 import type { TelegramGateway } from '../telegram/gateway.js';
 import { TOOL_NAMES } from '../tools/registry.js';
@@ -38,6 +44,12 @@ export interface BridgeHostOptions {
   undoMs?: number;
   /** Link timing overrides (tests shorten them). */
   link?: Pick<RelayLinkOptions, 'backoff' | 'pingIntervalMs' | 'idleTimeoutMs'>;
+  /** Per-AI-client scopes enforced on relay calls (custody rule 7); default: in memory, none approved. */
+  clientScopes?: ClientScopes;
+  /** Asks the person about a new AI client; absent = such requests are declined. */
+  clientConsent?: ClientConsentPrompt;
+  /** Proof-of-possession headers per connection (a paired device); see RelayLinkOptions.connectHeaders. */
+  connectHeaders?: RelayLinkOptions['connectHeaders'];
   /**
    * The person's media settings (media folder for `send_media` file paths, `file_url` on/off); see BridgeEngine.
    * `dataDir` defaults to the audit chain's folder, so the media folder never serves it.
@@ -49,6 +61,8 @@ export interface BridgeHostOptions {
 /** A running device. */
 export interface BridgeHost {
   engine: BridgeEngine;
+  /** The AI clients the person approved on this device, with their scopes. */
+  clientScopes: ClientScopes;
   approvals: ApprovalQueue;
   audit: AuditChain;
   /** The relay link, when a relay is configured (replaced by {@link setRelay}). */
@@ -123,21 +137,26 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
       throw err;
     }
   }
+  const scopes = options.clientScopes ?? (await ClientScopes.open());
   const makeLink = (url: string, token: RelayLinkOptions['token']): RelayLink => {
     const relayLink: RelayLink = new RelayLink({
       url,
       token,
       hello: { app: APP_NAME, version: APP_VERSION, tools: TOOL_NAMES },
       onCall: (call, scope): Promise<unknown> =>
-        engine.call({
-          callId: call.id,
-          tool: call.tool,
-          args: call.args,
-          signal: scope.signal,
-          progress: scope.progress,
-          ...(call.client ? { client: call.client } : {}),
-          approvalCeilingMs: BridgeEngine.relayApprovalCeilingMs(relayLink.relayLimits),
-        }),
+        runScoped(scopes, options.gateway, call, () =>
+          engine.call({
+            callId: call.id,
+            tool: call.tool,
+            args: call.args,
+            signal: scope.signal,
+            progress: scope.progress,
+            ...(call.client ? { client: call.client } : {}),
+            approvalCeilingMs: BridgeEngine.relayApprovalCeilingMs(relayLink.relayLimits),
+          }),
+        ),
+      onClientConsent: clientConsentHandler(scopes, options.clientConsent),
+      ...(options.connectHeaders ? { connectHeaders: options.connectHeaders } : {}),
       ...options.link,
       ...(options.logger ? { logger: options.logger } : {}),
     });
@@ -150,6 +169,7 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
   let stopped = false;
   return {
     engine,
+    clientScopes: scopes,
     approvals,
     audit,
     get link() {

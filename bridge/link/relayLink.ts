@@ -20,6 +20,8 @@ import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import {
   type CallFrame,
+  type ClientConsentFrame,
+  type ClientScope,
   CloseCode,
   encodeFrame,
   type Frame,
@@ -61,6 +63,16 @@ export interface RelayLinkOptions {
   token: string | (() => Promise<string>);
   /** Runs one call; resolves with the result or throws (ToolError → `[code] message`). */
   onCall(call: CallFrame, scope: CallScope): Promise<unknown>;
+  /**
+   * Extra headers per connection attempt: the paired device's proof of possession (see devicePairing.ts).
+   * Rejecting fails this attempt like a token error.
+   */
+  connectHeaders?: () => Promise<Record<string, string>>;
+  /**
+   * Asks the person whether a new AI client may use the account, and with which scope (custody rule 7).
+   * Absent: every such request is declined (this device cannot ask).
+   */
+  onClientConsent?: (request: ClientConsentFrame) => Promise<ClientConsentAnswer>;
   /** Identity sent in `hello`. */
   hello: { app: string; version: string; tools: string[] };
   backoff?: Partial<BackoffOptions>;
@@ -70,6 +82,9 @@ export interface RelayLinkOptions {
   idleTimeoutMs?: number;
   logger?: Logger;
 }
+
+/** The person's answer to a `client_consent` frame. */
+export type ClientConsentAnswer = { approved: true; scope: ClientScope } | { approved: false; reason?: string };
 
 /** Link state as the UI shows it. */
 export type LinkStatus =
@@ -179,15 +194,17 @@ export class RelayLink extends EventEmitter<LinkEvents> {
     this.attempt += 1;
     this.setStatus({ state: 'connecting', attempt: this.attempt });
     let token: string;
+    let extraHeaders: Record<string, string> = {};
     try {
       token = typeof this.options.token === 'string' ? this.options.token : await this.options.token();
+      if (this.options.connectHeaders) extraHeaders = await this.options.connectHeaders();
     } catch (err) {
       this.scheduleRetry(`could not get a bridge token: ${(err as Error).message}`);
       return;
     }
     if (this.stopped) return;
     const ws = new WebSocket(this.url, {
-      headers: { Authorization: `Bearer ${token}` },
+      headers: { ...extraHeaders, Authorization: `Bearer ${token}` },
       maxPayload: MAX_FRAME_BYTES,
       handshakeTimeout: 10_000,
     });
@@ -305,9 +322,31 @@ export class RelayLink extends EventEmitter<LinkEvents> {
       case 'cancel':
         this.inFlight.get(frame.id)?.abort(frame.reason || 'cancelled by the relay');
         return;
+      case 'client_consent':
+        void this.answerConsent(frame);
+        return;
       default:
         return;
     }
+  }
+
+  private async answerConsent(request: ClientConsentFrame): Promise<void> {
+    const ws = this.ws;
+    let answer: ClientConsentAnswer;
+    try {
+      answer = this.options.onClientConsent
+        ? await this.options.onClientConsent(request)
+        : { approved: false, reason: 'This tg-bridge app cannot approve new AI clients.' };
+    } catch (err) {
+      this.options.logger?.error({ err: errName(err) }, 'client consent failed');
+      answer = { approved: false, reason: 'The device could not ask the person.' };
+    }
+    if (this.ws !== ws) return;
+    this.send(
+      answer.approved
+        ? { type: 'client_decision', id: request.id, approved: true, scope: answer.scope }
+        : { type: 'client_decision', id: request.id, approved: false, ...(answer.reason ? { reason: answer.reason.slice(0, 500) } : {}) },
+    );
   }
 
   private async runCall(call: CallFrame): Promise<void> {

@@ -24,6 +24,11 @@ export const ToolErrorCode = {
   telegram: 'telegram_error',
   /** The Telegram account is not logged in or the connection is down. */
   notConnected: 'telegram_unavailable',
+  /**
+   * The person's device does not allow this AI client to do this: an OAuth client it never approved, a write
+   * by a read-only client, or a chat outside the client's chosen chats (custody rule 7).
+   */
+  notPermitted: 'not_permitted',
   /** Anything else; details stay in the device's log. */
   internal: 'internal_error',
 } as const;

@@ -30,6 +30,8 @@ export const CloseCode = {
   idle: 4002,
   /** The peer sent something that is not a frame at all. */
   protocolError: 4003,
+  /** The person revoked this device on the relay; it must pair again. */
+  revoked: 4004,
   /** Normal shutdown. */
   normal: 1000,
   /** Server going away. */
@@ -46,6 +48,11 @@ export const CallFrame = z.object({
   args: z.record(z.string(), z.unknown()).default({}),
   /** Extension: which MCP client asked (its `clientInfo` name and version), shown in the approval prompt. */
   client: z.string().max(100).optional(),
+  /**
+   * Extension: the OAuth client id whose token made the call; the device applies that client's scope
+   * (custody rule 7). Absent for the person's own personal access tokens.
+   */
+  oauth_client: z.string().min(1).max(200).optional(),
 });
 /** `response` device→relay: the tool's result (any JSON). */
 export const ResponseFrame = z.object({ type: z.literal('response'), id: callId, result: z.unknown() });
@@ -86,6 +93,34 @@ export const ProgressFrame = z.object({
 export const CancelFrame = z.object({ type: z.literal('cancel'), id: callId, reason: z.string().max(500) });
 
 /**
+ * What a person allows an OAuth client on their device (custody rule 7): `read` (reads only) or
+ * `read_write` (reads, and writes that still wait for approval); `chats` = `"all"` or the chosen peers
+ * (canonical refs like `user:42`, `chat:7`, `channel:9`).
+ */
+export const ClientScope = z.object({
+  access: z.enum(['read', 'read_write']),
+  chats: z.union([z.literal('all'), z.array(z.string().min(1).max(64)).min(1).max(500)]),
+});
+export type ClientScope = z.infer<typeof ClientScope>;
+/** Extension, relay→device: a new OAuth client wants to use the account; the device asks the person. */
+export const ClientConsentFrame = z.object({
+  type: z.literal('client_consent'),
+  id: callId,
+  client_id: z.string().min(1).max(200),
+  client_name: z.string().max(100),
+  /** The relay as the person knows it (its public URL). */
+  relay: z.string().max(200),
+});
+/** Extension, device→relay: the person's decision on a `client_consent`, with the scope they chose. */
+export const ClientDecisionFrame = z.object({
+  type: z.literal('client_decision'),
+  id: callId,
+  approved: z.boolean(),
+  scope: ClientScope.optional(),
+  reason: z.string().max(500).optional(),
+});
+
+/**
  * Extension, local front door → engine, on the control socket only (a relay link ignores it): log the account
  * out of Telegram through the engine's own connection (issue 8 §7: never a second gramjs connection on the same
  * auth key). Answered with `response` ({@link LogoutResult}) or `error`; the engine then stops.
@@ -112,6 +147,8 @@ export const Frame = z.discriminatedUnion('type', [
   WelcomeFrame,
   ProgressFrame,
   CancelFrame,
+  ClientConsentFrame,
+  ClientDecisionFrame,
   LogoutFrame,
 ]);
 export type Frame = z.infer<typeof Frame>;
@@ -122,6 +159,8 @@ export type HelloFrame = z.infer<typeof HelloFrame>;
 export type WelcomeFrame = z.infer<typeof WelcomeFrame>;
 export type ProgressFrame = z.infer<typeof ProgressFrame>;
 export type CancelFrame = z.infer<typeof CancelFrame>;
+export type ClientConsentFrame = z.infer<typeof ClientConsentFrame>;
+export type ClientDecisionFrame = z.infer<typeof ClientDecisionFrame>;
 export type LogoutFrame = z.infer<typeof LogoutFrame>;
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set<string>(Frame.options.map((o) => o.shape.type.value));

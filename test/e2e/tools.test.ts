@@ -148,12 +148,12 @@ beforeEach(() => {
 const PDF_BYTES = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(3000)]);
 
 describe('tools/list', () => {
-  it('lists all 15 tools; writes are marked destructive and say they wait for the person', async () => {
+  it('lists all 15 tools; writes are marked not read-only and say they wait for the person', async () => {
     const { tools } = await ai.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(Object.keys(TOOLS).sort());
     for (const t of tools) {
       const write = TOOLS[t.name as keyof typeof TOOLS].write;
-      expect(t.annotations?.destructiveHint).toBe(write);
+      expect(t.annotations?.readOnlyHint).toBe(!write);
       if (write) expect(t.description).toMatch(/approve/);
       else expect(t.description).toMatch(/untrusted/);
     }

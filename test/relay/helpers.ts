@@ -9,6 +9,18 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import pino from 'pino';
 import WebSocket from 'ws';
 import { type Relay, type RelayOptions, startRelay } from '../../relay/index.js';
+import { openRelayStore, type RelayStore } from '../../relay/store/relayStore.js';
+
+let shared: Promise<RelayStore> | undefined;
+
+/**
+ * One in-memory PGlite store per test file (opening one costs about a second): relays started by
+ * {@link startTestRelay} share it; each start replaces the config users' tokens.
+ */
+export function sharedStore(): Promise<RelayStore> {
+  shared ??= openRelayStore();
+  return shared;
+}
 
 /** A fresh random token (32 characters). */
 export function token(): string {
@@ -45,7 +57,7 @@ export interface TestRelay {
 /** Starts a relay on 127.0.0.1, port 0, with {@link testUsers} and the given option overrides. */
 export async function startTestRelay(options: Partial<RelayOptions> = {}): Promise<TestRelay> {
   const users = testUsers();
-  const relay = await startRelay({ users: [users.alice, users.bob], ...options });
+  const relay = await startRelay({ users: [users.alice, users.bob], store: await sharedStore(), ...options });
   return { relay, users, close: () => relay.close() };
 }
 

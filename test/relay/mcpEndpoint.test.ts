@@ -55,9 +55,21 @@ describe('tools/list', () => {
     );
     expect(send.inputSchema).not.toHaveProperty('$schema');
     expect(send.outputSchema?.type).toBe('object');
-    expect(send.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    expect(send.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false, idempotentHint: false });
+    expect(send.description).toMatch(/can take up to 120 s \(the approval timeout\).*at least every 10 s/);
     const list = tools.find((t) => t.name === 'list_dialogs')!;
     expect(list.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
+    // Every tool has a title and every input property a description; the annotations are true.
+    for (const tool of tools) {
+      expect(tool.title, tool.name).toBeTruthy();
+      for (const [prop, schema] of Object.entries(tool.inputSchema.properties ?? {})) {
+        expect((schema as { description?: string }).description, `${tool.name}.${prop}`).toBeTruthy();
+      }
+    }
+    const byName = Object.fromEntries(tools.map((t) => [t.name, t.annotations]));
+    expect(byName.get_media).toMatchObject({ readOnlyHint: true, idempotentHint: false });
+    expect(byName.delete_messages).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    expect(byName.edit_message).toMatchObject({ destructiveHint: true });
     expect(list.description).toMatch(/untrusted/);
   });
 });
@@ -174,6 +186,30 @@ describe('tools/call', () => {
     expect(result.structuredContent).toEqual(sent);
     expect(progress).toEqual([{ progress: 1, message: 'waiting for the person to approve send_message' }]);
     expect(dev.framesOf('cancel')).toEqual([]);
+  });
+
+  it('repeats progress while the write waits, so a client that asked for progress keeps hearing', async () => {
+    const { ai, dev } = await setup({ approvalTimeoutMs: 5_000, progressHeartbeatMs: 50 });
+    const sent = { sent: true, status: 'sent', mode: 'send', peer: 'user:42', text: 'hello', message_id: 7 };
+    const progress: Array<{ progress: number; message?: string }> = [];
+    dev.onCall = (f, d) => {
+      d.send({ type: 'progress', id: f.id, message: 'waiting for the person to approve send_message' });
+      // Answer once the client has heard the wait announced three more times.
+      const check = setInterval(() => {
+        if (progress.length >= 4) {
+          clearInterval(check);
+          d.send({ type: 'response', id: f.id, result: sent });
+        }
+      }, 10);
+    };
+    const result = await ai.callTool(
+      { name: 'send_message', arguments: { peer: '@someone', text: 'hello', mode: 'send' } },
+      undefined,
+      { onprogress: (p) => progress.push(p), resetTimeoutOnProgress: true },
+    );
+    expect(result.isError).toBeFalsy();
+    expect(progress.slice(0, 4).map((p) => p.progress)).toEqual([1, 2, 3, 4]);
+    expect(new Set(progress.map((p) => p.message))).toEqual(new Set(['waiting for the person to approve send_message']));
   });
 
   it('the extended deadline still ends: deadline + approval timeout after the start', async () => {

@@ -24,7 +24,7 @@ const LIST = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
 describe('/mcp authentication', () => {
-  it('answers a missing or wrong token with 401, WWW-Authenticate and a JSON error', async () => {
+  it('answers a missing or wrong token with 401 naming the resource metadata (and invalid_token when one was sent)', async () => {
     env = await startTestRelay();
     const { relay, users } = env;
     for (const authorization of [
@@ -41,8 +41,17 @@ describe('/mcp authentication', () => {
         headers: { ...JSON_HEADERS, ...(authorization ? { authorization } : {}) },
       });
       expect(res.status, String(authorization)).toBe(401);
-      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="tg-bridge"');
-      expect(await res.json()).toMatchObject({ error: 'unauthorized' });
+      const metadata = `resource_metadata="${relay.url}/.well-known/oauth-protected-resource/mcp"`;
+      const challenge = res.headers.get('www-authenticate') ?? '';
+      expect(challenge.startsWith('Bearer ')).toBe(true);
+      expect(challenge).toContain(metadata);
+      if (authorization === undefined) {
+        expect(challenge).toBe(`Bearer ${metadata}`);
+        expect(await res.json()).toMatchObject({ error: 'unauthorized' });
+      } else {
+        expect(challenge).toContain('error="invalid_token"');
+        expect(await res.json()).toMatchObject({ error: 'invalid_token' });
+      }
     }
   });
 

@@ -12,6 +12,7 @@ import {
 import { z } from 'zod';
 import { ToolErrorCode, toolErrorText } from '../errors.js';
 import { formatZodIssues } from '../frames.js';
+import { approvalNote, PROPERTY_DESCRIPTIONS, TOOL_HINTS, TOOL_TITLES } from '../toolPresentation.js';
 import { isToolName, TOOLS, type ToolContract, type ToolName } from '../tools.js';
 
 /** Server instructions: what these tools are and the two rules the AI must know. */
@@ -29,23 +30,43 @@ function objectJsonSchema(schema: z.ZodType): Tool['inputSchema'] {
   return rest as Tool['inputSchema'];
 }
 
+/** The input schema with a description on every property (toolPresentation.ts) that has none of its own. */
+function describedInputSchema(schema: z.ZodType): Tool['inputSchema'] {
+  const json = objectJsonSchema(schema);
+  const properties = (json.properties ?? {}) as Record<string, Record<string, unknown>>;
+  for (const [name, property] of Object.entries(properties)) {
+    if (property.description === undefined && PROPERTY_DESCRIPTIONS[name] !== undefined) {
+      properties[name] = { ...property, description: PROPERTY_DESCRIPTIONS[name] };
+    }
+  }
+  return { ...json, properties };
+}
+
+/** Approval timeout written into write tools' descriptions, in s (the relay's default, 120 s). */
+const DESCRIBED_APPROVAL_TIMEOUT_S = 120;
+
 /**
  * The MCP tool descriptors `tools/list` returns: name, description, `inputSchema` from the argument schema,
- * `outputSchema` from the result schema (input side, so fields a newer device adds are allowed), and
- * annotations (`readOnlyHint` for reads, `destructiveHint` for writes, which wait for the person's approval).
+ * `outputSchema` from the result schema (input side, so fields a newer device adds are allowed), a title,
+ * a description on every input property, and true annotations (toolPresentation.ts).
  */
-export const MCP_TOOLS: readonly Tool[] = Object.values(TOOLS).map((tool: ToolContract) => ({
-  name: tool.name,
-  description: tool.description,
-  inputSchema: objectJsonSchema(tool.args),
-  outputSchema: objectJsonSchema(tool.result),
-  annotations: {
-    readOnlyHint: !tool.write,
-    destructiveHint: tool.write,
-    idempotentHint: !tool.write,
-    openWorldHint: true,
-  },
-}));
+export const MCP_TOOLS: readonly Tool[] = Object.values(TOOLS).map((tool: ToolContract) => {
+  const name = tool.name as ToolName;
+  return {
+    name: tool.name,
+    title: TOOL_TITLES[name],
+    description: tool.write ? `${tool.description}${approvalNote(DESCRIBED_APPROVAL_TIMEOUT_S)}` : tool.description,
+    inputSchema: describedInputSchema(tool.args),
+    outputSchema: objectJsonSchema(tool.result),
+    annotations: {
+      title: TOOL_TITLES[name],
+      readOnlyHint: !tool.write,
+      destructiveHint: TOOL_HINTS[name].destructive,
+      idempotentHint: TOOL_HINTS[name].idempotent,
+      openWorldHint: true,
+    },
+  };
+});
 
 /** A tool result the AI reads as a failure: `isError: true` with one text. */
 export function errorResult(text: string): CallToolResult {

@@ -1,0 +1,236 @@
+/**
+ * Per-client scopes on the device (ARCHITECTURE.md custody rule 7). A new AI client (an OAuth client of the
+ * relay) reaches the account only after the person approved it HERE, choosing read-only or read +
+ * ask-to-write, and all chats or chosen chats. The device enforces the scope on every call whatever the relay
+ * claims: a call naming an unknown client, a write by a read-only client, or a chat outside the chosen ones
+ * is refused with `[not_permitted]` before any tool runs; results of chat-spanning reads (`list_dialogs`,
+ * `get_unread_messages` and `search_messages` without a peer) are filtered down to the chosen chats.
+ * Calls without a client id come from the person's own personal access tokens and run unrestricted.
+ *
+ * The approvals are kept in a 0600 JSON file (written atomically), listed and revocable on the device.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import {
+  type CallFrame,
+  type ClientConsentFrame,
+  ClientScope,
+  isToolName,
+  type PeerRef,
+  parsePeer,
+  TOOLS,
+  ToolError,
+  ToolErrorCode,
+} from '../protocol/index.js';
+import type { ClientConsentAnswer } from '../link/relayLink.js';
+import { writePrivateFileAtomic } from '../storage/privateFile.js';
+import type { TelegramGateway } from '../telegram/gateway.js';
+
+/** One approved client. `approvedAt` in ms since the epoch. */
+export const ClientApproval = z.object({
+  clientId: z.string().min(1).max(200),
+  clientName: z.string().max(100),
+  relay: z.string().max(200),
+  scope: ClientScope,
+  approvedAt: z.number(),
+});
+export type ClientApproval = z.infer<typeof ClientApproval>;
+
+const ScopesFile = z.object({ version: z.literal(1), clients: z.array(ClientApproval) });
+
+/** Where the device keeps its approved AI clients in a data directory. */
+export function clientsPathIn(home: string): string {
+  return join(home, 'clients.json');
+}
+
+/** Resolves a peer argument to its canonical ref (`user:42`); throws ToolError when it cannot. */
+export type PeerCanonicalizer = (ref: PeerRef) => Promise<string>;
+
+/** Argument names that name a chat, across all tools. */
+const PEER_ARGS = ['peer', 'from_peer', 'to_peer'] as const;
+/** Reads that span chats when called without a peer; their results are filtered to the chosen chats. */
+const SPANNING_READS = new Set(['list_dialogs', 'get_unread_messages', 'search_messages']);
+
+/** The person's approved clients and their scopes. */
+export class ClientScopes {
+  private readonly clients = new Map<string, ClientApproval>();
+  /** mtime of the file as last read or written, in ms; a change by another process (the CLI) reloads it. */
+  private loadedMtimeMs = 0;
+
+  private constructor(private readonly path: string | undefined) {}
+
+  /**
+   * Loads the approvals from `path` (missing file = none), or keeps them in memory when `path` is undefined.
+   * @throws Error when the file exists but is not a valid approvals file (nothing is guessed).
+   */
+  static async open(path?: string): Promise<ClientScopes> {
+    const scopes = new ClientScopes(path);
+    await scopes.reload();
+    return scopes;
+  }
+
+  /**
+   * Re-reads the file when another process (`tg-bridge clients revoke`) changed it since.
+   * @throws Error when the file is not a valid approvals file.
+   */
+  async reload(): Promise<void> {
+    if (this.path === undefined) return;
+    const st = await stat(this.path).catch(() => null);
+    if (!st) {
+      this.clients.clear();
+      return;
+    }
+    if (st.mtimeMs === this.loadedMtimeMs) return;
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(this.path, 'utf8'));
+    } catch {
+      json = null;
+    }
+    const parsed = ScopesFile.safeParse(json);
+    if (!parsed.success) throw new Error(`${this.path} is not a valid client approvals file`);
+    this.clients.clear();
+    for (const c of parsed.data.clients) this.clients.set(c.clientId, c);
+    this.loadedMtimeMs = st.mtimeMs;
+  }
+
+  /** Approved clients, oldest first. */
+  list(): ClientApproval[] {
+    return [...this.clients.values()].sort((a, b) => a.approvedAt - b.approvedAt);
+  }
+
+  get(clientId: string): ClientApproval | undefined {
+    return this.clients.get(clientId);
+  }
+
+  /** Records (or replaces) an approval and saves the file. */
+  async approve(approval: ClientApproval): Promise<void> {
+    await this.reload();
+    this.clients.set(approval.clientId, ClientApproval.parse(approval));
+    await this.save();
+  }
+
+  /** Revokes a client: its calls are refused from now on. @returns false when it was not approved. */
+  async revoke(clientId: string): Promise<boolean> {
+    await this.reload();
+    const had = this.clients.delete(clientId);
+    if (had) await this.save();
+    return had;
+  }
+
+  /**
+   * Checks one call against its client's scope.
+   * @param clientId the call frame's `oauth_client`; undefined = the person's own token (allowed).
+   * @throws ToolError `not_permitted` with a sentence the AI and the person can act on.
+   */
+  async check(clientId: string | undefined, tool: string, args: unknown, canonical: PeerCanonicalizer): Promise<void> {
+    if (clientId === undefined) return;
+    await this.reload().catch(() => this.clients.clear()); // a damaged file approves nobody
+    const approval = this.clients.get(clientId);
+    if (!approval) {
+      throw new ToolError(
+        ToolErrorCode.notPermitted,
+        'This AI app is not approved on the person\'s device (or its approval was revoked there). The person must ' +
+          'connect it again and approve it in the tg-bridge app.',
+      );
+    }
+    const name = approval.clientName;
+    if (isToolName(tool) && TOOLS[tool].write && approval.scope.access === 'read') {
+      throw new ToolError(
+        ToolErrorCode.notPermitted,
+        `The person allowed "${name}" to read only; ${tool} writes. They can change this in the tg-bridge app.`,
+      );
+    }
+    const chats = approval.scope.chats;
+    if (chats === 'all') return;
+    const record = (typeof args === 'object' && args !== null ? args : {}) as Record<string, unknown>;
+    const named = PEER_ARGS.filter((k) => typeof record[k] === 'string');
+    if (named.length === 0 && !SPANNING_READS.has(tool)) {
+      throw new ToolError(ToolErrorCode.notPermitted, `"${name}" may use chosen chats only; name the chat with peer.`);
+    }
+    for (const key of named) {
+      const ref = parsePeer(record[key] as string);
+      const peer = ref === null ? undefined : await canonical(ref);
+      if (peer === undefined || !chats.includes(peer)) {
+        throw new ToolError(
+          ToolErrorCode.notPermitted,
+          `The person allowed "${name}" only in chosen chats, and ${key} is not one of them.`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Filters the result of a chat-spanning read down to the client's chosen chats (items whose `peer` is
+   * chosen). Other results, and clients with all chats, pass unchanged.
+   */
+  filterResult(clientId: string | undefined, tool: string, result: unknown): unknown {
+    if (clientId === undefined || !SPANNING_READS.has(tool)) return result;
+    const chats = this.clients.get(clientId)?.scope.chats;
+    if (chats === undefined || chats === 'all' || typeof result !== 'object' || result === null) return result;
+    const out: Record<string, unknown> = { ...(result as Record<string, unknown>) };
+    for (const key of ['dialogs', 'messages']) {
+      const list = out[key];
+      if (Array.isArray(list)) {
+        out[key] = list.filter(
+          (item: unknown) =>
+            typeof item === 'object' && item !== null && chats.includes(String((item as { peer?: unknown }).peer)),
+        );
+      }
+    }
+    return out;
+  }
+
+  private async save(): Promise<void> {
+    if (this.path === undefined) return;
+    await writePrivateFileAtomic(this.path, `${JSON.stringify({ version: 1, clients: this.list() }, null, 2)}\n`);
+    this.loadedMtimeMs = (await stat(this.path)).mtimeMs;
+  }
+}
+
+/** Asks the person about a new AI client (a popup, the web UI or the terminal). */
+export type ClientConsentPrompt = (request: {
+  clientId: string;
+  clientName: string;
+  relay: string;
+}) => Promise<ClientConsentAnswer>;
+
+/**
+ * The relay link's `onClientConsent`: asks the person through `prompt` and records an approval in `scopes`.
+ * Without a prompt every request is declined.
+ */
+export function clientConsentHandler(
+  scopes: ClientScopes,
+  prompt: ClientConsentPrompt | undefined,
+  now: () => number = Date.now,
+): (frame: ClientConsentFrame) => Promise<ClientConsentAnswer> {
+  return async (frame) => {
+    if (!prompt) return { approved: false, reason: 'This tg-bridge app has no way to ask you about new AI clients.' };
+    const answer = await prompt({ clientId: frame.client_id, clientName: frame.client_name, relay: frame.relay });
+    if (answer.approved) {
+      await scopes.approve({
+        clientId: frame.client_id,
+        clientName: frame.client_name,
+        relay: frame.relay,
+        scope: answer.scope,
+        approvedAt: now(),
+      });
+    }
+    return answer;
+  };
+}
+
+/**
+ * Runs a relay call under its client's scope: checks first (refusing with `not_permitted`), then `run`, then
+ * filters a chat-spanning read's result. Peers are canonicalised through the gateway.
+ */
+export async function runScoped(
+  scopes: ClientScopes,
+  gateway: Pick<TelegramGateway, 'resolvePeer'>,
+  call: Pick<CallFrame, 'tool' | 'args' | 'oauth_client'>,
+  run: () => Promise<unknown>,
+): Promise<unknown> {
+  await scopes.check(call.oauth_client, call.tool, call.args, async (ref) => (await gateway.resolvePeer(ref)).ref);
+  return scopes.filterResult(call.oauth_client, call.tool, await run());
+}

@@ -1,0 +1,71 @@
+/**
+ * One SQL connection as the relay store uses it: PostgreSQL dialect, `$1…` placeholders, the same queries on
+ * embedded PGlite (default; a data folder or memory) and on PostgreSQL (`DATABASE_URL`, through `pg`).
+ * Timestamps are stored as `double precision` milliseconds so both drivers return plain numbers.
+ */
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+/** The few operations the store needs from a database. */
+export interface SqlDriver {
+  /** Runs one statement with parameters; resolves with its rows. */
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Runs `fn` in one transaction (BEGIN … COMMIT, ROLLBACK when it throws). */
+  transaction<T>(fn: (tx: Pick<SqlDriver, 'query'>) => Promise<T>): Promise<T>;
+  /** Which engine this is, for logs and the `/healthz` answer. */
+  readonly kind: 'pglite' | 'postgres';
+  close(): Promise<void>;
+}
+
+/**
+ * Opens embedded PGlite.
+ * @param dataDir folder holding the database (created if missing), or undefined for an in-memory database.
+ */
+export async function openPglite(dataDir?: string): Promise<SqlDriver> {
+  const db = await PGlite.create(dataDir ?? 'memory://');
+  // PGlite serves one statement at a time; a queue keeps a transaction's statements together.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  const query = async <R>(sql: string, params: readonly unknown[] = []): Promise<R[]> =>
+    (await db.query<R>(sql, [...params])).rows;
+  return {
+    kind: 'pglite',
+    query: (sql, params) => serial(() => query(sql, params)),
+    transaction: (fn) => serial(() => db.transaction((tx) => fn({ query: async (sql, params = []) => (await tx.query(sql, [...params])).rows as never }))),
+    close: () => serial(() => db.close()),
+  };
+}
+
+/**
+ * Connects to PostgreSQL.
+ * @param connectionString a `postgres://` URL (`DATABASE_URL`); the password in it is never logged.
+ */
+export async function openPostgres(connectionString: string): Promise<SqlDriver> {
+  const pool = new pg.Pool({ connectionString, max: 10 });
+  // Fail now with a clear message rather than at the first request.
+  const client = await pool.connect();
+  client.release();
+  return {
+    kind: 'postgres',
+    query: async (sql, params = []) => (await pool.query(sql, [...params])).rows as never,
+    async transaction(fn) {
+      const tx = await pool.connect();
+      try {
+        await tx.query('BEGIN');
+        const result = await fn({ query: async (sql, params = []) => (await tx.query(sql, [...params])).rows as never });
+        await tx.query('COMMIT');
+        return result;
+      } catch (err) {
+        await tx.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        tx.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
