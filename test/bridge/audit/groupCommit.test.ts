@@ -100,6 +100,30 @@ describe('group commit', () => {
   });
 });
 
+describe('head record pacing', () => {
+  it('one head write per 50 ms at most while appending, and flush brings the head to the tip', async () => {
+    const path = join(dir, 'audit.jsonl');
+    const chain = await AuditChain.open(path, { deviceKey: DeviceKey.fromSecret(randomBytes(32)) });
+    const logHandleSyncs = () => {
+      const counts = new Map<FileHandle, number>();
+      for (const h of syncs.done) counts.set(h, (counts.get(h) ?? 0) + 1);
+      return counts;
+    };
+    const t0 = performance.now();
+    for (let i = 0; i < 40; i++) await chain.append(entry(i));
+    const elapsed = performance.now() - t0;
+    const counts = logHandleSyncs();
+    const log = Math.max(...counts.values());
+    const headWrites = syncs.done.length - log;
+    expect(log).toBeGreaterThanOrEqual(40);
+    // Pacing (HEAD_INTERVAL_MS = 50): the opening head write, then one per 50 ms of appending, plus one in flight.
+    expect(headWrites).toBeLessThanOrEqual(Math.ceil(elapsed / 50) + 2);
+    await chain.flush();
+    expect(JSON.parse(await readFile(chain.headPath, 'utf8'))).toMatchObject({ seq: 40, hash: chain.lastHash });
+    await chain.close();
+  });
+});
+
 describe('engine calls and fdatasync', () => {
   it('a read call costs one fdatasync; a write has its intent durable before Telegram is called', async () => {
     const sandbox = await startSandbox();
