@@ -147,6 +147,9 @@ export class AuditChain {
   #lastHeadAt = -Infinity;
   #failed: Error | null = null;
   #closed = false;
+  readonly #appended = new Set<(entry: AuditEntry) => void>();
+  /** Entries written but not yet made durable; listeners hear of them at the next fdatasync. */
+  #notDurable: AuditEntry[] = [];
 
   private constructor(
     path: string,
@@ -299,6 +302,16 @@ export class AuditChain {
     return this.#hash;
   }
 
+  /**
+   * Calls `listener` with a copy of each entry once it is durable (the UI's audit view follows the chain
+   * live). A listener that throws is ignored: the entry is already on disk.
+   * @returns a function that removes the listener.
+   */
+  onAppended(listener: (entry: AuditEntry) => void): () => void {
+    this.#appended.add(listener);
+    return () => this.#appended.delete(listener);
+  }
+
   /** True when entries get MACs and the head record is kept (opened with a device key). */
   get keyed(): boolean {
     return this.#key !== undefined;
@@ -433,6 +446,7 @@ export class AuditChain {
             written += bytesWritten;
           }
           this.#unsynced = true;
+          for (const p of batch) this.#notDurable.push(p.entry);
           const last = batch[batch.length - 1]!.entry;
           if (durable || !this.#fsync) await this.#sync(last);
           else this.#pendingTip = last;
@@ -463,6 +477,17 @@ export class AuditChain {
     if (this.#fsync) await this.#fh.datasync();
     this.#unsynced = false;
     this.#pendingTip = null;
+    const durable = this.#notDurable;
+    this.#notDurable = [];
+    for (const entry of durable) {
+      for (const listener of [...this.#appended]) {
+        try {
+          listener({ ...entry });
+        } catch {
+          // A viewer that fails must not fail the append: the entry is already durable.
+        }
+      }
+    }
     if (tip) {
       this.#durableSeq = tip.seq;
       this.#durableHash = tip.hash;
