@@ -80,6 +80,23 @@ describe('group commit', () => {
     await chain.close();
   });
 
+  it('onAppended hears of entries once durable: a non-durable one with the durable append after it', async () => {
+    const chain = await AuditChain.open(join(dir, 'audit.jsonl'));
+    const heard: number[] = [];
+    const off = chain.onAppended((e) => heard.push(e.seq));
+    chain.onAppended(() => {
+      throw new Error('a failing viewer');
+    });
+    await chain.append({ ...entry(1), phase: 'intent' }, { durable: false });
+    expect(heard).toEqual([]);
+    await chain.append(entry(2));
+    expect(heard).toEqual([1, 2]);
+    off();
+    await chain.append(entry(3));
+    expect(heard).toEqual([1, 2]);
+    await chain.close();
+  });
+
   it('close makes a trailing non-durable append durable', async () => {
     const path = join(dir, 'audit.jsonl');
     const chain = await AuditChain.open(path);
