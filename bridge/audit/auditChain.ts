@@ -96,6 +96,13 @@ interface Pending {
   reject?: (err: unknown) => void;
 }
 
+/**
+ * Least time between two head-record writes on the append path, in ms: at most 20 a second, so the head's own
+ * fdatasync doesn't compete with every batch. The head may lag the durable end by up to this long (entries cut
+ * within that window after a crash look like the crash window verify accepts); `flush`/`close` catch it up.
+ */
+export const HEAD_INTERVAL_MS = 50;
+
 /** Prefix of the `error` code of entries the writer records about its own anchor (verify lists them). */
 export const ANCHOR_INCIDENT = 'anchor';
 
@@ -135,9 +142,14 @@ export class AuditChain {
   #unsynced = false;
   #headWanted: ChainHead | null = null;
   #headWriting: Promise<void> | null = null;
+  #headTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When the last head write started (performance.now(), ms). */
+  #lastHeadAt = -Infinity;
   #failed: Error | null = null;
   #closed = false;
   readonly #appended = new Set<(entry: AuditEntry) => void>();
+  /** Entries written but not yet made durable; listeners hear of them at the next fdatasync. */
+  #notDurable: AuditEntry[] = [];
 
   private constructor(
     path: string,
@@ -285,19 +297,19 @@ export class AuditChain {
     return this.#seq;
   }
 
+  /** Hash of the last entry appended (the genesis value when empty): an anchor to keep elsewhere. */
+  get lastHash(): string {
+    return this.#hash;
+  }
+
   /**
-   * Calls `listener` with a copy of each entry once it is written to the file (the UI's audit view follows the
-   * chain live). A listener that throws is ignored: the entry is already in the chain.
+   * Calls `listener` with a copy of each entry once it is durable (the UI's audit view follows the chain
+   * live). A listener that throws is ignored: the entry is already on disk.
    * @returns a function that removes the listener.
    */
   onAppended(listener: (entry: AuditEntry) => void): () => void {
     this.#appended.add(listener);
     return () => this.#appended.delete(listener);
-  }
-
-  /** Hash of the last entry appended (the genesis value when empty): an anchor to keep elsewhere. */
-  get lastHash(): string {
-    return this.#hash;
   }
 
   /** True when entries get MACs and the head record is kept (opened with a device key). */
@@ -434,6 +446,7 @@ export class AuditChain {
             written += bytesWritten;
           }
           this.#unsynced = true;
+          for (const p of batch) this.#notDurable.push(p.entry);
           const last = batch[batch.length - 1]!.entry;
           if (durable || !this.#fsync) await this.#sync(last);
           else this.#pendingTip = last;
@@ -448,25 +461,11 @@ export class AuditChain {
           return;
         }
         for (const p of batch) p.resolve?.(p.entry);
-        this.#notifyAppended(batch);
       }
     } finally {
       // Cleared in the same tick as the last look at #pending (before the resolved callers run), so an append
       // made after that always starts a new drain.
       this.#draining = null;
-    }
-  }
-
-  #notifyAppended(batch: Pending[]): void {
-    if (this.#appended.size === 0) return;
-    for (const p of batch) {
-      for (const listener of [...this.#appended]) {
-        try {
-          listener({ ...p.entry });
-        } catch {
-          // A viewer that fails must not fail the append: the entry is already in the chain.
-        }
-      }
     }
   }
 
@@ -478,6 +477,17 @@ export class AuditChain {
     if (this.#fsync) await this.#fh.datasync();
     this.#unsynced = false;
     this.#pendingTip = null;
+    const durable = this.#notDurable;
+    this.#notDurable = [];
+    for (const entry of durable) {
+      for (const listener of [...this.#appended]) {
+        try {
+          listener({ ...entry });
+        } catch {
+          // A viewer that fails must not fail the append: the entry is already durable.
+        }
+      }
+    }
     if (tip) {
       this.#durableSeq = tip.seq;
       this.#durableHash = tip.hash;
@@ -485,36 +495,57 @@ export class AuditChain {
     }
   }
 
-  /** Asks for the head record to follow the durable tip; writes are coalesced (one at a time, latest wins). */
+  /**
+   * Asks for the head record to follow the durable tip. Head writes are paced: one at a time, at most one per
+   * {@link HEAD_INTERVAL_MS}, each writing the latest tip; `flush` and `close` write it at once.
+   */
   #scheduleHead(): void {
     if (!this.#key) return;
     this.#headWanted = { seq: this.#durableSeq, hash: this.#durableHash, legacy_until: this.#legacyUntil };
-    if (!this.#headWriting) {
-      this.#headWriting = this.#writeHeads().finally(() => {
-        this.#headWriting = null;
-      });
+    if (this.#headWriting || this.#headTimer) return; // the write in flight or the timer picks it up
+    const wait = this.#lastHeadAt + HEAD_INTERVAL_MS - performance.now();
+    if (wait > 0) {
+      this.#headTimer = setTimeout(() => {
+        this.#headTimer = null;
+        this.#startHeadWrite();
+      }, wait);
+      this.#headTimer.unref();
+      return;
     }
+    this.#startHeadWrite();
   }
 
-  async #writeHeads(opts: { syncDir?: boolean } = {}): Promise<void> {
-    while (this.#headWanted) {
-      const head = this.#headWanted;
-      this.#headWanted = null;
-      try {
-        await writeHead(this.headPath, head, this.#key!, opts);
-      } catch (err) {
+  #startHeadWrite(opts: { syncDir?: boolean } = {}): Promise<void> {
+    const head = this.#headWanted;
+    if (!head || this.#headWriting) return this.#headWriting ?? Promise.resolve();
+    this.#headWanted = null;
+    this.#lastHeadAt = performance.now();
+    this.#headWriting = writeHead(this.headPath, head, this.#key!, opts)
+      .catch((err: unknown) => {
         // A head that can't be kept current is an audit failure like a failed append: stop, reopen.
         this.#failed ??= err instanceof Error ? err : new Error(String(err));
-      }
-    }
+      })
+      .finally(() => {
+        this.#headWriting = null;
+        if (this.#headWanted && !this.#closed) this.#scheduleHead();
+      });
+    return this.#headWriting;
   }
 
   /** Waits for the head record to match the durable tip (writing it now if it never was). */
   async #flushHead(opts: { syncDir?: boolean } = {}): Promise<void> {
     if (!this.#key) return;
+    if (this.#headTimer) {
+      clearTimeout(this.#headTimer);
+      this.#headTimer = null;
+    }
     while (this.#headWriting) await this.#headWriting;
+    if (this.#headTimer) {
+      clearTimeout(this.#headTimer);
+      this.#headTimer = null;
+    }
     this.#headWanted = { seq: this.#durableSeq, hash: this.#durableHash, legacy_until: this.#legacyUntil };
-    await this.#writeHeads(opts);
+    await this.#startHeadWrite(opts);
     if (this.#failed) throw this.#stopped();
   }
 }

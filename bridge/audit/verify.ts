@@ -11,9 +11,11 @@
  *   the file agrees with the head record this device keeps beside it: the chain reaches at least the recorded
  *   seq and holds the recorded hash there. That catches entries deleted from the end, a rollback to an older
  *   copy, and a whole file replaced by a self-consistent rewrite made without the key.
- * - Not caught: someone who holds the device key (it is then their chain), and a rollback of the file *and* the
- *   head together to an older pair both made by this device — nothing on the device remembers a later state.
- *   An exported copy kept elsewhere, or the engine's `anchor:` incident entries, narrow that window.
+ * - Not caught: someone who holds the device key (it is then their chain); a rollback of the file *and* the
+ *   head together to an older pair both made by this device — nothing on the device remembers a later state (an
+ *   exported copy kept elsewhere narrows that window); and entries cut within the head's lag, at most
+ *   `HEAD_INTERVAL_MS` (50 ms) after their append while the engine runs — the state a crash between an append
+ *   and its head update leaves, which verify must accept. `flush`/`close` bring the head to the end.
  *
  * Speed: the stored bytes are streamed in bounded memory (two 1 MiB buffers per thread, the next read overlapped
  * with checking), each line checked and hashed in place (entryHash.ts) with no JSON parsing, no zod and no

@@ -80,6 +80,23 @@ describe('group commit', () => {
     await chain.close();
   });
 
+  it('onAppended hears of entries once durable: a non-durable one with the durable append after it', async () => {
+    const chain = await AuditChain.open(join(dir, 'audit.jsonl'));
+    const heard: number[] = [];
+    const off = chain.onAppended((e) => heard.push(e.seq));
+    chain.onAppended(() => {
+      throw new Error('a failing viewer');
+    });
+    await chain.append({ ...entry(1), phase: 'intent' }, { durable: false });
+    expect(heard).toEqual([]);
+    await chain.append(entry(2));
+    expect(heard).toEqual([1, 2]);
+    off();
+    await chain.append(entry(3));
+    expect(heard).toEqual([1, 2]);
+    await chain.close();
+  });
+
   it('close makes a trailing non-durable append durable', async () => {
     const path = join(dir, 'audit.jsonl');
     const chain = await AuditChain.open(path);
@@ -96,6 +113,30 @@ describe('group commit', () => {
     vi.spyOn(proto as FileHandle, 'write').mockRejectedValueOnce(Object.assign(new Error('ENOSPC: no space left'), { code: 'ENOSPC' }));
     await expect(chain.append(entry(1))).rejects.toThrow(/could not write to audit chain .*ENOSPC/);
     await expect(chain.append(entry(2))).rejects.toThrow(/stopped after a failed write/);
+    await chain.close();
+  });
+});
+
+describe('head record pacing', () => {
+  it('one head write per 50 ms at most while appending, and flush brings the head to the tip', async () => {
+    const path = join(dir, 'audit.jsonl');
+    const chain = await AuditChain.open(path, { deviceKey: DeviceKey.fromSecret(randomBytes(32)) });
+    const logHandleSyncs = () => {
+      const counts = new Map<FileHandle, number>();
+      for (const h of syncs.done) counts.set(h, (counts.get(h) ?? 0) + 1);
+      return counts;
+    };
+    const t0 = performance.now();
+    for (let i = 0; i < 40; i++) await chain.append(entry(i));
+    const elapsed = performance.now() - t0;
+    const counts = logHandleSyncs();
+    const log = Math.max(...counts.values());
+    const headWrites = syncs.done.length - log;
+    expect(log).toBeGreaterThanOrEqual(40);
+    // Pacing (HEAD_INTERVAL_MS = 50): the opening head write, then one per 50 ms of appending, plus one in flight.
+    expect(headWrites).toBeLessThanOrEqual(Math.ceil(elapsed / 50) + 2);
+    await chain.flush();
+    expect(JSON.parse(await readFile(chain.headPath, 'utf8'))).toMatchObject({ seq: 40, hash: chain.lastHash });
     await chain.close();
   });
 });
