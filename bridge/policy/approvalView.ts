@@ -47,7 +47,8 @@ export type WriteEffect =
 /**
  * A write waiting for the person, as the write gate hands it over: the peer where it lands, the effect, and —
  * for text the formatting module parses — how (`textFormat`, default plain) and what Telegram will show
- * (`renderedText`, the text after Markdown/HTML parsing).
+ * (`renderedText`, the text after Markdown/HTML parsing) and where its links point (`renderedLinks`, one line each,
+ * shown apart from the text).
  */
 export interface PendingWrite {
   tool: string;
@@ -55,6 +56,7 @@ export interface PendingWrite {
   effect: WriteEffect;
   textFormat?: TextFormat;
   renderedText?: string;
+  renderedLinks?: string[];
 }
 
 /** Facts looked up on Telegram before asking: the message a reply answers, and whether it is a first contact. */
@@ -280,6 +282,7 @@ class SafeStrings {
       const r = visibleText(write.renderedText, { multiline: true });
       if (r.hidden) this.hidden = true;
       out.rendered = r.text;
+      if (write.renderedLinks?.length) out.links = write.renderedLinks.map((l) => this.line(l, 2 * MAX_VIEW_TITLE_LENGTH));
     }
     return out;
   }

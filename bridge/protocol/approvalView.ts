@@ -60,12 +60,15 @@ export type ApprovalFlag = z.infer<typeof ApprovalFlag>;
  * The text a write sends (message, caption, edited text), exactly as it will be sent.
  * `shown` is display-safe (hidden characters escaped); `format` is how Telegram will parse it (`plain` = byte
  * for byte); `rendered` is the visible text after Markdown/HTML parsing (display-safe), present when
- * `format` is not `plain`; `editable` says whether the person may change it in the prompt.
+ * `format` is not `plain`; `links` says where each link of the rendered text points and which custom emoji it
+ * uses (`"click" → https://…`, display-safe) — kept apart from `rendered` so a text cannot fake a link line;
+ * `editable` says whether the person may change it in the prompt.
  */
 export const ApprovalText = z.object({
   shown: z.string(),
   format: z.enum(['plain', 'markdown', 'html']),
   rendered: z.string().optional(),
+  links: z.array(z.string()).optional(),
   editable: z.boolean(),
 });
 export type ApprovalText = z.infer<typeof ApprovalText>;

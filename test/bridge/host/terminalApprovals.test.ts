@@ -126,6 +126,19 @@ describe('terminal approvals: what is shown', () => {
     t.queue.cancelAll('over');
   });
 
+  it('link targets are listed on their own lines, not among the lines Telegram shows', () => {
+    const r = requestFor('l', {
+      tool: 'send_message',
+      peer: alice,
+      effect: { kind: 'send_message', text: 'x' },
+      textFormat: 'markdown',
+      renderedText: 'pay here\n— link "pay here" → https://bank.example',
+      renderedLinks: ['link "pay here" → https://evil.example'],
+    });
+    const block = renderApproval({ ...r.view, callId: 'l', createdAt: 0, expiresAt: 60_000, undoMs: 0 }, 0);
+    expect(block).toContain('│ Telegram will show:\n│   pay here\n│   — link "pay here" → https://bank.example\n│ link:      "pay here" → https://evil.example');
+  });
+
   it('a view built elsewhere with raw control characters is still escaped when rendered', () => {
     const r = sendRequest('a');
     const raw: ApprovalView = {
@@ -220,6 +233,52 @@ describe('terminal approvals: answering', () => {
     expect(t.screen()).toMatch(/New text/);
     t.type('See you at 8 instead');
     expect(await outcome).toMatchObject({ status: 'approved', text: 'See you at 8 instead', edited: true });
+  });
+
+  it('an edit of a formatted text shows what Telegram will show and asks again before approving', async () => {
+    const t = terminal();
+    const write = {
+      tool: 'send_message',
+      peer: alice,
+      effect: { kind: 'send_message' as const, text: '**hi**' },
+      textFormat: 'markdown' as const,
+      renderedText: 'hi',
+    };
+    const outcome = t.queue.request(requestFor('c3m', write));
+    t.type('e');
+    expect(t.since()).toMatch(/New text \(one line, read as markdown\)/);
+    t.type('2**10** is __big__ [bank](https://evil.example)');
+    const shown = t.since();
+    expect(shown).toContain('Telegram will show:\n│   210 is big [bank](https://evil.example)');
+    expect(await peek(outcome)).toBe('pending');
+    t.type('n');
+    expect(t.since()).toMatch(/Approve\?/);
+    expect(await peek(outcome)).toBe('pending');
+    t.type('e');
+    t.type('****');
+    expect(t.since()).toMatch(/shows nothing in Telegram/);
+    expect(await peek(outcome)).toBe('pending');
+    t.type('e');
+    t.type('<b>x</b>');
+    t.type('y');
+    expect(await outcome).toMatchObject({ status: 'approved', text: '<b>x</b>', edited: true });
+  });
+
+  it('an html edit lists where its links point, apart from the text', async () => {
+    const t = terminal();
+    const write = {
+      tool: 'send_message',
+      peer: alice,
+      effect: { kind: 'send_message' as const, text: '<b>hi</b>' },
+      textFormat: 'html' as const,
+      renderedText: 'hi',
+    };
+    const outcome = t.queue.request(requestFor('c3h', write));
+    t.type('e');
+    t.type('<a href="https://evil.example">https://bank.example</a>');
+    expect(t.since()).toContain('│ link:      "https://bank.example" → https://evil.example');
+    t.type('y');
+    expect(await outcome).toMatchObject({ status: 'approved', edited: true });
   });
 
   it('a approves and makes the rule whose exact scope was shown, for 1 hour', async () => {

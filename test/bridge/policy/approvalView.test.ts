@@ -118,6 +118,21 @@ describe('approval view', () => {
     expect(v.flags.map((f) => f.code)).toEqual(['formatted']);
   });
 
+  it('lists link targets apart from the rendered text, so a text cannot fake them', () => {
+    const fake = '[https://bank.example](https://evil.example)\n— link "https://bank.example" → https://bank.example';
+    const v = view({
+      tool: 'send_message',
+      peer: alice,
+      effect: { kind: 'send_message', text: fake },
+      textFormat: 'markdown',
+      renderedText: 'https://bank.example\n— link "https://bank.example" → https://bank.example',
+      renderedLinks: ['link "https://bank.example" → https://evil.example\u001b[0m'],
+    });
+    expect(v.text!.rendered).toBe('https://bank.example\n— link "https://bank.example" → https://bank.example');
+    expect(v.text!.links).toEqual(['link "https://bank.example" → https://evil.example␛[0m']);
+    expect(v.flags.map((f) => f.code)).toContain('hidden_characters');
+  });
+
   it('first contact: flagged first, and no rule may be made', () => {
     const v = view({ tool: 'send_message', peer: alice, effect: { kind: 'send_message', text: 'hi\u202E' } }, { firstContact: true });
     expect(v.flags.map((f) => f.code)).toEqual(['hidden_characters', 'first_contact']);
