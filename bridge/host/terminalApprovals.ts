@@ -361,7 +361,7 @@ function linkLine(l: string): string {
 }
 
 function peerLine(p: ApprovalPeer): string {
-  return [line1(p.title), p.username ? `@${line1(p.username)}` : null, `${line1(p.ref)} (${p.kind})`]
+  return [`‹${line1(p.title)}›`, p.username ? `@${line1(p.username)}` : null, `${line1(p.ref)} (${p.kind})`]
     .filter(Boolean)
     .join(' · ');
 }

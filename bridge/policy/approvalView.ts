@@ -209,11 +209,18 @@ export function buildApprovalView(
       message: 'contains hidden characters (shown as ⟨U+…⟩, ␛, \\r): read it carefully before approving',
     });
   }
-  return { ...view, flags, rule: ruleOffer(write, facts, peer, opts.ruleDurationMs ?? DEFAULT_RULE_DURATION_MS) };
+  const rule = ruleOffer(write, facts, peer, view.source, opts.ruleDurationMs ?? DEFAULT_RULE_DURATION_MS);
+  return { ...view, flags, rule };
 }
 
 /** What a standing rule made from this write would allow, in words, or why none may be made. */
-function ruleOffer(write: PendingWrite, facts: ApprovalFacts, peer: ApprovalPeer, durationMs: number): ApprovalRuleOffer {
+function ruleOffer(
+  write: PendingWrite,
+  facts: ApprovalFacts,
+  peer: ApprovalPeer,
+  source: ApprovalPeer | undefined,
+  durationMs: number,
+): ApprovalRuleOffer {
   if (facts.firstContact) {
     return { allowed: false, why: 'no standing rule for someone you have never messaged: each write asks' };
   }
@@ -232,10 +239,8 @@ function ruleOffer(write: PendingWrite, facts: ApprovalFacts, peer: ApprovalPeer
         return [`edit your messages in ${t}`];
       case 'delete_messages':
         return [`delete messages for you only in ${t}`, 'deleting for everyone still asks'];
-      case 'forward_messages': {
-        const source = visibleText(e.source.title, { maxLength: MAX_VIEW_TITLE_LENGTH }).text;
-        return [`forward messages from ‹${source}› to ${t}`, 'other sources or destinations still ask'];
-      }
+      case 'forward_messages':
+        return [`forward messages from ‹${source?.title ?? ''}› to ${t}`, 'other sources or destinations still ask'];
       case 'set_reaction':
         return [`set and remove your reactions in ${t}`];
       case 'pin_message':
@@ -262,10 +267,21 @@ class SafeStrings {
     return v.text;
   }
 
+  /**
+   * A chat title or a person's name: one line, and the quotes the view puts around titles (‹ ›) shown escaped,
+   * so a title cannot close its quote and go on as if it were the prompt ("Team› to ‹Mom").
+   */
+  title(raw: string): string {
+    const text = this.line(raw, MAX_VIEW_TITLE_LENGTH);
+    const quoted = text.replace(/[\u2039\u203A]/g, (q) => `⟨U+${q.codePointAt(0)!.toString(16).toUpperCase()}⟩`);
+    if (quoted !== text) this.hidden = true;
+    return quoted;
+  }
+
   peer(p: ResolvedPeer): ApprovalPeer {
     return {
       ref: p.ref,
-      title: this.line(p.title, MAX_VIEW_TITLE_LENGTH),
+      title: this.title(p.title),
       ...(p.username ? { username: this.line(p.username, 64) } : {}),
       id: p.id,
       kind: peerKind(p),

@@ -65,7 +65,7 @@ describe('terminal approvals: what is shown', () => {
     const view: ApprovalView = { ...r.view, callId: 'a', createdAt: 0, expiresAt: 120_000, undoMs: 5_000 };
     const block = renderApproval(view, 30_000);
     expect(block).toContain('│ Send a message to ‹Alice Example›');
-    expect(block).toContain('Alice Example · @alice_demo · user:1001 (user)');
+    expect(block).toContain('│ to:        ‹Alice Example› · @alice_demo · user:1001 (user)');
     expect(block).toContain('asked by:  claude');
     expect(block).toContain('time left: 90 s');
     expect(block).toContain('text (sent exactly as shown):\n│   line one\n│   line two');
@@ -172,6 +172,22 @@ describe('terminal approvals: what is shown', () => {
     expect(rules.list()).toEqual([]);
     t.queue.cancelAll('over');
     return outcome;
+  });
+
+  it('titles that imitate prompt lines or close the ‹quotes› cannot change who the prompt names', () => {
+    const t = terminal({ rules: new StandingRules() });
+    const evil: typeof alice = { ref: 'user:666', kind: 'user', id: '666', title: 'Mom · user:734561298 (user)', username: 'evil' };
+    const src: typeof team = { ...team, title: 'Team› to ‹Mom\n│ to:        Mom · user:734561298 (user)' };
+    void t.queue.request(
+      requestFor('imit', { tool: 'forward_messages', peer: evil, effect: { kind: 'forward_messages', source: src, messages: [message(src, 1, 'x')] } }),
+    );
+    const out = t.since();
+    expect(out).toContain('│ ⚠ HIDDEN CHARACTERS');
+    expect(out).toContain('│ Forward 1 message from ‹Team⟨U+203A⟩ to ⟨U+2039⟩Mom\\n│ to:        Mom · user:734561298 (user)› to ‹Mom · user:734561298 (user)›');
+    expect(out).toContain('│ to:        ‹Mom · user:734561298 (user)› · @evil · user:666 (user)\n');
+    // Exactly one line starts like the destination line.
+    expect(out.split('\n').filter((l) => l.startsWith('│ to:'))).toHaveLength(1);
+    t.queue.cancelAll('over');
   });
 
   it('a forward states both chats; a delete for everyone is flagged and offers no rule', () => {
