@@ -327,6 +327,9 @@ export function attachTerminalApprovals(queue: ApprovalQueue, options: TerminalA
   };
 }
 
+/** Tools that put something in front of the peer (the view says "to:"); the others act "in:" a chat. */
+const SENDS_TO = new Set(['send_message', 'send_media', 'forward_messages']);
+
 function settledWhy(outcome: ApprovalOutcome): string {
   switch (outcome.status) {
     case 'expired':
@@ -382,7 +385,7 @@ export function renderApproval(view: ApprovalView, nowMs: number): string {
   for (const f of view.flags) lines.push(`│ ⚠ ${line1(f.code).toUpperCase().replace(/_/g, ' ')}: ${line1(f.message)}`);
   lines.push(`│ ${line1(view.effect)}`);
   if (view.source) lines.push(`│ from:      ${peerLine(view.source)}`);
-  lines.push(`│ to:        ${peerLine(view.peer)}`);
+  lines.push(`│ ${SENDS_TO.has(view.tool) ? 'to:' : 'in:'}        ${peerLine(view.peer)}`);
   if (view.replyTo) {
     lines.push(
       view.replyTo.from || view.replyTo.preview

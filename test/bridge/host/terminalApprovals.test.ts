@@ -216,6 +216,9 @@ describe('terminal approvals: what is shown', () => {
     const del = t.since();
     expect(del).toContain('│ Delete 2 messages for everyone in ‹Team›');
     expect(del).toContain('⚠ FOR EVERYONE');
+    // A delete acts in a chat; it sends nothing "to" it.
+    expect(del).toContain('│ in:        ‹Team› · chat:77 (group)');
+    expect(del).not.toContain('│ to:');
     expect(del).toContain('always:    not offered — deleting for everyone always asks');
     expect(del).toMatch(/Approve\? \[y\]es \/ \[n\]o: $/);
     t.queue.cancelAll('over');
