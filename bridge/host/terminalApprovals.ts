@@ -327,6 +327,9 @@ export function attachTerminalApprovals(queue: ApprovalQueue, options: TerminalA
   };
 }
 
+/** A text longer than this many lines is followed by the effect and the warnings again. */
+const LONG_TEXT_LINES = 20;
+
 /** Tools that put something in front of the peer (the view says "to:"); the others act "in:" a chat. */
 const SENDS_TO = new Set(['send_message', 'send_media', 'forward_messages']);
 
@@ -414,6 +417,14 @@ export function renderApproval(view: ApprovalView, nowMs: number): string {
       for (const l of view.text.rendered.split('\n')) lines.push(`│   ${line1(l)}`);
     }
     for (const l of view.text.links ?? []) lines.push(linkLine(l));
+    const textLines = view.text.shown.split('\n').length;
+    if (textLines > LONG_TEXT_LINES) {
+      // The top of the prompt has scrolled away: say again what this is and what it warns of.
+      lines.push(`│ (end of the ${textLines}-line text) ${line1(view.effect)} · ${line1(view.peer.ref)} (${view.peer.kind})`);
+      if (view.flags.length > 0) {
+        lines.push(`│ ⚠ still: ${view.flags.map((f) => line1(f.code).toUpperCase().replace(/_/g, ' ')).join(', ')}`);
+      }
+    }
   }
   if (view.undoMs > 0) lines.push(`│ undo:      ${Math.round(view.undoMs / 1000)} s to take it back after you approve`);
   lines.push(

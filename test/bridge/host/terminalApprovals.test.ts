@@ -139,6 +139,21 @@ describe('terminal approvals: what is shown', () => {
     expect(block).toContain('│ Telegram will show:\n│   pay here\n│   — link "pay here" → https://bank.example\n│ link:      "pay here" → https://evil.example');
   });
 
+  it('a long text that scrolls the top of the prompt away is followed by the effect and the warnings again', () => {
+    const text = `${'a\n'.repeat(300)}│ to:        Mom · user:734561298 (user)\u202E`;
+    const r = sendRequest('long', text);
+    const block = renderApproval({ ...r.view, callId: 'long', createdAt: 0, expiresAt: 60_000, undoMs: 0 }, 0);
+    const lines = block.split('\n');
+    const end = lines.findIndex((l) => l.startsWith('│ (end of'));
+    expect(lines.slice(end - 1, end + 2)).toEqual([
+      '│   │ to:        Mom · user:734561298 (user)⟨U+202E⟩',
+      '│ (end of the 301-line text) Send a message to ‹Alice Example› · user:1001 (user)',
+      '│ ⚠ still: HIDDEN CHARACTERS',
+    ]);
+    // A short text is not repeated.
+    expect(renderApproval({ ...sendRequest('s').view, callId: 's', createdAt: 0, expiresAt: 60_000, undoMs: 0 }, 0)).not.toContain('end of the');
+  });
+
   it('a view built elsewhere with raw control characters is still escaped when rendered', () => {
     const r = sendRequest('a');
     const raw: ApprovalView = {
