@@ -19,7 +19,7 @@ import {
   MAX_VIEW_MESSAGES,
   MAX_VIEW_TITLE_LENGTH,
 } from '../protocol/approvalView.js';
-import { visibleText } from '../protocol/visibleText.js';
+import { mixedScripts, visibleText } from '../protocol/visibleText.js';
 import type { GatewayMessage, ResolvedPeer, TelegramGateway } from '../telegram/gateway.js';
 import { DEFAULT_RULE_DURATION_MS, type StandingRuleKey } from './standingRules.js';
 
@@ -191,6 +191,18 @@ export function buildApprovalView(
       break;
   }
   if (opts.client !== undefined && opts.client !== '') view.client = s.line(opts.client, MAX_CLIENT_NAME_LENGTH);
+  const lookalike = (raw: string, shown: string, who: string) => {
+    const scripts = mixedScripts(raw);
+    if (scripts.length > 1) {
+      flags.push({
+        code: 'lookalike',
+        message: `${who}‹${shown}› mixes ${scripts.join(' and ')} letters in one word: it may imitate another name`,
+      });
+    }
+  };
+  lookalike(write.peer.title, peer.title, '');
+  if (e.kind === 'forward_messages' && view.source) lookalike(e.source.title, view.source.title, 'the source chat ');
+  if (view.client !== undefined) lookalike(opts.client ?? '', view.client, 'the asking client ');
   if (facts.firstContact) {
     flags.unshift({
       code: 'first_contact',

@@ -41,6 +41,7 @@ export type ApprovalPeer = z.infer<typeof ApprovalPeer>;
  * - `formatted`: the text is parsed as Markdown or HTML; the view shows the rendered text.
  * - `edited_text`: the text the person is asked about was edited in an earlier prompt (reserved).
  * - `not_found`: a message the write refers to (reply_to) is not in that chat.
+ * - `lookalike`: a title or the client's name mixes Latin, Cyrillic or Greek letters in one word (`Mоm`).
  */
 export const ApprovalFlagCode = z.enum([
   'hidden_characters',
@@ -49,6 +50,7 @@ export const ApprovalFlagCode = z.enum([
   'formatted',
   'edited_text',
   'not_found',
+  'lookalike',
 ]);
 export type ApprovalFlagCode = z.infer<typeof ApprovalFlagCode>;
 

@@ -141,3 +141,24 @@ function isEscapedAlone(ch: string): boolean {
 function code(cp: number): string {
   return `⟨U+${cp.toString(16).toUpperCase().padStart(4, '0')}⟩`;
 }
+
+/** Scripts whose letters look alike (Latin `o`, Cyrillic `о`, Greek `ο`): one word should use only one. */
+const LOOKALIKE_SCRIPTS: ReadonlyArray<[name: string, letter: RegExp]> = [
+  ['Latin', /\p{Script=Latin}/u],
+  ['Cyrillic', /\p{Script=Cyrillic}/u],
+  ['Greek', /\p{Script=Greek}/u],
+];
+
+/**
+ * The lookalike scripts (Latin, Cyrillic, Greek) that one word of `raw` mixes — `Mоm` with a Cyrillic `о` gives
+ * `['Latin', 'Cyrillic']` — or an empty array when every word keeps to one (`Алиса Smith` is fine). Words are
+ * runs of letters and combining marks. Used to flag a name that may imitate another (issue 8 §1).
+ */
+export function mixedScripts(raw: string): string[] {
+  const found = new Set<string>();
+  for (const word of String(raw).match(/[\p{L}\p{M}]+/gu) ?? []) {
+    const scripts = LOOKALIKE_SCRIPTS.filter(([, re]) => re.test(word)).map(([name]) => name);
+    if (scripts.length > 1) for (const s of scripts) found.add(s);
+  }
+  return LOOKALIKE_SCRIPTS.map(([name]) => name).filter((n) => found.has(n));
+}
