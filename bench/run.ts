@@ -8,6 +8,7 @@ import { benchReconnect } from './reconnect.bench.js';
 import { benchRelayLoad } from './relayLoad.bench.js';
 import { benchRoundTrip } from './roundtrip.bench.js';
 import { benchSandbox } from './sandbox.bench.js';
+import { benchUi } from './ui.bench.js';
 
 const sections: Record<string, () => Promise<void>> = {
   roundtrip: benchRoundTrip,
@@ -17,6 +18,9 @@ const sections: Record<string, () => Promise<void>> = {
   reconnect: benchReconnect,
   sandbox: async () => {
     await benchSandbox();
+  },
+  ui: async () => {
+    await benchUi();
   },
 };
 

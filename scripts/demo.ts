@@ -6,6 +6,8 @@
  *   npm run demo              approve or deny in this terminal
  *   npm run demo -- --yes     the demo approves by itself (audited as decided_by "auto"); no input needed
  *   npm run demo -- --serve   keep everything running for your own MCP client; Ctrl-C to stop
+ *   npm run demo -- --serve --ui   the same, plus the app UI on 127.0.0.1 (prints `UI: <url>`): approve or
+ *                                  deny there or here — the first decision wins
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -19,6 +21,9 @@ import { describeVerify } from '../bridge/cli/main.js';
 import { startBridgeHost } from '../bridge/host/bridgeHost.js';
 import { attachTerminalApprovals } from '../bridge/host/terminalApprovals.js';
 import { GramjsGateway } from '../bridge/telegram/gateway.js';
+import { DeviceService } from '../bridge/ui/deviceService.js';
+import { startUiServer } from '../bridge/ui/uiServer.js';
+import { buildUi } from './buildUi.js';
 import { startRelay } from '../relay/index.js';
 import { SANDBOX_API_HASH, SANDBOX_API_ID, startSandbox } from '../sandbox/index.js';
 
@@ -27,9 +32,10 @@ const program = new Command()
   .description('Run sandbox Telegram + relay + bridge + an MCP client on this machine.')
   .option('--yes', 'approve the demo send automatically (recorded as "auto" in the audit chain)')
   .option('--serve', 'keep running and print the MCP endpoint and token for your own MCP client')
+  .option('--ui', 'with --serve: also serve the app UI on 127.0.0.1 and print `UI: <url>`')
   .option('--keep', 'keep the temporary data directory (audit chain) after exit')
   .parse();
-const opts = program.opts<{ yes?: boolean; serve?: boolean; keep?: boolean }>();
+const opts = program.opts<{ yes?: boolean; serve?: boolean; ui?: boolean; keep?: boolean }>();
 
 const say = (s = '') => process.stdout.write(`${s}\n`);
 const step = (s: string) => say(`\n▶ ${s}`);
@@ -78,6 +84,14 @@ async function run(): Promise<number> {
     } else {
       const detach = attachTerminalApprovals(host.approvals, { rules: host.engine.rules });
       cleanup.push(async () => detach());
+    }
+
+    if (opts.serve && opts.ui) {
+      const service = new DeviceService({ host, account: { name: me.firstName, username: me.username ?? null } });
+      cleanup.push(async () => service.close());
+      const ui = await startUiServer({ service, staticDir: await buildUi() });
+      cleanup.push(() => ui.close());
+      say(`UI: ${ui.url}`);
     }
 
     if (opts.serve) {

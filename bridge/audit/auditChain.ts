@@ -414,6 +414,7 @@ export class AuditChain {
   #queue: Promise<unknown> = Promise.resolve();
   #failed: Error | null = null;
   #closed = false;
+  readonly #appended = new Set<(entry: AuditEntry) => void>();
 
   private constructor(
     path: string,
@@ -495,6 +496,16 @@ export class AuditChain {
    */
   peerTag(ref: string): string {
     return redactPeer(ref);
+  }
+
+  /**
+   * Calls `listener` with a copy of each entry once it is durable (the UI's audit view follows the chain
+   * live). A listener that throws is ignored: the entry is already on disk.
+   * @returns a function that removes the listener.
+   */
+  onAppended(listener: (entry: AuditEntry) => void): () => void {
+    this.#appended.add(listener);
+    return () => this.#appended.delete(listener);
   }
 
   /** Hash of the last entry (the genesis value when empty): an anchor to keep elsewhere. */
@@ -580,6 +591,13 @@ export class AuditChain {
     }
     this.#seq = entry.seq;
     this.#hash = entry.hash;
+    for (const listener of [...this.#appended]) {
+      try {
+        listener({ ...entry });
+      } catch {
+        // A viewer that fails must not fail the append: the entry is already durable.
+      }
+    }
     return entry;
   }
 }

@@ -2,6 +2,7 @@
  * `tg-bridge` — the headless bridge CLI.
  *
  *   tg-bridge connect [--relay <url>]    run the engine: serve the relay and local clients, answer approvals here
+ *   tg-bridge ui [--relay <url>]         the same, plus the app UI on 127.0.0.1 (prints `UI: <url>`)
  *   tg-bridge mcp                        MCP over stdio for local clients, through the running engine
  *   tg-bridge login [--qr] / logout      Telegram login into the local vault, and logout
  *   tg-bridge audit verify [--json]      check the local audit chain
@@ -21,6 +22,8 @@ import type { LinkStatus } from '../link/relayLink.js';
 import { APP_NAME, APP_VERSION } from '../version.js';
 import type { TelegramAppOptions } from './account.js';
 import { terminalAsker } from './terminalPrompts.js';
+import type { DeviceService } from '../ui/deviceService.js';
+import type { UiServer } from '../ui/uiServer.js';
 
 // Modules only one command needs load when that command runs (`connect` never loads the MCP server or the
 // QR code renderer; `mcp` never loads gramjs): less start-up time and resident memory per process.
@@ -52,40 +55,60 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
 
   let exitCode = 0;
 
-  program
-    .command('connect')
-    .description(
-      'Run the engine: connect to a relay (if given) and serve local MCP clients (`tg-bridge mcp`) until Ctrl-C.',
-    )
-    .option(
-      '--relay <url>',
-      'relay URL, e.g. https://relay.example.com (or its /bridge URL); omit for local only',
-    )
-    .option('--home <dir>', 'data directory (audit chain lives here)', defaultHome())
-    .option('--token-file <path>', 'file holding the bridge token (else $TG_BRIDGE_TOKEN)')
-    .option('--session-file <path>', 'file holding a Telegram StringSession (else $TG_BRIDGE_SESSION, else the vault)')
-    .option('--api-id <n>', 'your Telegram api_id from my.telegram.org (else $TG_API_ID)', parsePositiveInt)
-    .option('--api-hash <hash>', 'your Telegram api_hash (else $TG_API_HASH)')
-    .option('--server <host:port>', 'a non-production MTProto server, e.g. the local sandbox (dc@host:port)')
-    .option('--server-key <pem>', 'RSA public key file of that server (`npm run sandbox` prints its path)')
-    .option('--approval-timeout <seconds>', 'how long a write waits for your answer', parsePositiveInt, 120)
-    .option(
-      '--undo-window <seconds>',
-      'after you approve a write, how long you can still undo it (0 = off, at most 60)',
-      parseUndoWindow,
-      DEFAULT_UNDO_MS / 1000,
-    )
-    .option('--no-prompt', 'do not answer approvals in this terminal')
-    .option('--media-dir <dir>', 'the only folder send_media may read file_path from (default: file paths refused)')
-    .option('--allow-file-url', 'let send_media fetch file_url (public http/https only; off by default)')
-    .addHelpText(
-      'after',
-      '\nEnvironment: TG_BRIDGE_TOKEN, TG_BRIDGE_SESSION, TG_BRIDGE_PASSPHRASE, TG_API_ID, TG_API_HASH,\n' +
-        'TG_BRIDGE_LOG (pino level, default warn).',
-    )
-    .action(async (opts: ConnectOptions) => {
-      exitCode = await connect(opts, io);
-    });
+  const engineOptions = (cmd: Command) =>
+    cmd
+      .option(
+        '--relay <url>',
+        'relay URL, e.g. https://relay.example.com (or its /bridge URL); omit for local only',
+      )
+      .option('--home <dir>', 'data directory (audit chain lives here)', defaultHome())
+      .option('--token-file <path>', 'file holding the bridge token (else $TG_BRIDGE_TOKEN)')
+      .option('--session-file <path>', 'file holding a Telegram StringSession (else $TG_BRIDGE_SESSION, else the vault)')
+      .option('--api-id <n>', 'your Telegram api_id from my.telegram.org (else $TG_API_ID)', parsePositiveInt)
+      .option('--api-hash <hash>', 'your Telegram api_hash (else $TG_API_HASH)')
+      .option('--server <host:port>', 'a non-production MTProto server, e.g. the local sandbox (dc@host:port)')
+      .option('--server-key <pem>', 'RSA public key file of that server (`npm run sandbox` prints its path)')
+      .option('--approval-timeout <seconds>', 'how long a write waits for your answer', parsePositiveInt, 120)
+      .option(
+        '--undo-window <seconds>',
+        'after you approve a write, how long you can still undo it (0 = off, at most 60)',
+        parseUndoWindow,
+        DEFAULT_UNDO_MS / 1000,
+      )
+      .option('--no-prompt', 'do not answer approvals in this terminal')
+      .option('--media-dir <dir>', 'the only folder send_media may read file_path from (default: file paths refused)')
+      .option('--allow-file-url', 'let send_media fetch file_url (public http/https only; off by default)')
+      .addHelpText(
+        'after',
+        '\nEnvironment: TG_BRIDGE_TOKEN, TG_BRIDGE_SESSION, TG_BRIDGE_PASSPHRASE, TG_API_ID, TG_API_HASH,\n' +
+          'TG_BRIDGE_LOG (pino level, default warn).',
+      );
+
+  engineOptions(
+    program
+      .command('connect')
+      .description(
+        'Run the engine: connect to a relay (if given) and serve local MCP clients (`tg-bridge mcp`) until Ctrl-C.',
+      ),
+  ).action(async (opts: ConnectOptions) => {
+    exitCode = await connect(opts, io);
+  });
+
+  engineOptions(
+    program
+      .command('ui')
+      .description(
+        'Run the engine like `connect` and serve the app UI on 127.0.0.1: approvals, connection, audit, settings. ' +
+          'Prints `UI: <url>`; the link works once (it sets a session cookie in your browser).',
+      )
+      .option('--port <n>', 'port on 127.0.0.1 (default: any free port)', parsePositiveInt)
+      .option('--ui-dir <dir>', 'folder of the built UI (default: dist/renderer; `npm run build:ui` makes it)'),
+  ).action(async (opts: ConnectOptions & { port?: number; uiDir?: string }) => {
+    exitCode = await connect(
+      { ...opts, ui: { ...(opts.port ? { port: opts.port } : {}), ...(opts.uiDir ? { dir: resolve(opts.uiDir) } : {}) } },
+      io,
+    );
+  });
 
   program
     .command('mcp')
@@ -221,6 +244,8 @@ interface ConnectOptions {
   prompt: boolean;
   mediaDir?: string;
   allowFileUrl?: boolean;
+  /** Also serve the UI (`tg-bridge ui`): port (default any free one) and built UI folder (default dist/renderer). */
+  ui?: { port?: number; dir?: string };
 }
 
 async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
@@ -263,6 +288,29 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
   if (host.link) host.link.on('status', (s) => io.out(`${describeStatus(s)}\n`));
   else io.out('no relay given: serving local MCP clients only (`tg-bridge mcp`)\n');
   const detach = opts.prompt ? attachTerminalApprovals(host.approvals, { rules: host.engine.rules }) : () => {};
+  let ui: { service: DeviceService; server: UiServer } | null = null;
+  if (opts.ui) {
+    // Only `tg-bridge ui` loads the UI server and device service.
+    const [{ DeviceService }, { fileSettings }, { builtUiDir, startUiServer }] = await Promise.all([
+      import('../ui/deviceService.js'),
+      import('../ui/fileSettings.js'),
+      import('../ui/uiServer.js'),
+    ]);
+    const service = new DeviceService({ host, settings: await fileSettings(join(opts.home, 'ui-settings.json')) });
+    try {
+      const server = await startUiServer({
+        service,
+        staticDir: opts.ui.dir ?? builtUiDir(),
+        ...(opts.ui.port ? { port: opts.ui.port } : {}),
+      });
+      ui = { service, server };
+    } catch (err) {
+      detach();
+      await host.stop();
+      throw err;
+    }
+    io.out(`UI: ${ui.server.url}\n`);
+  }
   const signal = await Promise.race([io.untilStopped(), host.loggedOut.then(() => 'logout' as const)]);
   io.out(
     signal === 'logout'
@@ -270,6 +318,8 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
       : `\n${signal}: withdrawing pending approvals and disconnecting…\n`,
   );
   detach();
+  await ui?.server.close();
+  ui?.service.close();
   await host.stop();
   const result = await verifyAuditFile(auditPathIn(opts.home));
   io.out(`${describeVerify(result)}\n`);

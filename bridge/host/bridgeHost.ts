@@ -46,8 +46,16 @@ export interface BridgeHost {
   engine: BridgeEngine;
   approvals: ApprovalQueue;
   audit: AuditChain;
-  /** The relay link, when a relay was configured. */
-  link: RelayLink | null;
+  /** The relay link, when a relay is configured (replaced by {@link setRelay}). */
+  readonly link: RelayLink | null;
+  /** The relay URL the link dials, when one is configured. */
+  readonly relayUrl: string | undefined;
+  /**
+   * Points the device at another relay (the connection screen): the new link starts dialing, then the old one
+   * is stopped (its calls in flight are aborted).
+   * @throws Error on a bad URL (see bridgeUrlOf) or after {@link stop}.
+   */
+  setRelay(url: string, token: RelayLinkOptions['token']): Promise<void>;
   /** The control socket, when one was requested. */
   control: ControlServer | null;
   /** Resolves once the link is connected (or rejects after `timeoutMs`, default 10 000). */
@@ -106,11 +114,10 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
       throw err;
     }
   }
-  let link: RelayLink | null = null;
-  if (options.relayUrl && options.bridgeToken) {
+  const makeLink = (url: string, token: RelayLinkOptions['token']): RelayLink => {
     const relayLink: RelayLink = new RelayLink({
-      url: options.relayUrl,
-      token: options.bridgeToken,
+      url,
+      token,
       hello: { app: APP_NAME, version: APP_VERSION, tools: TOOL_NAMES },
       onCall: (call, scope): Promise<unknown> =>
         engine.call({
@@ -126,16 +133,32 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
       ...(options.logger ? { logger: options.logger } : {}),
     });
     relayLink.start();
-    link = relayLink;
-  }
+    return relayLink;
+  };
+  let link: RelayLink | null =
+    options.relayUrl && options.bridgeToken ? makeLink(options.relayUrl, options.bridgeToken) : null;
+  let relayUrl = link ? options.relayUrl : undefined;
   let stopped = false;
   return {
     engine,
     approvals,
     audit,
-    link,
+    get link() {
+      return link;
+    },
+    get relayUrl() {
+      return relayUrl;
+    },
     control,
     loggedOut,
+    async setRelay(url, token) {
+      if (stopped) throw new Error('the bridge has stopped');
+      const next = makeLink(url, token);
+      const previous = link;
+      link = next;
+      relayUrl = url;
+      await previous?.stop();
+    },
     waitConnected: (timeoutMs = 10_000) =>
       link ? waitForStatus(link, 'connected', timeoutMs) : Promise.reject(new Error('no relay configured')),
     async stop() {

@@ -13,13 +13,18 @@ import type { Readable, Writable } from 'node:stream';
 import { type Clock, systemClock } from '../clock.js';
 import type { ApprovalOutcome, ApprovalQueue, HeldApproval, PendingApproval } from '../policy/approvals.js';
 import type { StandingRules } from '../policy/standingRules.js';
-import type { ApprovalMessage, ApprovalPeer, ApprovalView } from '../protocol/approvalView.js';
+import {
+  APPROVAL_INPUT_GUARD_MS,
+  type ApprovalMessage,
+  type ApprovalPeer,
+  type ApprovalView,
+} from '../protocol/approvalView.js';
 import { visibleText } from '../protocol/visibleText.js';
 import { describeEntities, renderText } from '../telegram/formatting.js';
 import { formatSize } from '../tools/sendMedia.js';
 
-/** How long input is ignored after the request on screen changed, in ms (issue 8 §2). */
-export const INPUT_GUARD_MS = 1_000;
+/** How long input is ignored after the request on screen changed, in ms (issue 8 §2; shared by all surfaces). */
+export const INPUT_GUARD_MS = APPROVAL_INPUT_GUARD_MS;
 
 /** Options of {@link attachTerminalApprovals}. */
 export interface TerminalApprovalsOptions {
@@ -29,6 +34,11 @@ export interface TerminalApprovalsOptions {
   clock?: Clock;
   /** When given, the prompt offers "[a]lways" with the exact scope the view states (when one may be made). */
   rules?: StandingRules;
+  /**
+   * On a terminal (`input.isTTY`), keys are read one by one (raw mode, echoed here) so a line's first key has its
+   * own time; Ctrl-C then calls this (default: send SIGINT to this process, as the terminal would have).
+   */
+  onInterrupt?: () => void;
 }
 
 type Screen =
@@ -278,23 +288,60 @@ export function attachTerminalApprovals(queue: ApprovalQueue, options: TerminalA
     next();
   };
 
-  // Lines are split here (not by readline) to know when each line's first key arrived.
+  // Lines are split here (not by readline) to know when each line's first key arrived. On a terminal the keys
+  // come one by one (raw mode): a cooked terminal would hold a line back until Enter, hiding when it was typed.
+  const tty = input as Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+  const raw = tty.isTTY === true && typeof tty.setRawMode === 'function';
+  const onInterrupt = options.onInterrupt ?? (() => process.kill(process.pid, 'SIGINT'));
   const decoder = new StringDecoder('utf8');
   let buffer = '';
   let startedAt: number | null = null;
+  /** Inside an escape sequence (arrow keys, …) in raw mode: its keys are dropped. */
+  let escape: 'none' | 'esc' | 'csi' = 'none';
+  const endLine = () => {
+    const line = buffer.endsWith('\r') ? buffer.slice(0, -1) : buffer;
+    const at = startedAt ?? clock.now();
+    buffer = '';
+    startedAt = null;
+    onLine(line, at);
+  };
+  const onKey = (ch: string) => {
+    if (escape === 'esc') {
+      escape = ch === '[' || ch === 'O' ? 'csi' : 'none';
+      return;
+    }
+    if (escape === 'csi') {
+      if (ch >= '@' && ch <= '~') escape = 'none';
+      return;
+    }
+    if (ch === '\r' || ch === '\n') {
+      write('\n');
+      endLine();
+    } else if (ch === '\u0003') onInterrupt();
+    else if (ch === '\u001b') escape = 'esc';
+    else if (ch === '\u007f' || ch === '\b') {
+      if (buffer) {
+        buffer = [...buffer].slice(0, -1).join('');
+        write('\b \b');
+      }
+    } else if (ch === '\u0015') {
+      buffer = '';
+      write('\n');
+    } else if (ch >= ' ') {
+      if (startedAt === null) startedAt = clock.now();
+      buffer += ch;
+      write(visibleText(ch).text);
+    }
+  };
   const onData = (chunk: Buffer | string) => {
     const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
     for (const ch of text) {
-      if (ch === '\n') {
-        const line = buffer.endsWith('\r') ? buffer.slice(0, -1) : buffer;
-        const at = startedAt ?? clock.now();
-        buffer = '';
-        startedAt = null;
-        onLine(line, at);
-        continue;
+      if (raw) onKey(ch);
+      else if (ch === '\n') endLine();
+      else {
+        if (startedAt === null) startedAt = clock.now();
+        buffer += ch;
       }
-      if (startedAt === null) startedAt = clock.now();
-      buffer += ch;
     }
   };
   const onEnd = () => {
@@ -307,6 +354,7 @@ export function attachTerminalApprovals(queue: ApprovalQueue, options: TerminalA
   input.on('data', onData);
   input.on('end', onEnd);
   input.on('close', onEnd);
+  if (raw) tty.setRawMode!(true);
   // A stream paused earlier (e.g. by the login prompt's readline) does not flow again on its own.
   if (typeof input.resume === 'function') input.resume();
   queue.on('added', onAdded);
@@ -323,6 +371,7 @@ export function attachTerminalApprovals(queue: ApprovalQueue, options: TerminalA
     input.off('data', onData);
     input.off('end', onEnd);
     input.off('close', onEnd);
+    if (raw) tty.setRawMode!(false);
     if (input === process.stdin) process.stdin.pause();
   };
 }

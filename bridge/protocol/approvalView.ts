@@ -15,6 +15,12 @@ export const MAX_CLIENT_NAME_LENGTH = 64;
 /** Longest title or name an approval shows, in characters (PROTOCOL.md: "titles at 100"). */
 export const MAX_VIEW_TITLE_LENGTH = 100;
 
+/**
+ * How long every approval surface ignores input after the request on screen changed (withdrawn, expired,
+ * answered elsewhere, replaced), in ms; input begun before the change is discarded (issue 8 §2).
+ */
+export const APPROVAL_INPUT_GUARD_MS = 1_000;
+
 /** How many messages an approval lists (the rest are counted in `moreMessages`). */
 export const MAX_VIEW_MESSAGES = 10;
 

@@ -4,3 +4,4 @@ export * from './frames.js';
 export * from './peers.js';
 export * from './tools.js';
 export * from './approvalView.js';
+export * from './deviceApi.js';

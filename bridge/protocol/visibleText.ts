@@ -46,6 +46,9 @@ const FORMAT = /[\p{Cf}\u180B-\u180D\u180F]/u;
 const COMBINING = /\p{M}/u;
 /** Combining marks kept in a row on one character (see the module comment). */
 const MAX_COMBINING_RUN = 4;
+/** Anything {@link escapeOne} might change (a superset): text without any is returned as it is. */
+const MAY_ESCAPE =
+  /[\u0000-\u001F\u007F-\u009F\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180E\u200B-\u200F\u2028-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uD800-\uDFFF]|[\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]|[\p{Cf}\u180B-\u180D\u180F]|\p{M}{5}/u;
 const PICTOGRAPHIC = /\p{Extended_Pictographic}/u;
 const EMOJI_MODIFIER = /[\u{1F3FB}-\u{1F3FF}\uFE0F\u20E3]/u;
 const VARIATION_SELECTOR = /[\uFE00-\uFE0F]/;
@@ -61,7 +64,11 @@ export function visibleText(raw: string, opts: VisibleTextOptions = {}): Visible
   if (max !== undefined && !(Number.isInteger(max) && max >= 0)) {
     throw new RangeError(`visibleText: maxLength must be a non-negative integer, got ${max}`);
   }
-  const points = codePoints(String(raw));
+  const str = String(raw);
+  if (!MAY_ESCAPE.test(str) && (max === undefined || str.length <= max)) {
+    return { text: str, hidden: false, truncated: false };
+  }
+  const points = codePoints(str);
   const out: string[] = [];
   let hidden = false;
   let length = 0;

@@ -68,7 +68,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   let failures = 0;
   let fatal: Error | null = null;
   const onError = async (err: Error): Promise<boolean> => {
-    const code = (err as { errorMessage?: string }).errorMessage ?? '';
+    const code = rpcCode(err);
     const retry = RETRYABLE[code];
     failures += 1;
     if (retry && failures < maxAttempts) {
@@ -111,10 +111,20 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
       },
     };
   } catch (err) {
-    throw fatal ?? new Error(explain((err as { errorMessage?: string }).errorMessage ?? '', err as Error, false));
+    throw fatal ?? new Error(explain(rpcCode(err), err as Error, false));
   } finally {
     await client.destroy();
   }
+}
+
+/**
+ * The RPC error name of a gramjs error. gramjs turns `FLOOD_WAIT_42` into a FloodWaitError whose `errorMessage`
+ * is only `FLOOD` and whose `seconds` holds the wait: put the number back so the person learns how long.
+ */
+function rpcCode(err: unknown): string {
+  const e = err as { errorMessage?: string; seconds?: number };
+  const code = e.errorMessage ?? '';
+  return code === 'FLOOD' && typeof e.seconds === 'number' ? `FLOOD_WAIT_${e.seconds}` : code;
 }
 
 function explain(code: string, err: Error, exhausted: boolean): string {

@@ -40,6 +40,7 @@ beforeAll(async () => {
     gateway: sandboxGateway(sandbox),
     auditPath: join(home, 'audit.jsonl'),
     approvalTimeoutMs: 60_000,
+    undoMs: 0, // approvals here are answered by the test; the undo window has its own tests
     link: { backoff: { initialMs: 100, maxMs: 400 } },
   });
   await host.waitConnected();

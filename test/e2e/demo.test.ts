@@ -2,35 +2,10 @@
  * `npm run demo` as a person runs it (issue 3): `--yes` with no input, answering the approval at the
  * terminal, and `--serve` for the person's own MCP client, stopped by a signal.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { describe, expect, it } from 'vitest';
-
-function startDemo(args: string[]): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', ...args], {
-    env: { ...process.env, FORCE_COLOR: '0' },
-  });
-  let out = '';
-  child.stdout.on('data', (d) => {
-    out += d;
-  });
-  child.stderr.on('data', (d) => {
-    out += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
-
-async function waitFor(output: () => string, re: RegExp, ms = 30_000): Promise<RegExpMatchArray> {
-  const t0 = Date.now();
-  for (;;) {
-    const m = output().match(re);
-    if (m) return m;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${re}; output so far:\n${output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { startDemo, waitFor } from '../helpers/demoProcess.js';
 
 describe('npm run demo', () => {
   it('--yes lists, reads, sends with an automatic approval and ends with a verified audit chain', async () => {

@@ -68,6 +68,7 @@ async function host(home: string, extra: Partial<Parameters<typeof startBridgeHo
     auditPath: join(home, 'audit.jsonl'),
     controlSocketPath: controlSocketPath(home),
     approvalTimeoutMs: 30_000,
+    undoMs: 0, // approvals here are answered by the test; the undo window has its own tests
     ...extra,
   });
   hosts.push(h);

@@ -88,16 +88,18 @@ afterAll(async () => {
 const installedBin = (name: string) => join(prefix, 'node_modules/.bin', name);
 
 describe('npm pack', () => {
-  it('holds only what runs: the bin entries, the compiled build, README and package.json', () => {
+  it('holds only what runs: the bin entries, the compiled build, the built UI, README and package.json', () => {
     const paths = packed.files.map((f) => f.path);
     expect(paths).toContain('bin/tg-bridge.js');
     expect(paths).toContain('bin/tg-relay.js');
     expect(paths).toContain('dist/bridge/cli/main.js');
     expect(paths).toContain('dist/relay/cli.js');
+    // `tg-bridge ui` serves the UI Vite built (HTML, CSS, JS bundles); never the renderer's sources.
+    expect(paths).toContain('dist/renderer/index.html');
     const stray = paths.filter(
       (p) =>
-        !/^(bin\/[\w-]+\.js|dist\/(bridge|relay)\/.+\.js(\.map)?|README\.md|package\.json)$/.test(p) ||
-        /(^|\/)(test|sandbox|bench|scripts|main|renderer)\//.test(p),
+        !/^(bin\/[\w-]+\.js|dist\/(bridge|relay)\/.+\.js(\.map)?|dist\/renderer\/(index\.html|assets\/[\w-]+\.(js|css))|README\.md|package\.json)$/.test(p) ||
+        /(^|\/)(test|sandbox|bench|scripts|main)\//.test(p),
     );
     expect(stray).toEqual([]);
     expect(paths.some((p) => p.endsWith('.ts'))).toBe(false);

@@ -125,11 +125,11 @@ describe('device ↔ plain mctl relay', () => {
     const onAdded = (p: { callId: string }) => host.approvals.approve(p.callId);
     host.approvals.on('added', onAdded);
     try {
-      relay.send({ type: 'call', id: 'r7', tool: 'send_message', args: { peer: friend(1), text, mode: 'send' } });
+      relay.send({ type: 'call', id: 'r9', tool: 'send_message', args: { peer: friend(1), text, mode: 'send' } });
       const callId = await held;
-      relay.send({ type: 'cancel', id: 'r7', reason: 'client went away' });
+      relay.send({ type: 'cancel', id: 'r9', reason: 'client went away' });
       const res = await relay.next('response');
-      expect(res).toMatchObject({ id: 'r7', result: { sent: false, status: 'cancelled' } });
+      expect(res).toMatchObject({ id: 'r9', result: { sent: false, status: 'cancelled' } });
       expect(host.approvals.holds()).toEqual([]);
       expect(host.approvals.undo(callId)).toBe(false);
       // Past the 1 s window: still nothing arrived.
@@ -138,6 +138,20 @@ describe('device ↔ plain mctl relay', () => {
     } finally {
       host.approvals.off('added', onAdded);
     }
+  });
+
+  it('rules are made only on the device: nothing the relay sends approves a write or makes a standing rule', async () => {
+    const added = new Promise<string>((resolve) => host.approvals.on('added', (p) => resolve(p.callId)));
+    relay.send({ type: 'call', id: 'r7', tool: 'send_message', args: { peer: friend(2), text: 'rule?', mode: 'send' } });
+    const callId = await added;
+    relay.send({ type: 'approve', id: 'r7', always: true } as never);
+    relay.send({ type: 'rule', tool: 'send_message', peer: friend(2), duration_ms: 3_600_000 } as never);
+    relay.send({ type: 'call', id: 'r8', tool: 'send_message', args: { peer: friend(2), text: 'x', mode: 'send', always: true } });
+    expect(await relay.next('error')).toMatchObject({ id: 'r8', error: expect.stringMatching(/always/) });
+    expect(host.engine.rules.list()).toEqual([]);
+    expect(host.approvals.pending().map((p) => p.callId)).toContain(callId);
+    host.approvals.deny(callId, 'test');
+    expect(await relay.next('response')).toMatchObject({ id: 'r7', result: { sent: false, status: 'denied' } });
   });
 
   it('losing the link withdraws a pending write, and the device redials', async () => {

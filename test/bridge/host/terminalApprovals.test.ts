@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../bridge/clock.js';
 import { attachTerminalApprovals, renderApproval } from '../../../bridge/host/terminalApprovals.js';
@@ -152,6 +153,45 @@ describe('terminal approvals: what is shown', () => {
     ]);
     // A short text is not repeated.
     expect(renderApproval({ ...sendRequest('s').view, callId: 's', createdAt: 0, expiresAt: 60_000, undoMs: 0 }, 0)).not.toContain('end of the');
+  });
+
+  it('property: whatever the AI, the client and Telegram names contain, no raw control byte reaches the terminal', () => {
+    const hostile = fc.string({
+      unit: fc.oneof(
+        fc.constantFrom('\u001b', '\r', '\b', '\u0007', '\u009b', '\u202e', '\u2067', '\u200b', '\u{E0041}', '\n', '\t'),
+        fc.string({ unit: 'binary', maxLength: 1 }),
+      ),
+      maxLength: 40,
+    });
+    fc.assert(
+      fc.property(hostile, hostile, hostile, hostile, hostile, (title, client, text, fileName, from) => {
+        const peer = { ...alice, title, username: 'x' };
+        const req = requestFor(
+          'p',
+          {
+            tool: 'send_media',
+            peer,
+            effect: {
+              kind: 'send_media',
+              media: { kind: 'document', fileName, bytes: 1, mimeType: 'application/pdf' },
+              ...(text ? { caption: text } : {}),
+            },
+          },
+          { client, facts: { firstContact: false } },
+        );
+        const fwd = requestFor('q', {
+          tool: 'forward_messages',
+          peer,
+          effect: { kind: 'forward_messages', source: { ...team, title: from }, messages: [message(team, 1, text, from)] },
+        });
+        for (const r of [req, fwd]) {
+          const out = renderApproval({ ...r.view, callId: r.callId, createdAt: 0, expiresAt: 0, undoMs: 0 }, 0);
+          expect(out).not.toMatch(RAW_CONTROL);
+          expect(out).not.toMatch(BIDI_OR_INVISIBLE);
+        }
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('a view built elsewhere with raw control characters is still escaped when rendered', () => {
@@ -411,6 +451,55 @@ describe('terminal approvals: the request on screen changed (input guard)', () =
     void t.queue.request(sendRequest('a'));
     t.queue.deny('a', 'from the popup');
     expect(t.screen()).toMatch(/answered elsewhere \(denied\)/);
+  });
+});
+
+describe('terminal approvals on a real terminal (raw mode)', () => {
+  function tty() {
+    const clock = new ManualClock(T0);
+    const queue = new ApprovalQueue({ clock, timeoutMs: 60_000, undoMs: 0 });
+    const input = Object.assign(new EventEmitter(), { isTTY: true, raw: [] as boolean[] });
+    const setRawMode = (on: boolean) => input.raw.push(on);
+    let screen = '';
+    let interrupts = 0;
+    const stop = attachTerminalApprovals(queue, {
+      input: Object.assign(input, { setRawMode }) as unknown as Readable,
+      output: { write: (s: string) => ((screen += s), true) } as unknown as Writable,
+      clock,
+      onInterrupt: () => (interrupts += 1),
+    });
+    detach = stop;
+    return { clock, queue, input, keys: (k: string) => input.emit('data', Buffer.from(k)), screen: () => screen, interrupts: () => interrupts, stop };
+  }
+
+  it('reads keys one by one: a key typed before the request changed is discarded even when Enter comes much later', async () => {
+    const t = tty();
+    expect(t.input.raw).toEqual([true]);
+    const first = t.queue.request(sendRequest('a', 'first'));
+    const second = t.queue.request(sendRequest('b', 'second'));
+    t.keys('y'); // echoed, no Enter yet
+    expect(t.screen().endsWith('y')).toBe(true);
+    t.queue.cancel('a', 'gone');
+    await first;
+    t.clock.advance(3_000);
+    t.keys('\r');
+    expect(await peek(second)).toBe('pending');
+    expect(t.screen()).toMatch(/ignored: typed before/);
+    t.keys('y\r');
+    expect(await second).toMatchObject({ status: 'approved', text: 'second' });
+  });
+
+  it('edits the line with backspace, drops escape sequences, passes Ctrl-C on, and leaves raw mode on detach', async () => {
+    const t = tty();
+    const outcome = t.queue.request(sendRequest('c'));
+    t.keys('x\u007fn\u001b[A\r'); // x, backspace, n, arrow-up: the line is "n"
+    expect(t.screen()).toMatch(/Reason for the AI/);
+    t.keys('\u0003');
+    expect(t.interrupts()).toBe(1);
+    t.keys('late\r');
+    expect(await outcome).toEqual({ status: 'denied', reason: 'late' });
+    t.stop();
+    expect(t.input.raw).toEqual([true, false]);
   });
 });
 

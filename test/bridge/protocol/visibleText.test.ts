@@ -62,8 +62,8 @@ describe('visibleText', () => {
 
   it('property: no raw hidden character survives, and a string without any comes back unchanged', () => {
     const anyChar = fc.oneof(
-      fc.string({ unit: 'binary' }),
-      fc.string({ unit: fc.constantFrom('\u001b', '\r', '\b', '\u202e', '\u2066', '\u200b', '\u200d', '\ufe0f', '\u0085', '\n', 'a', '😀', '\u{E0041}') }),
+      fc.string({ unit: 'binary', maxLength: 64 }),
+      fc.string({ unit: fc.constantFrom('\u001b', '\r', '\b', '\u202e', '\u2066', '\u200b', '\u200d', '\ufe0f', '\u0085', '\n', 'a', '😀', '\u{E0041}'), maxLength: 64 }),
     );
     fc.assert(
       fc.property(anyChar, fc.boolean(), (s, multiline) => {
@@ -74,7 +74,7 @@ describe('visibleText', () => {
         // Escaping is stable: the display form of a display form is itself.
         expect(visibleText(v.text, { multiline }).text).toBe(v.text);
       }),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
   });
 });

@@ -13,7 +13,7 @@ import { DownloadConfirmations } from '../../../bridge/media/downloadConfirmatio
 import { ApprovalQueue, type PendingApproval } from '../../../bridge/policy/approvals.js';
 import { WriteRateLimiter } from '../../../bridge/policy/rateLimits.js';
 import { StandingRules } from '../../../bridge/policy/standingRules.js';
-import { ToolError, ToolErrorCode } from '../../../bridge/protocol/index.js';
+import { ToolError, ToolErrorCode, TOOLS } from '../../../bridge/protocol/index.js';
 import type { GatewayMessage, ResolvedPeer, TelegramGateway } from '../../../bridge/telegram/gateway.js';
 import { CallAudit } from '../../../bridge/tools/callAudit.js';
 import type { ToolContext } from '../../../bridge/tools/context.js';
@@ -128,6 +128,18 @@ describe('write gate: recorded when asked, then decided', () => {
     clock.advance(10_000);
     expect(calls).toBe(0);
     expect(await trail('c2')).toEqual(['asked/pending/—', 'decision/ok/person', 'result/undone/person']);
+  });
+
+  it('an undone send reaches the AI as a valid send_message result: sent false, status undone, the reason', async () => {
+    const ctx = context('u1');
+    ctx.gateway = { ...gateway, resolvePeer: async () => alice } as unknown as TelegramGateway;
+    const result = runTool('send_message', { peer: alice.ref, text: 'See you at 7', mode: 'send' }, ctx);
+    await askedFor('u1');
+    approvals.approve('u1');
+    approvals.undo('u1');
+    const r = await result;
+    expect(r).toEqual({ mode: 'send', peer: alice.ref, sent: false, status: 'undone', text: 'See you at 7', reason: UNDONE_REASON });
+    expect(TOOLS.send_message.result.safeParse(r).success).toBe(true);
   });
 
   it('denied, expired and cancelled end with one result entry and nothing performed', async () => {

@@ -1,0 +1,262 @@
+/**
+ * The Electron main process (issue 9): single instance, tray, main window (closing it keeps the app in the
+ * tray), one approval popup per pending write, the device API over IPC, the Telegram session sealed with
+ * safeStorage, settings in electron-store, start at login, and `tgbridge://` pairing links.
+ *
+ *   npm start             the app (needs Electron's binary: `npm i -D electron` on a desktop machine)
+ *   npm start -- --demo   the same, wired to the embedded sandbox, a local relay and a scripted AI
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  nativeImage,
+  safeStorage,
+  session,
+  shell,
+  Tray,
+  type WebContents,
+} from 'electron';
+import { type BridgeHost, startBridgeHost } from '../bridge/host/bridgeHost.js';
+import { writePrivateFileAtomic } from '../bridge/storage/privateFile.js';
+import { GramjsGateway } from '../bridge/telegram/gateway.js';
+import { login } from '../bridge/telegram/login.js';
+import { DeviceService } from '../bridge/ui/deviceService.js';
+import { openAppSettings } from './appSettings.js';
+import { ApprovalPopups, POPUP_SIZE } from './approvalPopups.js';
+import { DEEP_LINK_SCHEME, deepLinkInArgv, type PairingLink, parseDeepLink } from './deepLink.js';
+import { TO_RENDERER } from './ipcChannels.js';
+import { registerIpc } from './ipcRouter.js';
+import { SafeStorageSecretBox } from './safeStorageBox.js';
+import { hardenWebContents, installSessionPolicy, secureWebPreferences } from './security.js';
+import { TrayController } from './tray.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+/** Built layout: dist/main/app.js, dist/main/preload.cjs, dist/renderer/index.html. */
+const PRELOAD = join(here, 'preload.cjs');
+const APP_URL = pathToFileURL(join(here, '..', 'renderer', 'index.html')).href;
+const DEMO = process.argv.includes('--demo');
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  if (process.defaultApp && process.argv[1]) {
+    app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME, process.execPath, [process.argv[1]]);
+  } else {
+    app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME);
+  }
+  void app.whenReady().then(start);
+}
+
+async function start(): Promise<void> {
+  installSessionPolicy(session.defaultSession);
+  app.on('web-contents-created', (_e, contents) => hardenWebContents(contents, shell));
+
+  const settings = openAppSettings();
+  const dataDir = app.getPath('userData');
+  const sessionFile = join(dataDir, 'telegram-session.sealed');
+  const box = new SafeStorageSecretBox(safeStorage, {
+    platform: process.platform,
+    allowBasicText: settings.allowBasicText(),
+  });
+  let warning: string | undefined;
+  if (!DEMO) {
+    const verdict = box.check();
+    if (!verdict.ok && verdict.error.reason === 'basic_text') {
+      const choice = await dialog.showMessageBox({
+        type: 'warning',
+        title: 'No keyring for your Telegram session',
+        message: 'tg-bridge cannot protect your Telegram session on this desktop.',
+        detail: verdict.error.message,
+        buttons: ['Quit', 'Store it anyway (not protected)'],
+        defaultId: 0,
+        cancelId: 0,
+      });
+      if (choice.response !== 1) return app.quit();
+      settings.setAllowBasicText(true);
+      return relaunch();
+    }
+    if (verdict.ok) warning = verdict.warning;
+  }
+
+  const windows = new Set<BrowserWindow>();
+  const isOurWindow = (contents: WebContents) => [...windows].some((w) => !w.isDestroyed() && w.webContents === contents);
+  let host: BridgeHost | null = null;
+  let quitting = false;
+  let demoStop: (() => Promise<void>) | null = null;
+
+  const apiCredentials = () => {
+    const apiId = Number(process.env.TG_API_ID);
+    const apiHash = process.env.TG_API_HASH;
+    if (!Number.isInteger(apiId) || apiId <= 0 || !apiHash) {
+      throw new Error('set TG_API_ID and TG_API_HASH (from my.telegram.org) before logging in');
+    }
+    return { apiId, apiHash };
+  };
+  const startEngine = async (telegramSession: string) =>
+    startBridgeHost({
+      gateway: new GramjsGateway({ ...apiCredentials(), session: telegramSession }),
+      auditPath: join(dataDir, 'audit.jsonl'),
+      undoMs: settings.device.load().undoMs,
+      ...relayFromEnv(),
+    });
+
+  const service = new DeviceService({
+    settings: settings.device,
+    login: (method, prompts) => login({ ...apiCredentials(), method, prompts }),
+    onLoggedIn: async (result) => {
+      await writePrivateFileAtomic(sessionFile, await box.seal(Buffer.from(result.session, 'utf8')));
+      host = await startEngine(result.session);
+      service.attach(host, { name: result.user.name, username: result.user.username });
+    },
+    onStartAtLogin: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled }),
+  });
+
+  if (DEMO) {
+    const { startDemoDevice } = await import('./demoDevice.js');
+    const demo = await startDemoDevice(dataDir);
+    host = demo.host;
+    demoStop = demo.stop;
+    service.attach(demo.host, demo.account);
+  } else {
+    const sealed = await readFile(sessionFile).catch(() => null);
+    if (sealed) {
+      try {
+        host = await startEngine((await box.open(sealed)).toString('utf8'));
+        service.attach(host);
+      } catch (err) {
+        dialog.showErrorBox('tg-bridge could not start the bridge', (err as Error).message);
+      }
+    }
+  }
+
+  const newWindow = (opts: Electron.BrowserWindowConstructorOptions, hash: string) => {
+    const win = new BrowserWindow({
+      show: false,
+      backgroundColor: '#14171c',
+      autoHideMenuBar: true,
+      ...opts,
+      webPreferences: secureWebPreferences(PRELOAD),
+    });
+    windows.add(win);
+    win.on('closed', () => windows.delete(win));
+    void win.loadURL(`${APP_URL}#/${hash}`);
+    return win;
+  };
+
+  let mainWindow: BrowserWindow | null = null;
+  const openMain = (section?: string) => {
+    if (!mainWindow || mainWindow.isDestroyed()) {
+      mainWindow = newWindow({ width: 980, height: 720, minWidth: 640, minHeight: 480, title: 'tg-bridge' }, section ?? 'approvals');
+      mainWindow.once('ready-to-show', () => mainWindow?.show());
+      mainWindow.on('close', (e) => {
+        if (!quitting) {
+          e.preventDefault(); // closing the window keeps the app in the tray
+          mainWindow?.hide();
+        }
+      });
+    } else {
+      if (section) void mainWindow.webContents.executeJavaScript(`location.hash = ${JSON.stringify(`#/${section}`)}`);
+      mainWindow.show();
+      mainWindow.focus();
+    }
+  };
+
+  const popups = new ApprovalPopups({
+    service,
+    createWindow: (callId) =>
+      newWindow(
+        {
+          ...POPUP_SIZE,
+          alwaysOnTop: true,
+          resizable: false,
+          minimizable: false,
+          maximizable: false,
+          fullscreenable: false,
+          skipTaskbar: false,
+          title: 'tg-bridge — approval needed',
+        },
+        `popup/${encodeURIComponent(callId)}`,
+      ),
+  });
+
+  registerIpc({
+    ipcMain,
+    service,
+    isOurWindow,
+    appUrl: APP_URL,
+    closeWindowOf: (contents) => BrowserWindow.fromWebContents(contents)?.close(),
+  });
+
+  const tray = new TrayController({
+    tray: new Tray(nativeImage.createEmpty()),
+    buildMenu: (template) => Menu.buildFromTemplate(template),
+    image: (png) => nativeImage.createFromBuffer(png),
+    actions: {
+      connect: () => void service.call('link.connect', {}),
+      disconnect: () => void service.call('link.disconnect', {}),
+      open: (section) => openMain(section),
+      quit: () => app.quit(),
+    },
+  });
+  tray.update(service.status(), warning);
+
+  service.subscribe((event) => {
+    for (const win of windows) if (!win.isDestroyed()) win.webContents.send(TO_RENDERER.deviceEvent, event);
+    popups.onEvent(event);
+    if (event.type === 'status') tray.update(event.status, warning);
+  });
+
+  const onPairing = (link: PairingLink | null) => {
+    if (!link) return;
+    // Pairing by code is exchanged with the relay (issue 7); until then the connection screen takes the token.
+    openMain('connection');
+  };
+  app.on('second-instance', (_e, argv) => {
+    onPairing(deepLinkInArgv(argv));
+    openMain();
+  });
+  app.on('open-url', (e, url) => {
+    e.preventDefault();
+    onPairing(parseDeepLink(url));
+  });
+  onPairing(deepLinkInArgv(process.argv));
+
+  app.setLoginItemSettings({ openAtLogin: settings.device.load().startAtLogin });
+  app.on('window-all-closed', () => {
+    // Stay in the tray.
+  });
+  app.on('before-quit', () => {
+    quitting = true;
+  });
+  app.on('will-quit', (e) => {
+    if (!host && !demoStop) return;
+    e.preventDefault();
+    const stopping = demoStop ? demoStop() : (host?.stop() ?? Promise.resolve());
+    host = null;
+    demoStop = null;
+    service.close();
+    void stopping.finally(() => app.exit(0));
+  });
+
+  if (!service.host) openMain('login');
+  else if (DEMO) openMain('approvals');
+}
+
+/** Relay settings from the environment (the connection screen can change them at run time). */
+function relayFromEnv(): { relayUrl?: string; bridgeToken?: string } {
+  const relayUrl = process.env.TG_BRIDGE_RELAY;
+  const bridgeToken = process.env.TG_BRIDGE_TOKEN;
+  return relayUrl && bridgeToken ? { relayUrl, bridgeToken } : {};
+}
+
+function relaunch(): void {
+  app.relaunch();
+  app.exit(0);
+}
+
