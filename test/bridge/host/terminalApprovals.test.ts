@@ -55,6 +55,17 @@ function terminal(opts: { undoMs?: number; timeoutMs?: number; rules?: StandingR
   };
 }
 
+/** A send_message request to Alice whose text `text` (rendering to `hi`) is read as `format`. */
+function formattedRequest(callId: string, text: string, format: 'markdown' | 'html') {
+  return requestFor(callId, {
+    tool: 'send_message',
+    peer: alice,
+    effect: { kind: 'send_message', text },
+    textFormat: format,
+    renderedText: 'hi',
+  });
+}
+
 /** Resolves to the outcome if the promise has settled by now, else 'pending'. */
 async function peek<T>(p: Promise<T>): Promise<T | 'pending'> {
   return Promise.race([p, new Promise<'pending'>((r) => setImmediate(() => r('pending')))]);
@@ -311,14 +322,7 @@ describe('terminal approvals: answering', () => {
 
   it('an edit of a formatted text shows what Telegram will show and asks again before approving', async () => {
     const t = terminal();
-    const write = {
-      tool: 'send_message',
-      peer: alice,
-      effect: { kind: 'send_message' as const, text: '**hi**' },
-      textFormat: 'markdown' as const,
-      renderedText: 'hi',
-    };
-    const outcome = t.queue.request(requestFor('c3m', write));
+    const outcome = t.queue.request(formattedRequest('c3m', '**hi**', 'markdown'));
     t.type('e');
     expect(t.since()).toMatch(/New text \(one line, read as markdown\)/);
     t.type('2**10** is __big__ [bank](https://evil.example)');
@@ -340,14 +344,7 @@ describe('terminal approvals: answering', () => {
 
   it('an html edit lists where its links point, apart from the text', async () => {
     const t = terminal();
-    const write = {
-      tool: 'send_message',
-      peer: alice,
-      effect: { kind: 'send_message' as const, text: '<b>hi</b>' },
-      textFormat: 'html' as const,
-      renderedText: 'hi',
-    };
-    const outcome = t.queue.request(requestFor('c3h', write));
+    const outcome = t.queue.request(formattedRequest('c3h', '<b>hi</b>', 'html'));
     t.type('e');
     t.type('<a href="https://evil.example">https://bank.example</a>');
     expect(t.since()).toContain('│ link:      "https://bank.example" → https://evil.example');
