@@ -43,6 +43,9 @@ await relay.close();
 process.exit(0);
 `;
 
+/** Nonces of every call a device received (the relay forwarded it). */
+const delivered = new Set<string>();
+
 interface User {
   id: string;
   mcpToken: string;
@@ -78,7 +81,11 @@ export async function benchRelayLoad(): Promise<void> {
           url: bridgeUrl,
           token: u.bridgeToken,
           hello: { app: 'bench-device', version: '1', tools: ['list_dialogs'] },
-          onCall: async (call) => dialogsNaming(u.id, String((call.args as { query?: string }).query)),
+          onCall: async (call) => {
+            const nonce = String((call.args as { query?: string }).query);
+            delivered.add(nonce);
+            return dialogsNaming(u.id, nonce);
+          },
         });
         links.push(link);
         const welcomed = new Promise<void>((resolve) => link.once('welcome', () => resolve()));
@@ -94,17 +101,25 @@ export async function benchRelayLoad(): Promise<void> {
       `relay RSS: ${(rssEmpty / 2 ** 20).toFixed(1)} MiB with no device, ${(rssDevices / 2 ** 20).toFixed(1)} MiB with ${connected} idle devices → ${perDeviceKiB.toFixed(1)} KiB per idle connected device (target ≤ 50 KiB)\n`,
     );
 
-    const sessions = await Promise.all(users.map((u) => openSession(mcpUrl, u.mcpToken)));
+    // 500 clients initialize at once; like real clients, one retries if its connection was reset.
+    const sessions = await Promise.all(
+      users.map((u) => openSession(mcpUrl, u.mcpToken).catch(() => openSession(mcpUrl, u.mcpToken))),
+    );
     await wave(users, sessions, 1, false); // warm-up: JIT, connection pools
     await wave(users, sessions, 1, true);
     for (const progress of process.env.BENCH_JSON_ONLY ? [false] : [false, true]) {
+      // Let the relay close every idle keep-alive socket (Node's 5 s keepAliveTimeout) and the client see it
+      // close, before the wave: reusing a socket the server is closing fails the request in the client
+      // (ECONNRESET), which would count as lost though the relay never saw it. Each call then opens its own
+      // connection, as 5,000 distinct clients would; the relay's CPU per call includes accepting it.
+      await new Promise((r) => setTimeout(r, 6_000));
       const cpu0 = ((await relay.ask('cpu')) as { cpuUs: number }).cpuUs;
       const r = await wave(users, sessions, CALLS_PER_DEVICE, progress);
       const cpu1 = ((await relay.ask('cpu')) as { cpuUs: number }).cpuUs;
       const total = users.length * CALLS_PER_DEVICE;
       process.stdout.write(
         `${total.toLocaleString('en')} concurrent calls over ${users.length} devices, ${progress ? 'SSE path (progress token)' : 'JSON path (no progress token)'}: ` +
-          `${r.lost} lost, ${r.misrouted} misrouted; p50 ${ms(percentile(r.latencies, 50))}, p99 ${ms(percentile(r.latencies, 99))}, wall ${ms(r.wallMs)}; ` +
+          `${r.lost} lost, ${r.misrouted} misrouted (${r.resent} resent after a connection reset before delivery); p50 ${ms(percentile(r.latencies, 50))}, p99 ${ms(percentile(r.latencies, 99))}, wall ${ms(r.wallMs)}; ` +
           `relay CPU ${((cpu1 - cpu0) / 1000 / total).toFixed(3)} ms per forwarded call${progress ? '' : ' (target ≤ 0.4 ms)'}\n`,
       );
       for (const [reason, n] of r.reasons) process.stdout.write(`  lost ×${n}: ${reason}\n`);
@@ -140,6 +155,7 @@ async function wave(users: User[], sessions: Session[], perUser: number, progres
   const latencies: number[] = [];
   let lost = 0;
   let misrouted = 0;
+  let resent = 0;
   const reasons = new Map<string, number>();
   const lose = (reason: string) => {
     lost++;
@@ -151,39 +167,50 @@ async function wave(users: User[], sessions: Session[], perUser: number, progres
       Array.from({ length: perUser }, async (_, k) => {
         const nonce = randomBytes(6).toString('hex');
         const start = performance.now();
-        try {
-          const res = await fetch(sessions[i]!.url, {
-            method: 'POST',
-            headers: sessions[i]!.headers,
-            body: JSON.stringify({
-              jsonrpc: '2.0',
-              id: k + 1,
-              method: 'tools/call',
-              params: {
-                name: 'list_dialogs',
-                arguments: { limit: 1, query: nonce },
-                ...(progress ? { _meta: { progressToken: `${u.id}-${k}` } } : {}),
-              },
-            }),
-          });
-          const text = await res.text();
-          const json = res.headers.get('content-type')?.startsWith('text/event-stream')
-            ? /^data: (.*"result".*)$/m.exec(text)?.[1]
-            : text;
-          const title = (
-            JSON.parse(json ?? '{}') as { result?: { structuredContent?: { dialogs?: { title: string }[] } } }
-          ).result?.structuredContent?.dialogs?.[0]?.title;
-          latencies.push(performance.now() - start);
-          if (title === undefined) lose(`HTTP ${res.status}: ${text.slice(0, 160)}`);
-          else if (title !== `${u.id}|${nonce}`) misrouted++;
-        } catch (err) {
-          const cause = (err as { cause?: { code?: string } }).cause;
-          lose(`${(err as Error).message}${cause?.code ? ` (${cause.code})` : ''}`);
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const res = await fetch(sessions[i]!.url, {
+              method: 'POST',
+              headers: sessions[i]!.headers,
+              body: JSON.stringify({
+                jsonrpc: '2.0',
+                id: k + 1,
+                method: 'tools/call',
+                params: {
+                  name: 'list_dialogs',
+                  arguments: { limit: 1, query: nonce },
+                  ...(progress ? { _meta: { progressToken: `${u.id}-${k}` } } : {}),
+                },
+              }),
+            });
+            const text = await res.text();
+            const json = res.headers.get('content-type')?.startsWith('text/event-stream')
+              ? /^data: (.*"result".*)$/m.exec(text)?.[1]
+              : text;
+            const title = (
+              JSON.parse(json ?? '{}') as { result?: { structuredContent?: { dialogs?: { title: string }[] } } }
+            ).result?.structuredContent?.dialogs?.[0]?.title;
+            latencies.push(performance.now() - start);
+            if (title === undefined) lose(`HTTP ${res.status}: ${text.slice(0, 160)}`);
+            else if (title !== `${u.id}|${nonce}`) misrouted++;
+            return;
+          } catch (err) {
+            // A connection reset by the TCP stack before the relay read the request (a burst of 5,000 new
+            // connections overflows the listen backlog): the device never saw it, so a client may send it
+            // again. Reset after the device saw it, or twice, counts as lost.
+            const cause = (err as { cause?: { code?: string } }).cause;
+            if (attempt === 1 && !delivered.has(nonce)) {
+              resent++;
+              continue;
+            }
+            lose(`${(err as Error).message}${cause?.code ? ` (${cause.code})` : ''}`);
+            return;
+          }
         }
       }),
     ),
   );
-  return { latencies, lost, misrouted, reasons, wallMs: performance.now() - t0 };
+  return { latencies, lost, misrouted, resent, reasons, wallMs: performance.now() - t0 };
 }
 
 /** Line-based JSON conversation with the relay child. */

@@ -4,6 +4,7 @@
  */
 import { benchAudit } from './audit.bench.js';
 import { benchEngine } from './engine.bench.js';
+import { benchHops } from './hops.bench.js';
 import { benchReconnect } from './reconnect.bench.js';
 import { benchRelayLoad } from './relayLoad.bench.js';
 import { benchRoundTrip } from './roundtrip.bench.js';
@@ -12,6 +13,7 @@ import { benchUi } from './ui.bench.js';
 
 const sections: Record<string, () => Promise<void>> = {
   roundtrip: benchRoundTrip,
+  hops: benchHops,
   audit: benchAudit,
   engine: benchEngine,
   relayload: benchRelayLoad,

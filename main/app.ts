@@ -98,13 +98,16 @@ async function start(): Promise<void> {
     }
     return { apiId, apiHash };
   };
-  const startEngine = async (telegramSession: string) =>
-    startBridgeHost({
+  const startEngine = async (telegramSession: string) => {
+    const { undoMs, mediaDir } = settings.device.load();
+    return startBridgeHost({
       gateway: new GramjsGateway({ ...apiCredentials(), session: telegramSession }),
       auditPath: join(dataDir, 'audit.jsonl'),
-      undoMs: settings.device.load().undoMs,
+      undoMs,
+      media: { ...(mediaDir ? { mediaDir } : {}), allowFileUrl: false },
       ...relayFromEnv(),
     });
+  };
 
   const service = new DeviceService({
     settings: settings.device,

@@ -23,7 +23,7 @@ import { attachTerminalApprovals } from '../bridge/host/terminalApprovals.js';
 import { GramjsGateway } from '../bridge/telegram/gateway.js';
 import { DeviceService } from '../bridge/ui/deviceService.js';
 import { startUiServer } from '../bridge/ui/uiServer.js';
-import { buildUi } from './buildUi.js';
+import { ensureUiBuilt } from './buildUi.js';
 import { startRelay } from '../relay/index.js';
 import { SANDBOX_API_HASH, SANDBOX_API_ID, startSandbox } from '../sandbox/index.js';
 
@@ -89,7 +89,7 @@ async function run(): Promise<number> {
     if (opts.serve && opts.ui) {
       const service = new DeviceService({ host, account: { name: me.firstName, username: me.username ?? null } });
       cleanup.push(async () => service.close());
-      const ui = await startUiServer({ service, staticDir: await buildUi() });
+      const ui = await startUiServer({ service, staticDir: await ensureUiBuilt() });
       cleanup.push(() => ui.close());
       say(`UI: ${ui.url}`);
     }
@@ -105,7 +105,7 @@ async function run(): Promise<number> {
       });
       say(`\n${signal}: stopping`);
       await host.stop();
-      say(describeVerify(await verifyAuditFile(auditPath)));
+      say(describeVerify(await verifyAuditFile(auditPath, { deviceKey: host.deviceKey })));
       return 0;
     }
 
@@ -167,7 +167,7 @@ async function run(): Promise<number> {
 
     step('Verifying the local audit chain');
     await host.stop();
-    const verdict = await verifyAuditFile(auditPath);
+    const verdict = await verifyAuditFile(auditPath, { deviceKey: host.deviceKey });
     say(`  entries hold tool, redacted peer, phase and decision — never text, tokens or the session`);
     say(describeVerify(verdict));
     return verdict.ok ? 0 : 1;

@@ -15,9 +15,17 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import pino from 'pino';
-import { exportAudit, verifyAuditFile } from '../audit/auditChain.js';
+import {
+  type DeviceKey,
+  deviceKeyPathFor,
+  exportAudit,
+  loadDeviceKey,
+  type VerifyResult,
+  verifyAuditFile,
+} from '../audit/auditChain.js';
 import { controlSocketPath } from '../control/controlSocket.js';
 import { DEFAULT_UNDO_MS, MAX_UNDO_MS } from '../policy/approvals.js';
+import { PassphraseSecretBox } from '../vault/secretBox.js';
 import type { LinkStatus } from '../link/relayLink.js';
 import { APP_NAME, APP_VERSION } from '../version.js';
 import type { TelegramAppOptions } from './account.js';
@@ -172,10 +180,21 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   const audit = program.command('audit').description('Inspect the local audit chain.');
   audit
     .command('verify')
-    .description('Recompute every hash of the audit chain and report the first bad entry.')
+    .description(
+      'Check the audit chain: every hash and link, and with this device\'s key also every MAC and the head ' +
+        'record (entries cut from the end, a rollback, a rewrite). Reports the first bad entry.',
+    )
     .option('--file <path>', 'audit chain file', auditPathIn(defaultHome()))
+    .option('--key-file <path>', 'device key file (default: device.key beside the chain)')
+    .option('--no-key', 'check internal consistency only (e.g. an exported copy on another machine)')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { file: string; json?: boolean }) => {
+    .addHelpText(
+      'after',
+      '\nWithout the device key (an exported copy, --no-key) verify proves only that the file is self-consistent,\n' +
+        'not who wrote it or that nothing was cut from its end. A sealed device key is opened with\n' +
+        '$TG_BRIDGE_PASSPHRASE. Exit code: 0 ok, 1 broken, 2 no chain or no usable key.',
+    )
+    .action(async (opts: AuditFileOptions & { json?: boolean }) => {
       exitCode = await auditVerify(opts, io);
     });
 
@@ -183,9 +202,15 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .command('export <out>')
     .description('Write a verified copy of the audit chain to <out> (0600), e.g. to keep it elsewhere.')
     .option('--file <path>', 'audit chain file', auditPathIn(defaultHome()))
-    .action(async (out: string, opts: { file: string }) => {
-      await exportAudit(opts.file, out);
-      io.out(`audit chain exported to ${out}\n`);
+    .option('--key-file <path>', 'device key file (default: device.key beside the chain)')
+    .option('--no-key', 'export after a consistency check only')
+    .action(async (out: string, opts: AuditFileOptions) => {
+      const deviceKey = await auditKey(opts);
+      await exportAudit(opts.file, out, { deviceKey: deviceKey ?? undefined });
+      io.out(
+        `audit chain exported to ${out}. The copy carries no key: checked elsewhere it proves internal ` +
+          'consistency only.\n',
+      );
     });
 
   try {
@@ -321,30 +346,70 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
   await ui?.server.close();
   ui?.service.close();
   await host.stop();
-  const result = await verifyAuditFile(auditPathIn(opts.home));
+  const result = await verifyAuditFile(auditPathIn(opts.home), { deviceKey: host.deviceKey });
   io.out(`${describeVerify(result)}\n`);
   return 0;
 }
 
-async function auditVerify(opts: { file: string; json?: boolean }, io: CliIo): Promise<number> {
+/** Options the audit subcommands share. `key` is false with `--no-key`. */
+interface AuditFileOptions {
+  file: string;
+  keyFile?: string;
+  key: boolean;
+}
+
+/**
+ * The device key for an audit subcommand: `--key-file`, else `device.key` beside the chain (a sealed one is
+ * opened with $TG_BRIDGE_PASSPHRASE); null with `--no-key` or when there is no key file.
+ * @throws AuditChainError / WrongPassphraseError when the key file exists but can't be used.
+ */
+async function auditKey(opts: AuditFileOptions): Promise<DeviceKey | null> {
+  if (!opts.key) return null;
+  const pass = process.env.TG_BRIDGE_PASSPHRASE;
+  const path = opts.keyFile ?? deviceKeyPathFor(opts.file);
+  const key = await loadDeviceKey(path, pass ? { box: new PassphraseSecretBox(pass) } : {});
+  if (!key && opts.keyFile) throw new Error(`no device key at ${opts.keyFile}`);
+  return key;
+}
+
+async function auditVerify(opts: AuditFileOptions & { json?: boolean }, io: CliIo): Promise<number> {
   try {
     await stat(opts.file);
   } catch {
     io.err(`tg-bridge: no audit chain at ${opts.file} (nothing has run yet, or pass --file)\n`);
     return 2;
   }
-  const result = await verifyAuditFile(opts.file);
+  const deviceKey = await auditKey(opts);
+  const result = await verifyAuditFile(opts.file, { deviceKey: deviceKey ?? undefined });
   io.out(opts.json ? `${JSON.stringify(result)}\n` : `${describeVerify(result)}\n`);
   return result.ok ? 0 : 1;
 }
 
-/** One-line verdict, starting `audit chain:` (the demo and CI grep for it). */
-export function describeVerify(r: Awaited<ReturnType<typeof verifyAuditFile>>): string {
+/**
+ * The verdict, first line starting `audit chain:` (the demo and CI grep for it), then what was proven: with the
+ * key, or consistency only; entries without MACs; incidents the device recorded earlier.
+ */
+export function describeVerify(r: VerifyResult): string {
+  const lines: string[] = [];
   if (r.ok) {
     const torn = r.torn_tail ? ' (a torn final line from a crash will be repaired on next start)' : '';
-    return `audit chain: ok — ${r.verified} entries verified${torn}`;
+    const nl = r.missing_newline ? ' (the last entry lacks its newline; it is added on next start)' : '';
+    lines.push(`audit chain: ok — ${r.verified} entries verified${torn}${nl}`);
+  } else {
+    lines.push(
+      `audit chain: BROKEN at entry ${r.first_bad_seq ?? '?'} — ${r.reason ?? 'unknown reason'} (${r.verified} entries before it verify)`,
+    );
   }
-  return `audit chain: BROKEN at entry ${r.first_bad_seq ?? '?'} — ${r.reason ?? 'unknown reason'} (${r.verified} entries before it verify)`;
+  lines.push(
+    r.keyed
+      ? '  checked with this device\'s key: entry MACs and the head record (nothing cut from the end, no rollback, no rewrite without the key)'
+      : '  checked WITHOUT the device key: internal consistency only — this does not show who wrote the file, nor that entries were not cut from its end or the whole file rewritten',
+  );
+  if (r.legacy_unkeyed) {
+    lines.push(`  ${r.legacy_unkeyed} entries predate keying (no MAC of their own; anchored by the keyed entries after them)`);
+  }
+  for (const i of r.incidents ?? []) lines.push(`  WARNING: at entry ${i.seq} this device recorded: ${i.what}`);
+  return lines.join('\n');
 }
 
 /** Human line for a link status. */

@@ -5,7 +5,7 @@
  */
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { AuditChain } from '../audit/auditChain.js';
+import { AuditChain, type DeviceKey, deviceKeyPathFor, loadDeviceKey } from '../audit/auditChain.js';
 import { type ControlServer, startControlServer } from '../control/controlSocket.js';
 import { BridgeEngine, type BridgeEngineOptions } from '../engine.js';
 import { type LinkStatus, RelayLink, type RelayLinkOptions } from '../link/relayLink.js';
@@ -27,6 +27,11 @@ export interface BridgeHostOptions {
   gateway: TelegramGateway;
   /** Path of the audit chain file (created 0600 in a 0700 directory). */
   auditPath: string;
+  /**
+   * The device key that keys the audit chain (entry MACs, head record, peer tags). Default: `device.key` beside
+   * the audit chain, created on first start (bridge/audit/deviceKey.ts); the desktop app passes its own.
+   */
+  deviceKey?: DeviceKey;
   /** How long a write waits for the person, in ms (default 120 000). */
   approvalTimeoutMs?: number;
   /** The undo window after an approval, in ms (default 5 000; 0 = none; at most 60 000). See ApprovalQueue. */
@@ -56,6 +61,8 @@ export interface BridgeHost {
    * @throws Error on a bad URL (see bridgeUrlOf) or after {@link stop}.
    */
   setRelay(url: string, token: RelayLinkOptions['token']): Promise<void>;
+  /** The key the audit chain is keyed with (to verify it after `stop`). */
+  deviceKey: DeviceKey;
   /** The control socket, when one was requested. */
   control: ControlServer | null;
   /** Resolves once the link is connected (or rejects after `timeoutMs`, default 10 000). */
@@ -80,7 +87,9 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
     ...(options.approvalTimeoutMs ? { timeoutMs: options.approvalTimeoutMs } : {}),
     ...(options.undoMs === undefined ? {} : { undoMs: options.undoMs }),
   });
-  const audit = await AuditChain.open(options.auditPath);
+  const deviceKey =
+    options.deviceKey ?? (await loadDeviceKey(deviceKeyPathFor(options.auditPath), { create: true }))!;
+  const audit = await AuditChain.open(options.auditPath, { deviceKey });
   const engine = new BridgeEngine({
     gateway: options.gateway,
     audit,
@@ -149,6 +158,7 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
     get relayUrl() {
       return relayUrl;
     },
+    deviceKey,
     control,
     loggedOut,
     async setRelay(url, token) {

@@ -3,8 +3,14 @@
  * recorder, which knows what it wrote. The registry asks it whether the call already has its `result` entry
  * instead of stamping markers on thrown errors.
  */
-import type { AuditChain, AuditDecidedBy, AuditEntry, AuditPhase, AuditStatus } from '../audit/auditChain.js';
-import { redactPeer } from '../audit/redactPeer.js';
+import type {
+  AppendOptions,
+  AuditChain,
+  AuditDecidedBy,
+  AuditEntry,
+  AuditPhase,
+  AuditStatus,
+} from '../audit/auditChain.js';
 
 /** One entry as a call records it: the call id, tool and peer are the recorder's. */
 export interface CallAuditEntry {
@@ -33,16 +39,17 @@ export class CallAudit {
     this.#tool = tool;
   }
 
-  /** Names the peer the call is about (a canonical ref or a raw peer argument); stored redacted. */
+  /** Names the peer the call is about (a canonical ref or a raw peer argument); stored as the chain's keyed tag. */
   setPeer(ref: string): void {
-    this.#peer = ref ? redactPeer(ref) : '';
+    this.#peer = ref ? this.#chain.peerTag(ref) : '';
   }
 
   /**
    * Appends one entry for this call.
+   * @param opts.durable false for an entry the next durable one may cover (a read's intent); default true.
    * @throws AuditInputError / AuditChainError from the chain (nothing is remembered then).
    */
-  async record(entry: CallAuditEntry): Promise<AuditEntry> {
+  async record(entry: CallAuditEntry, opts: AppendOptions = {}): Promise<AuditEntry> {
     const written = await this.#chain.append({
       call_id: this.#callId,
       tool: this.#tool,
@@ -51,7 +58,7 @@ export class CallAudit {
       status: entry.status,
       decided_by: entry.decidedBy ?? '—',
       ...(entry.error === undefined ? {} : { error: entry.error }),
-    });
+    }, opts);
     this.#written.push({
       seq: written.seq,
       phase: written.phase,

@@ -80,7 +80,8 @@ export async function runTool(tool: string, rawArgs: unknown, ctx: ToolContext):
   audit.setPeer(peerArg);
   const handler = HANDLERS[tool] as ToolHandler<unknown, unknown>;
 
-  if (!contract.write) await audit.record({ phase: 'intent', status: 'ok' });
+  // A read's intent rides on the durable write of its result: one fdatasync per read call (issue 12).
+  if (!contract.write) await audit.record({ phase: 'intent', status: 'ok' }, { durable: false });
   try {
     const result = await handler(args, ctx);
     if (!contract.write) await audit.record({ phase: 'result', status: 'ok' });

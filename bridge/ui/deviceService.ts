@@ -141,6 +141,11 @@ export class DeviceService {
   #watchLink(): void {
     const link = this.#host?.link;
     if (!link) return;
+    // A replaced link may already have failed before this listener was attached.
+    if (link.status.state === 'waiting') {
+      this.#lastError = link.status.reason;
+      this.#retryAt = this.#now() + link.status.retryInMs;
+    }
     const onStatus = (s: LinkStatus) => {
       if (s.state === 'waiting') {
         this.#lastError = s.reason;
@@ -308,6 +313,7 @@ export class DeviceService {
         }
         this.#paused = false;
         this.#lastError = undefined;
+        this.#retryAt = undefined;
         this.#watchLink();
         await this.#saveSettings({ ...this.#settings.load(), relayUrl });
         this.#emitStatus();

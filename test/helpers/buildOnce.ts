@@ -4,23 +4,20 @@
  * fresh; a single test file run after an edit rebuilds here (tsc -p tsconfig.build.json, a few seconds).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureUiBuilt, newestMtime } from '../../scripts/buildUi.js';
 
 const root = join(import.meta.dirname, '../..');
 /** The file the `tg-bridge` bin loads; tsc rewrites every output on each build. */
 const builtEntry = join(root, 'dist/bridge/cli/main.js');
 
-function newestMtime(path: string): number {
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let newest = st.mtimeMs;
-  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
-  return newest;
-}
-
-/** Rebuilds `dist/` when it is missing or older than `bridge/`, `relay/`, package.json or the tsconfigs. */
-export default function setup(): void {
+/**
+ * Rebuilds `dist/` when it is missing or older than `bridge/`, `relay/`, package.json or the tsconfigs, and the
+ * UI in `dist/renderer` when it is missing or older than `renderer/` (the demo and the package serve it).
+ */
+export default async function setup(): Promise<void> {
+  await ensureUiBuilt();
   const sources = ['bridge', 'relay', 'package.json', 'tsconfig.json', 'tsconfig.build.json'].map((p) =>
     join(root, p),
   );

@@ -77,8 +77,21 @@ describe('main/app.ts', () => {
     expect(String((win.options.webPreferences as { preload: string }).preload)).toMatch(/preload\.cjs$/);
     expect(win.loaded).toMatch(/^file:\/\/.*\/renderer\/index\.html#\/login$/);
     expect(FakeTray.last!.menu.map((i) => i.label)).toContain('Log in…');
+    // Start at login follows the stored setting (off by default).
+    expect(recorded.loginItem).toEqual([{ openAtLogin: false }]);
     // Settings live in electron-store, owner-only.
     expect(stores[0]!.options).toMatchObject({ name: 'settings', configFileMode: 0o600, clearInvalidConfig: false });
+  });
+
+  it('start at login is registered with the OS when the person turns it on in Settings', async () => {
+    await startApp();
+    await vi.waitFor(() => expect(FakeTray.last).not.toBeNull());
+    const win = FakeBrowserWindow.all[0]!;
+    const call = recorded.ipcHandlers.get(TO_MAIN.deviceCall)!;
+    const event = { sender: win.webContents, senderFrame: win.webContents.mainFrame };
+    await call(event, { method: 'settings.set', params: { startAtLogin: true } });
+    expect(recorded.loginItem.at(-1)).toEqual({ openAtLogin: true });
+    expect(stores[0]!.data.device).toMatchObject({ startAtLogin: true });
   });
 
   it('hardens every web contents Electron creates', async () => {

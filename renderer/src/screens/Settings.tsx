@@ -73,7 +73,7 @@ export function Settings({
             />
           </label>
           <label className="field">
-            <span>Media folder (the only folder files may be sent from)</span>
+            <span>Media folder (the only folder files may be sent from; applies from the next start)</span>
             <input
               type="text"
               defaultValue={settings.mediaDir ?? ''}

@@ -97,10 +97,11 @@ describe('a running device through the device API', () => {
   let service: DeviceService;
   const events: DeviceEvent[] = [];
   let stopHost: () => Promise<void>;
+  let bridgeToken: string;
 
   beforeAll(async () => {
     sandbox = await startSandbox();
-    const bridgeToken = randomBytes(24).toString('base64url');
+    bridgeToken = randomBytes(24).toString('base64url');
     relay = await startRelay({ users: [{ id: 'u', mcpToken: randomBytes(24).toString('base64url'), bridgeToken }] });
     home = await mkdtemp(join(tmpdir(), 'tg-devsvc-'));
     const host = await startBridgeHost({
@@ -132,6 +133,22 @@ describe('a running device through the device API', () => {
     const states = events.flatMap((e) => (e.type === 'status' ? [e.status.state] : []));
     expect(states).toContain('paused');
     expect(states.at(-1)).toBe('connected');
+  });
+
+  it('a relay that cannot be reached: offline with the last error and when it retries; back on the good one', async () => {
+    expect(await service.call('link.configure', { relayUrl: 'http://127.0.0.1:9', bridgeToken: 'x' })).toEqual({ ok: true });
+    const waiting = await until(() => {
+      const s = service.status();
+      return s.link.state === 'waiting' ? s : undefined;
+    }, 'waiting');
+    expect(waiting.state).toBe('offline');
+    expect(waiting.link.relayUrl).toBe('http://127.0.0.1:9/');
+    expect(waiting.link.lastError).toMatch(/refused|ECONNREFUSED|closed/i);
+    expect(waiting.link.retryAt).toBeGreaterThan(Date.now() - 1_000);
+    expect(await service.call('link.configure', { relayUrl: relay.url, bridgeToken })).toEqual({ ok: true });
+    await until(() => (service.status().state === 'connected' ? true : undefined), 'connected again');
+    expect(service.status().link.lastError).toBeUndefined();
+    expect((await service.call('settings.get', {})).relayUrl).toBe(relay.url);
   });
 
   it('a bad relay URL is an answer, not a crash, and the link keeps running', async () => {

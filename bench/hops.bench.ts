@@ -1,0 +1,86 @@
+/**
+ * Where the round trip goes: list_dialogs (limit 20) measured at each layer, round robin in one run on the same
+ * sandbox — direct gramjs, the bridge's gateway, the engine over an audit chain that does not fsync, the engine
+ * as shipped (schema + policy + durable audit + wrap), and an MCP client
+ * through the relay and the relay link (JSON path) — so the relay hop's share (MCP − engine) and the engine's
+ * (engine − gateway) read off directly next to the product/direct ratio.
+ *
+ * Env: BENCH_ROUNDS (default 300).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { AuditChain } from '../bridge/audit/auditChain.js';
+import { BridgeEngine } from '../bridge/engine.js';
+import { startBridgeHost } from '../bridge/host/bridgeHost.js';
+import { ApprovalQueue } from '../bridge/policy/approvals.js';
+import { startRelay } from '../relay/index.js';
+import { createSandboxClient } from '../sandbox/client.js';
+import { startSandbox } from '../sandbox/index.js';
+import { sandboxGateway } from '../test/helpers/sandboxGateway.js';
+import { ms, percentile, timed } from './stats.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
+
+/** Runs the per-layer benchmark and prints its table. */
+export async function benchHops(): Promise<void> {
+  const home = await mkdtemp(join(tmpdir(), 'tgb-hops-'));
+  const mcpToken = randomBytes(24).toString('base64url');
+  const bridgeToken = randomBytes(24).toString('base64url');
+  const sandbox = await startSandbox();
+  const relay = await startRelay({ users: [{ id: 'hops', mcpToken, bridgeToken }] });
+  const gateway = sandboxGateway(sandbox);
+  const host = await startBridgeHost({ relayUrl: relay.url, bridgeToken, auditPath: join(home, 'audit.jsonl'), gateway });
+  const direct = createSandboxClient(sandbox, sandbox.mintSession());
+  const ai = new Client({ name: 'bench-hops', version: '1' });
+  // The same engine over an audit chain that does not fsync: what the engine costs besides durable appends.
+  const unsynced = await AuditChain.open(join(home, 'unsynced.jsonl'), { fsync: false });
+  const engineNoFsync = new BridgeEngine({ gateway, audit: unsynced, approvals: new ApprovalQueue() });
+  try {
+    await host.waitConnected();
+    await direct.connect();
+    await ai.connect(
+      new StreamableHTTPClientTransport(new URL(relay.mcpUrl), {
+        requestInit: { headers: { Authorization: `Bearer ${mcpToken}` } },
+      }),
+    );
+    let n = 0;
+    const layers: [string, () => Promise<unknown>][] = [
+      ['gramjs → sandbox (direct)', () => direct.getDialogs({ limit: 20 })],
+      ['gateway', () => gateway.listDialogs({ limit: 20 })],
+      ['engine, audit not fsync\'d', () => engineNoFsync.call({ callId: `u${n++}`, tool: 'list_dialogs', args: { limit: 20 } })],
+      ['engine (schema+policy+audit)', () => host.engine.call({ callId: `h${n++}`, tool: 'list_dialogs', args: { limit: 20 } })],
+      ['MCP → relay → link → engine', () => ai.callTool({ name: 'list_dialogs', arguments: { limit: 20 } })],
+    ];
+    const samples = layers.map(() => [] as number[]);
+    for (let round = -10; round < ROUNDS; round++) {
+      // Rotate the order each round so no layer always runs right after another.
+      for (let k = 0; k < layers.length; k++) {
+        const i = (k + round + 10) % layers.length;
+        const t = await timed(layers[i]![1]);
+        if (round >= 0) samples[i]!.push(t);
+      }
+    }
+    const p = (i: number, q: number) => percentile(samples[i]!, q);
+    process.stdout.write(`list_dialogs (limit 20) per layer, ${ROUNDS} calls each, round robin:\n`);
+    for (const [i, [name]] of layers.entries()) {
+      process.stdout.write(`  ${name.padEnd(30)} p50 ${ms(p(i, 50)).padStart(10)}   p99 ${ms(p(i, 99)).padStart(10)}\n`);
+    }
+    process.stdout.write(
+      `  relay + link share (MCP − engine) p50 +${ms(p(4, 50) - p(3, 50))}; engine share (engine − gateway) p50 +${ms(p(3, 50) - p(1, 50))}, ` +
+        `of which not durable appends (unsynced engine − gateway) +${ms(p(2, 50) - p(1, 50))}; ` +
+        `product/direct p50 ${(p(4, 50) / p(0, 50)).toFixed(2)}×, p99 ${(p(4, 99) / p(0, 99)).toFixed(2)}×\n`,
+    );
+  } finally {
+    await ai.close();
+    await unsynced.close();
+    await direct.destroy();
+    await host.stop();
+    await relay.close();
+    await sandbox.stop();
+    await rm(home, { recursive: true, force: true });
+  }
+}

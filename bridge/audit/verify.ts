@@ -1,0 +1,410 @@
+/**
+ * Verifying, reading and exporting an audit chain file.
+ *
+ * What verify proves (threat model; README "What `audit verify` proves"):
+ * - Without the device key (an exported copy, another machine): the file is internally consistent — every hash
+ *   recomputes, every `prev_hash` links, `seq` runs 1, 2, 3, … So no entry was edited, inserted, deleted or
+ *   reordered *unless the whole rest of the file was rewritten*: anyone can write a fresh self-consistent chain,
+ *   or cut entries off the end. The result says `keyed: false`.
+ * - With the device key: also that every keyed entry was written by a holder of the key (its MAC checks out; a
+ *   valid MAC on the last entry vouches for all before it, because each hash covers the previous one), and that
+ *   the file agrees with the head record this device keeps beside it: the chain reaches at least the recorded
+ *   seq and holds the recorded hash there. That catches entries deleted from the end, a rollback to an older
+ *   copy, and a whole file replaced by a self-consistent rewrite made without the key.
+ * - Not caught: someone who holds the device key (it is then their chain), and a rollback of the file *and* the
+ *   head together to an older pair both made by this device — nothing on the device remembers a later state.
+ *   An exported copy kept elsewhere, or the engine's `anchor:` incident entries, narrow that window.
+ *
+ * Speed: the stored bytes are streamed in bounded memory (two 1 MiB buffers per thread, the next read overlapped
+ * with checking), each line checked and hashed in place (entryHash.ts) with no JSON parsing, no zod and no
+ * re-serialising; with a key, each entry's MAC too (so a changed MAC byte is found at its entry). A file of
+ * 32 MiB or more (about 100,000 entries) is split at line starts into up to 4 ranges checked by worker threads
+ * (chainWalk.ts, verifyWorker.ts) and stitched back: each range's first line must carry the seq and prev_hash
+ * the range before it ends with, so the result is exactly that of one thread.
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { type DeviceKey } from './deviceKey.js';
+import { type AuditEntry, AuditChainError, GENESIS_HASH } from './entry.js';
+import { isTornTail, type RangeResult, type RangeSpec, walkRange } from './chainWalk.js';
+import { parseLine } from './entryHash.js';
+import { NEWLINE, streamLines, syncDirectory } from './fileIo.js';
+import { type HeadRead, headPathFor, readHead } from './headAnchor.js';
+
+/** An `anchor:` incident the writer recorded in the chain when it found the file and its head disagreeing. */
+export interface AuditIncident {
+  /** Seq of the entry that records it. */
+  seq: number;
+  /** The entry's `error` code, e.g. `anchor: chain ends at seq 10, head recorded seq 12`. */
+  what: string;
+}
+
+/**
+ * Outcome of verifying a chain. `verified` counts entries that check out before the first bad one;
+ * `first_bad_seq` is the seq the first bad entry has or should have had (always `verified + 1`); `reason` says
+ * what is wrong in words (`entry 7: hash mismatch (edited?)`, `the chain ends at seq 10; this device recorded
+ * seq 12 …`). `torn_tail` is set when the file ends in an incomplete line from a crash mid-write, and
+ * `missing_newline` when it ends in a complete entry without its newline; neither alone makes `ok` false
+ * (the writer repairs both on next open).
+ * `keyed` says what was proven: true = checked with the device key (MACs and the head record), false =
+ * internal consistency only (see the module comment). `legacy_unkeyed` (keyed checks only) counts entries
+ * written before the chain was keyed, which carry no MAC of their own. `incidents` lists anchor problems the
+ * device found and recorded in the chain earlier.
+ */
+export type VerifyResult = {
+  ok: boolean;
+  verified: number;
+  first_bad_seq?: number;
+  reason?: string;
+  torn_tail?: boolean;
+  missing_newline?: boolean;
+  keyed: boolean;
+  legacy_unkeyed?: number;
+  head_seq?: number;
+  incidents?: AuditIncident[];
+};
+
+/** Options of {@link verifyAuditFile} and {@link exportAudit}. */
+export interface VerifyOptions {
+  /** The device key: check MACs and the head record. Absent: internal consistency only. */
+  deviceKey?: DeviceKey | undefined;
+  /** Where the head record is (default: {@link headPathFor} the chain). */
+  headPath?: string | undefined;
+  /**
+   * Files of at least this many bytes are checked by several threads (default 32 MiB, about 100,000
+   * entries; Infinity: always one thread). Tests lower it.
+   */
+  parallelMinBytes?: number | undefined;
+  /** Told how many threads checked the file (1 when it was not split, or workers could not start). */
+  onThreads?: ((threads: number) => void) | undefined;
+}
+
+/** Default of {@link VerifyOptions.parallelMinBytes}: below this, starting worker threads costs more than it saves. */
+const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
+/** At most this many threads (the calling one included) check one file. */
+const MAX_THREADS = 4;
+
+/** A whole chain walked, ranges stitched together. `problem.seq` is the seq of the first bad line. */
+interface ChainWalked {
+  verified: number;
+  problem: { seq: number; reason: string } | null;
+  torn: boolean;
+  tailEntry: Uint8Array | null;
+  end: number;
+  keyedCount: number;
+  legacy: number;
+  watchedHex: string | null;
+  incidents: AuditIncident[];
+}
+
+type WalkBase = Omit<RangeSpec, 'start' | 'end' | 'fromGenesis'>;
+
+/**
+ * Walks the chain in one thread, or — for a file of at least `minParallel` bytes on a machine with more than one
+ * core — in up to {@link MAX_THREADS} byte ranges at once (this thread walks the first), then links the ranges:
+ * each range's first line must carry the seq and prev_hash the range before it ends with. Any failure to run
+ * the workers falls back to one thread.
+ */
+async function walkChain(
+  base: WalkBase,
+  minParallel: number,
+  onThreads: ((threads: number) => void) | undefined,
+): Promise<ChainWalked> {
+  const size = (await stat(base.path)).size;
+  const threads = Math.min(availableParallelism(), MAX_THREADS);
+  const bounds = threads > 1 && size >= minParallel ? await splitRanges(base.path, size, threads) : null;
+  if (bounds) {
+    try {
+      const results = await Promise.all(
+        bounds.map((r, i) =>
+          i === 0 ? walkRange({ ...base, ...r, fromGenesis: true }) : inWorker({ ...base, ...r, fromGenesis: false }),
+        ),
+      );
+      onThreads?.(bounds.length);
+      return stitch(results);
+    } catch {
+      /* workers unavailable here: one thread below */
+    }
+  }
+  const whole = await walkRange({ ...base, start: 0, end: Infinity, fromGenesis: true });
+  onThreads?.(1);
+  return stitch([whole]);
+}
+
+/** Range bounds starting at line starts, or null when a split point has no newline near it (not a chain). */
+async function splitRanges(path: string, size: number, n: number): Promise<{ start: number; end: number }[] | null> {
+  const fh = await open(path, 'r');
+  try {
+    const starts = [0];
+    const probe = Buffer.alloc(64 * 1024);
+    for (let k = 1; k < n; k++) {
+      const at = Math.floor((k * size) / n) - 1;
+      const { bytesRead } = await fh.read(probe, 0, probe.length, at);
+      const nl = probe.subarray(0, bytesRead).indexOf(NEWLINE);
+      if (nl === -1) return null;
+      const start = at + nl + 1;
+      if (start <= starts[starts.length - 1]! || start >= size) return null;
+      starts.push(start);
+    }
+    return starts.map((start, i) => ({ start, end: i + 1 < starts.length ? starts[i + 1]! : Infinity }));
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Walks a range in a worker thread. From TypeScript sources (tests, tsx) the worker loads tsx's loader first;
+ * from compiled JavaScript it runs `verifyWorker.js` directly.
+ * @throws when the worker can't start or fails.
+ */
+function inWorker(spec: RangeSpec): Promise<RangeResult> {
+  const self = import.meta.url;
+  let worker: Worker;
+  if (self.endsWith('.ts')) {
+    const tsx = createRequire(self).resolve('tsx/esm/api').replace(/index\.cjs$/, 'index.mjs');
+    const target = new URL('./verifyWorker.ts', self).href;
+    const boot = `import(${JSON.stringify(pathToFileURL(tsx).href)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
+    worker = new Worker(boot, { eval: true, workerData: spec });
+  } else {
+    worker = new Worker(new URL('./verifyWorker.js', self), { workerData: spec });
+  }
+  return new Promise((resolve, reject) => {
+    worker.once('message', (m: RangeResult | { error: string }) => {
+      if ('error' in m) reject(new Error(m.error));
+      else resolve(m);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`verify worker exited (${code})`)));
+  });
+}
+
+/** Links range results in order into one outcome, reporting the first bad line as a one-thread walk would. */
+function stitch(results: RangeResult[]): ChainWalked {
+  let verified = 0;
+  let prevHex = GENESIS_HASH;
+  let keyedCount = 0;
+  let legacy = 0;
+  let watchedHex: string | null = null;
+  const incidents: AuditIncident[] = [];
+  const last = results[results.length - 1]!;
+  const out = (problem: ChainWalked['problem']): ChainWalked => ({
+    verified,
+    problem,
+    torn: problem ? false : last.torn,
+    tailEntry: problem ? null : last.tailEntry,
+    end: last.end,
+    keyedCount,
+    legacy,
+    watchedHex,
+    incidents,
+  });
+  for (const [i, r] of results.entries()) {
+    const expected = verified + 1;
+    if (i > 0 && r.first) {
+      if (r.first.seq !== expected) {
+        const how = r.first.seq < expected ? 'repeated or reordered' : 'missing or reordered';
+        return out({ seq: expected, reason: `found seq ${r.first.seq} where ${expected} was expected (entry ${how}?)` });
+      }
+      if (r.first.prevHex !== prevHex) {
+        return out({
+          seq: expected,
+          reason:
+            r.first.schemaProblem ??
+            `prev_hash does not match entry ${expected - 1} (inserted, deleted or reordered entry?)`,
+        });
+      }
+    }
+    if (keyedCount > 0 && r.firstUnkeyed >= 0 && (r.problem === null || r.firstUnkeyed < r.problem.index)) {
+      verified += r.firstUnkeyed;
+      return out({ seq: verified + 1, reason: 'has no MAC though the entries before it have one (MAC removed?)' });
+    }
+    incidents.push(...r.incidents);
+    watchedHex ??= r.watchedHex;
+    if (r.problem) {
+      verified += r.problem.index;
+      return out({ seq: verified + 1, reason: r.problem.reason });
+    }
+    verified += r.taken;
+    keyedCount += r.keyedCount;
+    legacy += r.legacy;
+    if (r.taken > 0) prevHex = r.lastHex;
+  }
+  return out(null);
+}
+
+
+export { isTornTail };
+
+/** Internal outcome of a walk: the result and the byte range it vouches for. */
+interface Walked {
+  result: VerifyResult;
+  /** Offset just after the last verified complete line. */
+  end: number;
+  /** The final line (no newline) was a complete entry and is verified. */
+  tailEntry: Buffer | null;
+}
+
+async function walk(path: string, opts: VerifyOptions): Promise<Walked> {
+  const key = opts.deviceKey;
+  const headPath = opts.headPath ?? headPathFor(path);
+  const head: HeadRead | null = key ? await readHead(headPath, key) : null;
+  const keyed = key !== undefined;
+  if (head?.state === 'other_key') {
+    return {
+      result: {
+        ok: false,
+        verified: 0,
+        first_bad_seq: 1,
+        reason:
+          `the head record was made with another device key (key id ${head.key_id}; this key is ${key!.id}): ` +
+          'check the chain with the key of the device that wrote it',
+        keyed,
+      },
+      end: 0,
+      tailEntry: null,
+    };
+  }
+  const legacyUntil = head?.state === 'ok' ? head.head.legacy_until : Infinity;
+  const pads = key ? key.entryMacPads() : null;
+  const w = await walkChain(
+    { path, legacyUntil, watchSeq: head?.state === 'ok' ? head.head.seq : -1, pads },
+    opts.parallelMinBytes ?? PARALLEL_MIN_BYTES,
+    opts.onThreads,
+  );
+  const { problem, torn, end } = w;
+  const tailEntry = w.tailEntry ? Buffer.from(w.tailEntry) : null;
+  const base = { keyed, ...(w.incidents.length ? { incidents: w.incidents } : {}) };
+  const bad = (seq: number, reason: string): Walked => ({
+    result: { ok: false, verified: seq - 1, first_bad_seq: seq, reason, ...base },
+    end,
+    tailEntry: null,
+  });
+  if (problem !== null) return bad(problem.seq, `entry ${problem.seq}: ${problem.reason}`);
+  const ends = { ...(torn ? { torn_tail: true } : {}), ...(tailEntry ? { missing_newline: true } : {}) };
+  if (!key || head === null) return { result: { ok: true, verified: w.verified, ...ends, ...base }, end, tailEntry };
+
+  const n = w.verified;
+  const name = basename(headPath);
+  const keyedBase = { ...base, ...(w.legacy ? { legacy_unkeyed: w.legacy } : {}) };
+  if (head.state === 'missing') {
+    if (n > 0 && w.keyedCount > 0) {
+      return bad(
+        n + 1,
+        `the head record (${name}) is missing: the chain ends at seq ${n}, and entries after it could have been ` +
+          `deleted unseen (entries 1–${n} are this device's own: their MACs check out)`,
+      );
+    }
+    return { result: { ok: true, verified: n, ...ends, ...keyedBase }, end, tailEntry };
+  }
+  if (head.state === 'invalid') {
+    return bad(n + 1, `the head record (${name}) is not authentic (${head.why}): entries cut from the end could go unseen`);
+  }
+  const recorded = head.head;
+  if (recorded.seq > n) {
+    const gone = recorded.seq - n;
+    return bad(
+      n + 1,
+      `the chain ends at seq ${n}; this device recorded seq ${recorded.seq} (the last ${gone} ${gone === 1 ? 'entry was' : 'entries were'} ` +
+        'deleted, or the file was rolled back to an older copy)',
+    );
+  }
+  if (recorded.seq > 0 && w.watchedHex !== recorded.hash) {
+    return bad(
+      recorded.seq,
+      `entry ${recorded.seq}: differs from the entry this device recorded at that seq (the file was replaced by ` +
+        'another chain or rolled back to an older copy)',
+    );
+  }
+  return {
+    result: { ok: true, verified: n, ...ends, ...keyedBase, head_seq: recorded.seq },
+    end,
+    tailEntry,
+  };
+}
+
+/**
+ * Verifies the chain in `path` without modifying it: recomputes every hash and checks each `prev_hash` link and
+ * that `seq` runs 1, 2, 3, …; with `deviceKey`, also the MACs and the head record (see the module comment for
+ * what each proves). Stops at the first bad entry. Streams the file in bounded memory.
+ * @throws the file system error when the file can't be read (e.g. ENOENT).
+ */
+export async function verifyAuditFile(path: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  return (await walk(path, opts)).result;
+}
+
+/**
+ * Reads every complete entry in `path`, oldest first, without checking hashes (use {@link verifyAuditFile}).
+ * A torn final line is skipped; a complete final entry without its newline is included.
+ * @throws AuditChainError naming the first line that isn't a well-formed entry; file system errors as is.
+ */
+export async function readAuditEntries(path: string): Promise<AuditEntry[]> {
+  const entries: AuditEntry[] = [];
+  const take = (bytes: Uint8Array): void => {
+    const checked = parseLine(bytes);
+    if ('problem' in checked) {
+      throw new AuditChainError(
+        `${path}: line ${entries.length + 1}: ${checked.problem}; run verify to see where the chain breaks`,
+      );
+    }
+    entries.push(checked.entry);
+  };
+  await streamLines(
+    path,
+    (buf, s, e) => {
+      take(buf.subarray(s, e));
+      return true;
+    },
+    (tail) => {
+      if (tail.length > 0 && !('problem' in parseLine(tail))) take(tail);
+    },
+  );
+  return entries;
+}
+
+/**
+ * Writes a verified copy of the chain in `path` to `out`: mode 0600, atomically (a temporary file in `out`'s
+ * directory, fsync, rename, fsync of the directory). A torn final line is left out; a complete final entry
+ * without its newline gets one. The copy is verified again before it replaces `out`.
+ * The copy holds no key and no head record: checked elsewhere it proves internal consistency only.
+ * @throws AuditChainError when the chain does not verify (nothing is written); file system errors as is
+ *   (e.g. `out`'s directory missing).
+ */
+export async function exportAudit(path: string, out: string, opts: VerifyOptions = {}): Promise<void> {
+  const { result, end, tailEntry } = await walk(path, opts);
+  if (!result.ok) throw new AuditChainError(`not exporting ${path}: the chain is broken at ${result.reason}`);
+  const dir = dirname(out);
+  const tmp = join(dir, `.${basename(out)}.${randomBytes(6).toString('hex')}.tmp`);
+  const dst = await open(tmp, 'wx', 0o600);
+  try {
+    const src = await open(path, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(1024 * 1024);
+      for (let at = 0; at < end; ) {
+        const { bytesRead } = await src.read(buf, 0, Math.min(buf.length, end - at), at);
+        if (bytesRead === 0) break;
+        await dst.write(buf, 0, bytesRead);
+        at += bytesRead;
+      }
+    } finally {
+      await src.close();
+    }
+    if (tailEntry) await dst.write(Buffer.concat([tailEntry, Buffer.from([NEWLINE])]));
+    await dst.sync();
+    await dst.close();
+    const copy = await verifyAuditFile(tmp);
+    if (!copy.ok || copy.verified !== result.verified)
+      throw new AuditChainError(`not exporting ${path}: it changed while it was being copied; try again`);
+    await rename(tmp, out);
+  } catch (err) {
+    await dst.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await syncDirectory(dir);
+}
