@@ -20,6 +20,7 @@ import {
   type ApprovalView,
 } from '../protocol/approvalView.js';
 import { visibleText } from '../protocol/visibleText.js';
+import { describeEntities, renderText } from '../telegram/formatting.js';
 import { formatSize } from '../tools/sendMedia.js';
 
 /** How long input is ignored after the request on screen changed, in ms (issue 8 §2; shared by all surfaces). */
@@ -41,7 +42,15 @@ export interface TerminalApprovalsOptions {
 }
 
 type Screen =
-  | { kind: 'ask'; item: PendingApproval; shownAt: number; guardUntil: number; step: 'choice' | 'reason' | 'edit' }
+  | {
+      kind: 'ask';
+      item: PendingApproval;
+      shownAt: number;
+      guardUntil: number;
+      step: 'choice' | 'reason' | 'edit' | 'confirmEdit';
+      /** The person's edit of a formatted text, shown rendered and waiting for their yes. */
+      edit?: string;
+    }
   | { kind: 'hold'; callId: string; sendsAt: number; timer: unknown };
 
 /**
@@ -131,13 +140,39 @@ export function attachTerminalApprovals(queue: ApprovalQueue, options: TerminalA
       next();
       return;
     }
+    if (s.step === 'confirmEdit') {
+      const key = answer.toLowerCase();
+      if (key === 'y' || key === 'yes') {
+        approveEdit(s.edit ?? '');
+        return;
+      }
+      if (key !== 'n' && key !== 'no') {
+        write('  Please type y or n. Send this edit? [y]es / [n]o: ');
+        return;
+      }
+      s.step = 'choice';
+      write(question(item));
+      return;
+    }
     if (s.step === 'edit') {
+      const format = item.view.text?.format ?? 'plain';
       if (!answer) {
         write('  (empty text; nothing changed)\n');
-      } else if (decide(() => queue.approve(item.callId, { text: answer, by: 'person' }))) {
-        afterApproval(item, 'approved with your edit');
+      } else if (format !== 'plain') {
+        // The edit is read as the AI's text was: the person sees what Telegram will show before saying yes.
+        const preview = renderEdit(answer, format);
+        if (preview) {
+          write(preview);
+          s.step = 'confirmEdit';
+          s.edit = answer;
+          write('Send this edit? [y]es / [n]o: ');
+          return;
+        }
+        write(`  (read as ${format}, that text shows nothing in Telegram; nothing changed)\n`);
+      } else {
+        approveEdit(answer);
         return;
-      } else write('  (that text cannot be sent: 1 to 4096 characters)\n');
+      }
       s.step = 'choice';
       write(question(item));
       return;
@@ -166,12 +201,26 @@ export function attachTerminalApprovals(queue: ApprovalQueue, options: TerminalA
     }
     if (item.editable && (key === 'e' || key === 'edit')) {
       s.step = 'edit';
-      write('New text (one line): ');
+      const format = item.view.text?.format ?? 'plain';
+      write(format === 'plain' ? 'New text (one line): ' : `New text (one line, read as ${format}): `);
       return;
     }
     const keys = ['y', 'n', ...(item.editable ? ['e'] : []), ...(canAlways(item) ? ['a'] : [])];
     write(`  Please type ${keys.slice(0, -1).join(', ')} or ${keys.at(-1)}.\n`);
     write(question(item));
+  };
+
+  /** Approves the on-screen request with the person's edit, or says why that text cannot be sent. */
+  const approveEdit = (text: string) => {
+    const s = screen;
+    if (s?.kind !== 'ask') return;
+    if (decide(() => queue.approve(s.item.callId, { text, by: 'person' }))) {
+      afterApproval(s.item, 'approved with your edit');
+      return;
+    }
+    write('  (that text cannot be sent: 1 to 4096 characters)\n');
+    s.step = 'choice';
+    write(question(s.item));
   };
 
   /** After this prompt approved: the undo countdown when the queue holds the write, else the next request. */
@@ -327,6 +376,12 @@ export function attachTerminalApprovals(queue: ApprovalQueue, options: TerminalA
   };
 }
 
+/** A text longer than this many lines is followed by the effect and the warnings again. */
+const LONG_TEXT_LINES = 20;
+
+/** Tools that put something in front of the peer (the view says "to:"); the others act "in:" a chat. */
+const SENDS_TO = new Set(['send_message', 'send_media', 'forward_messages']);
+
 function settledWhy(outcome: ApprovalOutcome): string {
   switch (outcome.status) {
     case 'expired':
@@ -343,8 +398,25 @@ function line1(s: string): string {
   return visibleText(s).text;
 }
 
+/**
+ * What Telegram will show of the person's edit read as `format` (the same parser the send uses), with where its
+ * links point; null when it renders to nothing.
+ */
+function renderEdit(text: string, format: 'markdown' | 'html'): string | null {
+  const rendered = renderText(text, format);
+  if (rendered.text.trim() === '') return null;
+  const lines = ['│ Telegram will show:', ...rendered.text.split('\n').map((l) => `│   ${line1(l)}`)];
+  for (const l of describeEntities(rendered)) lines.push(linkLine(l));
+  return `${lines.join('\n')}\n`;
+}
+
+/** One link target or custom emoji of a rendered text, on its own labelled line (never among the text's lines). */
+function linkLine(l: string): string {
+  return l.startsWith('link ') ? `│ link:      ${line1(l.slice(5))}` : `│ also:      ${line1(l)}`;
+}
+
 function peerLine(p: ApprovalPeer): string {
-  return [line1(p.title), p.username ? `@${line1(p.username)}` : null, `${line1(p.ref)} (${p.kind})`]
+  return [`‹${line1(p.title)}›`, p.username ? `@${line1(p.username)}` : null, `${line1(p.ref)} (${p.kind})`]
     .filter(Boolean)
     .join(' · ');
 }
@@ -365,7 +437,7 @@ export function renderApproval(view: ApprovalView, nowMs: number): string {
   for (const f of view.flags) lines.push(`│ ⚠ ${line1(f.code).toUpperCase().replace(/_/g, ' ')}: ${line1(f.message)}`);
   lines.push(`│ ${line1(view.effect)}`);
   if (view.source) lines.push(`│ from:      ${peerLine(view.source)}`);
-  lines.push(`│ to:        ${peerLine(view.peer)}`);
+  lines.push(`│ ${SENDS_TO.has(view.tool) ? 'to:' : 'in:'}        ${peerLine(view.peer)}`);
   if (view.replyTo) {
     lines.push(
       view.replyTo.from || view.replyTo.preview
@@ -392,6 +464,15 @@ export function renderApproval(view: ApprovalView, nowMs: number): string {
     if (view.text.rendered !== undefined) {
       lines.push('│ Telegram will show:');
       for (const l of view.text.rendered.split('\n')) lines.push(`│   ${line1(l)}`);
+    }
+    for (const l of view.text.links ?? []) lines.push(linkLine(l));
+    const textLines = view.text.shown.split('\n').length;
+    if (textLines > LONG_TEXT_LINES) {
+      // The top of the prompt has scrolled away: say again what this is and what it warns of.
+      lines.push(`│ (end of the ${textLines}-line text) ${line1(view.effect)} · ${line1(view.peer.ref)} (${view.peer.kind})`);
+      if (view.flags.length > 0) {
+        lines.push(`│ ⚠ still: ${view.flags.map((f) => line1(f.code).toUpperCase().replace(/_/g, ' ')).join(', ')}`);
+      }
     }
   }
   if (view.undoMs > 0) lines.push(`│ undo:      ${Math.round(view.undoMs / 1000)} s to take it back after you approve`);

@@ -19,7 +19,7 @@ import {
   MAX_VIEW_MESSAGES,
   MAX_VIEW_TITLE_LENGTH,
 } from '../protocol/approvalView.js';
-import { visibleText } from '../protocol/visibleText.js';
+import { mixedScripts, visibleText } from '../protocol/visibleText.js';
 import type { GatewayMessage, ResolvedPeer, TelegramGateway } from '../telegram/gateway.js';
 import { DEFAULT_RULE_DURATION_MS, type StandingRuleKey } from './standingRules.js';
 
@@ -47,7 +47,8 @@ export type WriteEffect =
 /**
  * A write waiting for the person, as the write gate hands it over: the peer where it lands, the effect, and —
  * for text the formatting module parses — how (`textFormat`, default plain) and what Telegram will show
- * (`renderedText`, the text after Markdown/HTML parsing).
+ * (`renderedText`, the text after Markdown/HTML parsing) and where its links point (`renderedLinks`, one line each,
+ * shown apart from the text).
  */
 export interface PendingWrite {
   tool: string;
@@ -55,6 +56,7 @@ export interface PendingWrite {
   effect: WriteEffect;
   textFormat?: TextFormat;
   renderedText?: string;
+  renderedLinks?: string[];
 }
 
 /** Facts looked up on Telegram before asking: the message a reply answers, and whether it is a first contact. */
@@ -189,6 +191,18 @@ export function buildApprovalView(
       break;
   }
   if (opts.client !== undefined && opts.client !== '') view.client = s.line(opts.client, MAX_CLIENT_NAME_LENGTH);
+  const lookalike = (raw: string, shown: string, who: string) => {
+    const scripts = mixedScripts(raw);
+    if (scripts.length > 1) {
+      flags.push({
+        code: 'lookalike',
+        message: `${who}‹${shown}› mixes ${scripts.join(' and ')} letters in one word: it may imitate another name`,
+      });
+    }
+  };
+  lookalike(write.peer.title, peer.title, '');
+  if (e.kind === 'forward_messages' && view.source) lookalike(e.source.title, view.source.title, 'the source chat ');
+  if (view.client !== undefined) lookalike(opts.client ?? '', view.client, 'the asking client ');
   if (facts.firstContact) {
     flags.unshift({
       code: 'first_contact',
@@ -207,11 +221,18 @@ export function buildApprovalView(
       message: 'contains hidden characters (shown as ⟨U+…⟩, ␛, \\r): read it carefully before approving',
     });
   }
-  return { ...view, flags, rule: ruleOffer(write, facts, peer, opts.ruleDurationMs ?? DEFAULT_RULE_DURATION_MS) };
+  const rule = ruleOffer(write, facts, peer, view.source, opts.ruleDurationMs ?? DEFAULT_RULE_DURATION_MS);
+  return { ...view, flags, rule };
 }
 
 /** What a standing rule made from this write would allow, in words, or why none may be made. */
-function ruleOffer(write: PendingWrite, facts: ApprovalFacts, peer: ApprovalPeer, durationMs: number): ApprovalRuleOffer {
+function ruleOffer(
+  write: PendingWrite,
+  facts: ApprovalFacts,
+  peer: ApprovalPeer,
+  source: ApprovalPeer | undefined,
+  durationMs: number,
+): ApprovalRuleOffer {
   if (facts.firstContact) {
     return { allowed: false, why: 'no standing rule for someone you have never messaged: each write asks' };
   }
@@ -230,10 +251,8 @@ function ruleOffer(write: PendingWrite, facts: ApprovalFacts, peer: ApprovalPeer
         return [`edit your messages in ${t}`];
       case 'delete_messages':
         return [`delete messages for you only in ${t}`, 'deleting for everyone still asks'];
-      case 'forward_messages': {
-        const source = visibleText(e.source.title, { maxLength: MAX_VIEW_TITLE_LENGTH }).text;
-        return [`forward messages from ‹${source}› to ${t}`, 'other sources or destinations still ask'];
-      }
+      case 'forward_messages':
+        return [`forward messages from ‹${source?.title ?? ''}› to ${t}`, 'other sources or destinations still ask'];
       case 'set_reaction':
         return [`set and remove your reactions in ${t}`];
       case 'pin_message':
@@ -260,10 +279,21 @@ class SafeStrings {
     return v.text;
   }
 
+  /**
+   * A chat title or a person's name: one line, and the quotes the view puts around titles (‹ ›) shown escaped,
+   * so a title cannot close its quote and go on as if it were the prompt ("Team› to ‹Mom").
+   */
+  title(raw: string): string {
+    const text = this.line(raw, MAX_VIEW_TITLE_LENGTH);
+    const quoted = text.replace(/[\u2039\u203A]/g, (q) => `⟨U+${q.codePointAt(0)!.toString(16).toUpperCase()}⟩`);
+    if (quoted !== text) this.hidden = true;
+    return quoted;
+  }
+
   peer(p: ResolvedPeer): ApprovalPeer {
     return {
       ref: p.ref,
-      title: this.line(p.title, MAX_VIEW_TITLE_LENGTH),
+      title: this.title(p.title),
       ...(p.username ? { username: this.line(p.username, 64) } : {}),
       id: p.id,
       kind: peerKind(p),
@@ -280,6 +310,7 @@ class SafeStrings {
       const r = visibleText(write.renderedText, { multiline: true });
       if (r.hidden) this.hidden = true;
       out.rendered = r.text;
+      if (write.renderedLinks?.length) out.links = write.renderedLinks.map((l) => this.line(l, 2 * MAX_VIEW_TITLE_LENGTH));
     }
     return out;
   }

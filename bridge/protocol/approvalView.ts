@@ -47,6 +47,7 @@ export type ApprovalPeer = z.infer<typeof ApprovalPeer>;
  * - `formatted`: the text is parsed as Markdown or HTML; the view shows the rendered text.
  * - `edited_text`: the text the person is asked about was edited in an earlier prompt (reserved).
  * - `not_found`: a message the write refers to (reply_to) is not in that chat.
+ * - `lookalike`: a title or the client's name mixes Latin, Cyrillic or Greek letters in one word (`Mоm`).
  */
 export const ApprovalFlagCode = z.enum([
   'hidden_characters',
@@ -55,6 +56,7 @@ export const ApprovalFlagCode = z.enum([
   'formatted',
   'edited_text',
   'not_found',
+  'lookalike',
 ]);
 export type ApprovalFlagCode = z.infer<typeof ApprovalFlagCode>;
 
@@ -66,12 +68,15 @@ export type ApprovalFlag = z.infer<typeof ApprovalFlag>;
  * The text a write sends (message, caption, edited text), exactly as it will be sent.
  * `shown` is display-safe (hidden characters escaped); `format` is how Telegram will parse it (`plain` = byte
  * for byte); `rendered` is the visible text after Markdown/HTML parsing (display-safe), present when
- * `format` is not `plain`; `editable` says whether the person may change it in the prompt.
+ * `format` is not `plain`; `links` says where each link of the rendered text points and which custom emoji it
+ * uses (`"click" → https://…`, display-safe) — kept apart from `rendered` so a text cannot fake a link line;
+ * `editable` says whether the person may change it in the prompt.
  */
 export const ApprovalText = z.object({
   shown: z.string(),
   format: z.enum(['plain', 'markdown', 'html']),
   rendered: z.string().optional(),
+  links: z.array(z.string()).optional(),
   editable: z.boolean(),
 });
 export type ApprovalText = z.infer<typeof ApprovalText>;

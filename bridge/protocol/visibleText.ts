@@ -9,7 +9,11 @@
  * - C1 controls (U+0080–U+009F), bidi marks, overrides and isolates (U+061C, U+200E/F, U+202A–E, U+2066–9),
  *   zero-width and invisible characters (U+200B–D, U+2060–4, U+FEFF, U+00AD, U+034F, U+180E, Hangul fillers),
  *   line/paragraph separators, interlinear annotation marks, tag characters (U+E0000–E007F), supplementary
- *   variation selectors (U+E0100–E01EF), runs of variation selectors and lone surrogates become `⟨U+XXXX⟩`.
+ *   variation selectors (U+E0100–E01EF), Mongolian variation selectors, every other Unicode format character
+ *   (general category Cf: Arabic number signs, hieroglyph and musical format controls …), runs of variation
+ *   selectors and lone surrogates become `⟨U+XXXX⟩`.
+ * - A run of more than 4 combining marks (a "Zalgo" flood, which draws over the lines above and below it) keeps
+ *   its first 4; the rest become `⟨U+XXXX⟩`. Real scripts stack fewer (Vietnamese 2, pointed Hebrew 3).
  * - Kept as they are, because they are visible parts of ordinary text: a zero-width joiner between two emoji
  *   (👩‍💻) and one variation selector after a character (❤️).
  *
@@ -37,9 +41,14 @@ export interface VisibleTextOptions {
 /** Characters escaped as `⟨U+XXXX⟩` wherever they appear (besides the controls handled separately). */
 const INVISIBLE =
   /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180E\u200B-\u200F\u2028-\u202E\u2060-\u206F\u3164\uFEFF\uFFA0\uFFF9-\uFFFB]|[\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/u;
+/** Unicode format characters (Cf) and the Mongolian free variation selectors (Mn, invisible). */
+const FORMAT = /[\p{Cf}\u180B-\u180D\u180F]/u;
+const COMBINING = /\p{M}/u;
+/** Combining marks kept in a row on one character (see the module comment). */
+const MAX_COMBINING_RUN = 4;
 /** Anything {@link escapeOne} might change (a superset): text without any is returned as it is. */
 const MAY_ESCAPE =
-  /[\u0000-\u001F\u007F-\u009F\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180E\u200B-\u200F\u2028-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uD800-\uDFFF]|[\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/u;
+  /[\u0000-\u001F\u007F-\u009F\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180E\u200B-\u200F\u2028-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uD800-\uDFFF]|[\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]|[\p{Cf}\u180B-\u180D\u180F]|\p{M}{5}/u;
 const PICTOGRAPHIC = /\p{Extended_Pictographic}/u;
 const EMOJI_MODIFIER = /[\u{1F3FB}-\u{1F3FF}\uFE0F\u20E3]/u;
 const VARIATION_SELECTOR = /[\uFE00-\uFE0F]/;
@@ -109,8 +118,16 @@ function escapeOne(points: string[], i: number, multiline: boolean): string {
     const prev = points[i - 1];
     return prev !== undefined && !VARIATION_SELECTOR.test(prev) && !isEscapedAlone(prev) ? ch : code(cp);
   }
-  if (INVISIBLE.test(ch)) return code(cp);
+  if (INVISIBLE.test(ch) || FORMAT.test(ch)) return code(cp);
+  if (COMBINING.test(ch) && combiningRunBefore(points, i) >= MAX_COMBINING_RUN) return code(cp);
   return ch;
+}
+
+/** How many combining marks come right before `points[i]`, counted up to {@link MAX_COMBINING_RUN}. */
+function combiningRunBefore(points: string[], i: number): number {
+  let n = 0;
+  for (let j = i - 1; j >= 0 && n < MAX_COMBINING_RUN && COMBINING.test(points[j]!); j--) n++;
+  return n;
 }
 
 /** A ZWJ inside an emoji sequence: an emoji (maybe with modifiers) before it and an emoji after it. */
@@ -125,9 +142,30 @@ function joinsEmoji(points: string[], i: number): boolean {
 /** Characters after which a variation selector is never legitimate (it would ride on something escaped). */
 function isEscapedAlone(ch: string): boolean {
   const cp = ch.codePointAt(0)!;
-  return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || INVISIBLE.test(ch) || cp === 0x200d;
+  return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || INVISIBLE.test(ch) || FORMAT.test(ch) || cp === 0x200d;
 }
 
 function code(cp: number): string {
   return `⟨U+${cp.toString(16).toUpperCase().padStart(4, '0')}⟩`;
+}
+
+/** Scripts whose letters look alike (Latin `o`, Cyrillic `о`, Greek `ο`): one word should use only one. */
+const LOOKALIKE_SCRIPTS: ReadonlyArray<[name: string, letter: RegExp]> = [
+  ['Latin', /\p{Script=Latin}/u],
+  ['Cyrillic', /\p{Script=Cyrillic}/u],
+  ['Greek', /\p{Script=Greek}/u],
+];
+
+/**
+ * The lookalike scripts (Latin, Cyrillic, Greek) that one word of `raw` mixes — `Mоm` with a Cyrillic `о` gives
+ * `['Latin', 'Cyrillic']` — or an empty array when every word keeps to one (`Алиса Smith` is fine). Words are
+ * runs of letters and combining marks. Used to flag a name that may imitate another (issue 8 §1).
+ */
+export function mixedScripts(raw: string): string[] {
+  const found = new Set<string>();
+  for (const word of String(raw).match(/[\p{L}\p{M}]+/gu) ?? []) {
+    const scripts = LOOKALIKE_SCRIPTS.filter(([, re]) => re.test(word)).map(([name]) => name);
+    if (scripts.length > 1) for (const s of scripts) found.add(s);
+  }
+  return LOOKALIKE_SCRIPTS.map(([name]) => name).filter((n) => found.has(n));
 }

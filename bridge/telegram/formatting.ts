@@ -76,7 +76,7 @@ export function toApiEntities(entities: readonly TextEntity[]): Api.TypeMessageE
 
 /**
  * One line per entity that changes more than looks, for the approval: where each link points, and which
- * custom emoji are used. Empty when there are none. Texts are quoted as they render (`"click" → https://…`).
+ * custom emoji are used. Empty when there are none. Texts are quoted as they render (`link "click" → https://…`).
  */
 export function describeEntities(rendered: RenderedText): string[] {
   const lines: string[] = [];

@@ -31,7 +31,7 @@ export async function editMessage(
     mode: args.mode,
     effect: { kind: 'edit_message', message: current, text: args.text },
     textFormat: args.format,
-    ...(shown !== undefined ? { renderedText: shown } : {}),
+    ...shown,
     action: `Edit message #${args.message_id} in ${peer.ref}`,
     perform: (text) => {
       // The person may have edited the new text: it is read in the same format as the AI's.

@@ -29,13 +29,17 @@ export function renderArgument(
 }
 
 /**
- * What the approval shows of a formatted text: the rendered text, then one line per link target and custom
- * emoji (a link's address is not visible in the rendered text). Undefined for `plain` (the text itself is shown).
+ * What the approval shows of a formatted text, as the `renderedText` and `renderedLinks` of a pending write: the
+ * rendered text, and apart from it one line per link target and custom emoji (a link's address is not visible in
+ * the rendered text; kept apart so the text cannot imitate one). Empty for `plain` (the text itself is shown).
  */
-export function renderedForApproval(rendered: RenderedText, format: TextFormatName): string | undefined {
-  if (format === 'plain') return undefined;
-  const extra = describeEntities(rendered);
-  return extra.length > 0 ? `${rendered.text}\n— ${extra.join('\n— ')}` : rendered.text;
+export function renderedForApproval(
+  rendered: RenderedText,
+  format: TextFormatName,
+): { renderedText?: string; renderedLinks?: string[] } {
+  if (format === 'plain') return {};
+  const links = describeEntities(rendered);
+  return links.length > 0 ? { renderedText: rendered.text, renderedLinks: links } : { renderedText: rendered.text };
 }
 
 /** The `format` and `rendered` fields of a result: present only for markdown/html. */

@@ -28,7 +28,7 @@ export async function sendMedia(
   const media = loaded ?? (await previewMedia(args, ctx.media));
   const size = media.size === null ? 'not downloaded in a dry run' : formatSize(media.size);
   const what = `${args.media_type} "${media.fileName}" (${size}, ${media.mimeType})`;
-  const shown = rendered ? renderedForApproval(rendered, args.format) : undefined;
+  const shown = rendered ? renderedForApproval(rendered, args.format) : {};
   const run = await runWrite(ctx, {
     tool: 'send_media',
     peer,
@@ -48,7 +48,7 @@ export async function sendMedia(
       );
     },
     ...(args.caption ? { textFormat: args.format } : {}),
-    ...(shown !== undefined ? { renderedText: shown } : {}),
+    ...shown,
   });
   return {
     ...run.base,

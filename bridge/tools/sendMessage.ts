@@ -44,7 +44,7 @@ export async function sendMessage(
       peer,
       effect: { kind: 'send_message', text: args.text, ...(args.reply_to ? { replyTo: args.reply_to } : {}) },
       textFormat: args.format,
-      ...(shown !== undefined ? { renderedText: shown } : {}),
+      ...shown,
       perform: (text) => {
         // The person may have edited the source text: it is read in the same format as the AI's.
         const final = text === args.text ? rendered : renderArgument(text, args.format, 'text');

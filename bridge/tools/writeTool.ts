@@ -24,6 +24,8 @@ export interface WritePlan<R> {
   textFormat?: TextFormat;
   /** The text as Telegram will show it after Markdown/HTML parsing (shown when `textFormat` is not plain). */
   renderedText?: string;
+  /** Where the rendered text's links point, one line each (shown apart from the text). */
+  renderedLinks?: string[];
   /** The same for the AI, built only from the AI's own arguments and peer refs (no Telegram-sourced text). */
   action: string;
   /** The Telegram call; gets the approved text (the person's edit, for writes whose text is editable). */
@@ -90,6 +92,7 @@ export function gatedOf<R>(plan: Omit<WritePlan<R>, 'mode' | 'action'>) {
   const write: PendingWrite = { tool: plan.tool, peer: plan.peer, effect: plan.effect };
   if (plan.textFormat !== undefined) write.textFormat = plan.textFormat;
   if (plan.renderedText !== undefined) write.renderedText = plan.renderedText;
+  if (plan.renderedLinks !== undefined) write.renderedLinks = plan.renderedLinks;
   return { ...write, perform: plan.perform };
 }
 

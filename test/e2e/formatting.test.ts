@@ -114,7 +114,9 @@ describe('markdown and html are rendered on the device, approved as rendered, re
       { type: 'bold', offset: 0, length: 4 },
       { type: 'text_url', offset: 5, length: 1, url: 'https://example.org/x' },
     ]);
-    expect(asked.at(-1)!.view.text!.rendered).toBe('bold a 2**10 <i>\n— link "a" → https://example.org/x');
+    expect(asked.at(-1)!.view.text!.rendered).toBe('bold a 2**10 <i>');
+    // Link targets are listed apart from the rendered text, so a text cannot fake one.
+    expect(asked.at(-1)!.view.text!.links).toEqual(['link "a" → https://example.org/x']);
     expect(r).toMatchObject({
       format: 'html',
       rendered: {

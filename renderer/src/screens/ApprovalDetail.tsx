@@ -149,6 +149,13 @@ export function ApprovalDetail({ api, view, autoFocus, onDone }: ApprovalDetailP
               Shown as ({view.text.format}): {view.text.rendered}
             </p>
           )}
+          {view.text.links && view.text.links.length > 0 && (
+            <ul className="links" aria-label="Where its links point">
+              {view.text.links.map((l, i) => (
+                <li key={`${i}:${l}`}>{l}</li>
+              ))}
+            </ul>
+          )}
         </section>
       )}
       {editing && (

@@ -119,6 +119,27 @@ describe('device ↔ plain mctl relay', () => {
     }
   });
 
+  it('a relay cancel during the undo window withdraws the approved write: nothing is sent, and undo no longer applies', async () => {
+    const text = `cancel in window ${Date.now()}`;
+    const held = new Promise<string>((resolve) => host.approvals.on('held', (h) => resolve(h.callId)));
+    const onAdded = (p: { callId: string }) => host.approvals.approve(p.callId);
+    host.approvals.on('added', onAdded);
+    try {
+      relay.send({ type: 'call', id: 'r9', tool: 'send_message', args: { peer: friend(1), text, mode: 'send' } });
+      const callId = await held;
+      relay.send({ type: 'cancel', id: 'r9', reason: 'client went away' });
+      const res = await relay.next('response');
+      expect(res).toMatchObject({ id: 'r9', result: { sent: false, status: 'cancelled' } });
+      expect(host.approvals.holds()).toEqual([]);
+      expect(host.approvals.undo(callId)).toBe(false);
+      // Past the 1 s window: still nothing arrived.
+      await new Promise((r) => setTimeout(r, 1_200));
+      expect(sandbox.control.sentMessages().filter((m) => m.text === text)).toHaveLength(0);
+    } finally {
+      host.approvals.off('added', onAdded);
+    }
+  });
+
   it('rules are made only on the device: nothing the relay sends approves a write or makes a standing rule', async () => {
     const added = new Promise<string>((resolve) => host.approvals.on('added', (p) => resolve(p.callId)));
     relay.send({ type: 'call', id: 'r7', tool: 'send_message', args: { peer: friend(2), text: 'rule?', mode: 'send' } });

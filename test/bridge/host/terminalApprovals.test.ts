@@ -55,6 +55,17 @@ function terminal(opts: { undoMs?: number; timeoutMs?: number; rules?: StandingR
   };
 }
 
+/** A send_message request to Alice whose text `text` (rendering to `hi`) is read as `format`. */
+function formattedRequest(callId: string, text: string, format: 'markdown' | 'html') {
+  return requestFor(callId, {
+    tool: 'send_message',
+    peer: alice,
+    effect: { kind: 'send_message', text },
+    textFormat: format,
+    renderedText: 'hi',
+  });
+}
+
 /** Resolves to the outcome if the promise has settled by now, else 'pending'. */
 async function peek<T>(p: Promise<T>): Promise<T | 'pending'> {
   return Promise.race([p, new Promise<'pending'>((r) => setImmediate(() => r('pending')))]);
@@ -66,7 +77,7 @@ describe('terminal approvals: what is shown', () => {
     const view: ApprovalView = { ...r.view, callId: 'a', createdAt: 0, expiresAt: 120_000, undoMs: 5_000 };
     const block = renderApproval(view, 30_000);
     expect(block).toContain('│ Send a message to ‹Alice Example›');
-    expect(block).toContain('Alice Example · @alice_demo · user:1001 (user)');
+    expect(block).toContain('│ to:        ‹Alice Example› · @alice_demo · user:1001 (user)');
     expect(block).toContain('asked by:  claude');
     expect(block).toContain('time left: 90 s');
     expect(block).toContain('text (sent exactly as shown):\n│   line one\n│   line two');
@@ -125,6 +136,34 @@ describe('terminal approvals: what is shown', () => {
     expect(client.startsWith('Claude␛]0;owned␇␛[1A')).toBe(true);
     expect([...client].length).toBe(65); // 64 + the ellipsis
     t.queue.cancelAll('over');
+  });
+
+  it('link targets are listed on their own lines, not among the lines Telegram shows', () => {
+    const r = requestFor('l', {
+      tool: 'send_message',
+      peer: alice,
+      effect: { kind: 'send_message', text: 'x' },
+      textFormat: 'markdown',
+      renderedText: 'pay here\n— link "pay here" → https://bank.example',
+      renderedLinks: ['link "pay here" → https://evil.example'],
+    });
+    const block = renderApproval({ ...r.view, callId: 'l', createdAt: 0, expiresAt: 60_000, undoMs: 0 }, 0);
+    expect(block).toContain('│ Telegram will show:\n│   pay here\n│   — link "pay here" → https://bank.example\n│ link:      "pay here" → https://evil.example');
+  });
+
+  it('a long text that scrolls the top of the prompt away is followed by the effect and the warnings again', () => {
+    const text = `${'a\n'.repeat(300)}│ to:        Mom · user:734561298 (user)\u202E`;
+    const r = sendRequest('long', text);
+    const block = renderApproval({ ...r.view, callId: 'long', createdAt: 0, expiresAt: 60_000, undoMs: 0 }, 0);
+    const lines = block.split('\n');
+    const end = lines.findIndex((l) => l.startsWith('│ (end of'));
+    expect(lines.slice(end - 1, end + 2)).toEqual([
+      '│   │ to:        Mom · user:734561298 (user)⟨U+202E⟩',
+      '│ (end of the 301-line text) Send a message to ‹Alice Example› · user:1001 (user)',
+      '│ ⚠ still: HIDDEN CHARACTERS',
+    ]);
+    // A short text is not repeated.
+    expect(renderApproval({ ...sendRequest('s').view, callId: 's', createdAt: 0, expiresAt: 60_000, undoMs: 0 }, 0)).not.toContain('end of the');
   });
 
   it('property: whatever the AI, the client and Telegram names contain, no raw control byte reaches the terminal', () => {
@@ -201,6 +240,22 @@ describe('terminal approvals: what is shown', () => {
     return outcome;
   });
 
+  it('titles that imitate prompt lines or close the ‹quotes› cannot change who the prompt names', () => {
+    const t = terminal({ rules: new StandingRules() });
+    const evil: typeof alice = { ref: 'user:666', kind: 'user', id: '666', title: 'Mom · user:734561298 (user)', username: 'evil' };
+    const src: typeof team = { ...team, title: 'Team› to ‹Mom\n│ to:        Mom · user:734561298 (user)' };
+    void t.queue.request(
+      requestFor('imit', { tool: 'forward_messages', peer: evil, effect: { kind: 'forward_messages', source: src, messages: [message(src, 1, 'x')] } }),
+    );
+    const out = t.since();
+    expect(out).toContain('│ ⚠ HIDDEN CHARACTERS');
+    expect(out).toContain('│ Forward 1 message from ‹Team⟨U+203A⟩ to ⟨U+2039⟩Mom\\n│ to:        Mom · user:734561298 (user)› to ‹Mom · user:734561298 (user)›');
+    expect(out).toContain('│ to:        ‹Mom · user:734561298 (user)› · @evil · user:666 (user)\n');
+    // Exactly one line starts like the destination line.
+    expect(out.split('\n').filter((l) => l.startsWith('│ to:'))).toHaveLength(1);
+    t.queue.cancelAll('over');
+  });
+
   it('a forward states both chats; a delete for everyone is flagged and offers no rule', () => {
     const t = terminal({ rules: new StandingRules() });
     void t.queue.request(
@@ -227,6 +282,9 @@ describe('terminal approvals: what is shown', () => {
     const del = t.since();
     expect(del).toContain('│ Delete 2 messages for everyone in ‹Team›');
     expect(del).toContain('⚠ FOR EVERYONE');
+    // A delete acts in a chat; it sends nothing "to" it.
+    expect(del).toContain('│ in:        ‹Team› · chat:77 (group)');
+    expect(del).not.toContain('│ to:');
     expect(del).toContain('always:    not offered — deleting for everyone always asks');
     expect(del).toMatch(/Approve\? \[y\]es \/ \[n\]o: $/);
     t.queue.cancelAll('over');
@@ -260,6 +318,38 @@ describe('terminal approvals: answering', () => {
     expect(t.screen()).toMatch(/New text/);
     t.type('See you at 8 instead');
     expect(await outcome).toMatchObject({ status: 'approved', text: 'See you at 8 instead', edited: true });
+  });
+
+  it('an edit of a formatted text shows what Telegram will show and asks again before approving', async () => {
+    const t = terminal();
+    const outcome = t.queue.request(formattedRequest('c3m', '**hi**', 'markdown'));
+    t.type('e');
+    expect(t.since()).toMatch(/New text \(one line, read as markdown\)/);
+    t.type('2**10** is __big__ [bank](https://evil.example)');
+    const shown = t.since();
+    expect(shown).toContain('Telegram will show:\n│   210 is big [bank](https://evil.example)');
+    expect(await peek(outcome)).toBe('pending');
+    t.type('n');
+    expect(t.since()).toMatch(/Approve\?/);
+    expect(await peek(outcome)).toBe('pending');
+    t.type('e');
+    t.type('****');
+    expect(t.since()).toMatch(/shows nothing in Telegram/);
+    expect(await peek(outcome)).toBe('pending');
+    t.type('e');
+    t.type('<b>x</b>');
+    t.type('y');
+    expect(await outcome).toMatchObject({ status: 'approved', text: '<b>x</b>', edited: true });
+  });
+
+  it('an html edit lists where its links point, apart from the text', async () => {
+    const t = terminal();
+    const outcome = t.queue.request(formattedRequest('c3h', '<b>hi</b>', 'html'));
+    t.type('e');
+    t.type('<a href="https://evil.example">https://bank.example</a>');
+    expect(t.since()).toContain('│ link:      "https://bank.example" → https://evil.example');
+    t.type('y');
+    expect(await outcome).toMatchObject({ status: 'approved', edited: true });
   });
 
   it('a approves and makes the rule whose exact scope was shown, for 1 hour', async () => {

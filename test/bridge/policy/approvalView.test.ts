@@ -118,6 +118,39 @@ describe('approval view', () => {
     expect(v.flags.map((f) => f.code)).toEqual(['formatted']);
   });
 
+  it('lists link targets apart from the rendered text, so a text cannot fake them', () => {
+    const fake = '[https://bank.example](https://evil.example)\n— link "https://bank.example" → https://bank.example';
+    const v = view({
+      tool: 'send_message',
+      peer: alice,
+      effect: { kind: 'send_message', text: fake },
+      textFormat: 'markdown',
+      renderedText: 'https://bank.example\n— link "https://bank.example" → https://bank.example',
+      renderedLinks: ['link "https://bank.example" → https://evil.example\u001b[0m'],
+    });
+    expect(v.text!.rendered).toBe('https://bank.example\n— link "https://bank.example" → https://bank.example');
+    expect(v.text!.links).toEqual(['link "https://bank.example" → https://evil.example␛[0m']);
+    expect(v.flags.map((f) => f.code)).toContain('hidden_characters');
+  });
+
+  it('flags a title or client name that mixes Latin, Cyrillic or Greek letters in one word (a lookalike)', () => {
+    const fakeMom = { ...alice, ref: 'user:666', id: '666', title: 'M\u043Em', username: null };
+    const v = view({ tool: 'send_message', peer: fakeMom, effect: { kind: 'send_message', text: 'hi' } }, facts, 'Claud\u0435');
+    expect(v.flags).toContainEqual({
+      code: 'lookalike',
+      message: '‹Mоm› mixes Latin and Cyrillic letters in one word: it may imitate another name',
+    });
+    expect(v.flags).toContainEqual({
+      code: 'lookalike',
+      message: 'the asking client ‹Claudе› mixes Latin and Cyrillic letters in one word: it may imitate another name',
+    });
+    // Names in one script per word are ordinary, whatever the scripts.
+    for (const title of ['Алиса Smith', 'Café Ωμέγα', 'Ελένη', 'Tomás Ortega', '李雷 Li']) {
+      const ok = view({ tool: 'send_message', peer: { ...alice, title }, effect: { kind: 'send_message', text: 'hi' } });
+      expect(ok.flags, title).toEqual([]);
+    }
+  });
+
   it('first contact: flagged first, and no rule may be made', () => {
     const v = view({ tool: 'send_message', peer: alice, effect: { kind: 'send_message', text: 'hi\u202E' } }, { firstContact: true });
     expect(v.flags.map((f) => f.code)).toEqual(['hidden_characters', 'first_contact']);

@@ -22,6 +22,24 @@ describe('visibleText', () => {
     expect(visibleText('lone \uD800 surrogate').text).toBe('lone ⟨U+D800⟩ surrogate');
   });
 
+  it('shows every Unicode format character (Cf), not only a fixed list: Arabic number signs, hieroglyph and musical format controls', () => {
+    for (const cp of [0x0600, 0x06dd, 0x070f, 0x0890, 0x08e2, 0x110bd, 0x13430, 0x1bca0, 0x1d173, 0x180b]) {
+      const v = visibleText(`a${String.fromCodePoint(cp)}b`);
+      expect(v.text, cp.toString(16)).toBe(`a⟨U+${cp.toString(16).toUpperCase().padStart(4, '0')}⟩b`);
+      expect(v.hidden).toBe(true);
+    }
+  });
+
+  it('a flood of combining marks (which draws over the lines around it) keeps 4 marks and shows the rest escaped', () => {
+    const zalgo = `Mom${'\u0301'.repeat(40)}`;
+    const v = visibleText(zalgo);
+    expect(v.text).toBe(`Mom${'\u0301'.repeat(4)}${'⟨U+0301⟩'.repeat(36)}`);
+    expect(v.hidden).toBe(true);
+    expect(visibleText(v.text).text).toBe(v.text);
+    // Ordinary accents and stacked marks of real scripts stay as they are.
+    for (const ok of ['é', 'ệ', 'שָׁלוֹם', 'क्षत्रिय', 'Ặ']) expect(visibleText(ok), ok).toEqual({ text: ok, hidden: false, truncated: false });
+  });
+
   it('keeps ordinary text, emoji sequences and one variation selector; LF only in multi-line text', () => {
     for (const ok of ['Grüße, Алиса! 你好', '👩‍💻 and 👨‍👩‍👧', '❤️ 1️⃣', 'tab\there']) {
       const v = visibleText(ok);
