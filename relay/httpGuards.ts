@@ -82,6 +82,15 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   keepAliveTimeoutMs: 5_000,
 };
 
+/**
+ * How often Node checks its connections for an expired header or request timeout (ms). Node's default is
+ * 30 s, which would let a slow client hold a connection up to 30 s past `headersTimeoutMs`; a quarter of the
+ * shorter timeout (at least 50 ms, at most 1 s) keeps the cut-off close to the configured value.
+ */
+export function connectionsCheckingIntervalMs(limits: ConnectionLimits): number {
+  return Math.min(1_000, Math.max(50, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)));
+}
+
 /** Applies {@link ConnectionLimits} to a server: extra connections from one address are closed at once. */
 export function limitConnections(server: Server, limits: ConnectionLimits): void {
   server.maxConnections = limits.total;

@@ -22,7 +22,7 @@ import { checkConfigUsers, ConfiguredToken, hashToken } from './auth.js';
 import { LocalCallRouter } from './callRouter.js';
 import { type RelayClock, systemClock } from './clock.js';
 import { DeviceHub, type DeviceInfo } from './deviceHub.js';
-import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS, limitConnections } from './httpGuards.js';
+import { type ConnectionLimits, connectionsCheckingIntervalMs, DEFAULT_CONNECTION_LIMITS, limitConnections } from './httpGuards.js';
 import { McpEndpoint } from './mcpEndpoint.js';
 import { RelayOAuthProvider } from './oauth/provider.js';
 import { WebSessions } from './pages/webSession.js';
@@ -136,7 +136,15 @@ const RelayOptionsSchema = z.object({
   pingIntervalMs: positiveMs.default(PING_INTERVAL_MS),
   progressHeartbeatMs: positiveMs.optional(),
   idleTimeoutMs: positiveMs.default(IDLE_TIMEOUT_MS),
-  connectionLimits: z.record(z.string(), z.number().int().positive()).optional(),
+  connectionLimits: z
+    .strictObject({
+      perAddress: z.number().int().positive().optional(),
+      total: z.number().int().positive().optional(),
+      headersTimeoutMs: positiveMs.optional(),
+      requestTimeoutMs: positiveMs.optional(),
+      keepAliveTimeoutMs: positiveMs.optional(),
+    })
+    .optional(),
   clock: z.custom<RelayClock>((v) => typeof v === 'object' && v !== null && typeof (v as RelayClock).now === 'function').optional(),
   logger: z
     .custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function', {
@@ -203,8 +211,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     throw err;
   }
 
-  const http = createServer();
-  limitConnections(http, { ...DEFAULT_CONNECTION_LIMITS, ...opts.connectionLimits });
+  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.connectionLimits };
+  const http = createServer({ connectionsCheckingInterval: connectionsCheckingIntervalMs(limits) });
+  limitConnections(http, limits);
   try {
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);

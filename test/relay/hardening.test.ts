@@ -108,6 +108,66 @@ describe('/mcp against DNS rebinding and foreign browsers', () => {
     b.destroy();
   });
 
+  /** Opens a raw socket to the relay; `closed` resolves with everything the relay wrote before it closed. */
+  function rawSocket(port: number): Promise<{ socket: Socket; closed: Promise<string> }> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        let text = '';
+        socket.on('data', (d) => (text += String(d)));
+        socket.on('error', () => {});
+        resolve({ socket, closed: new Promise((done) => socket.on('close', () => done(text))) });
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  /** Writes one piece every `everyMs` until the socket closes; returns a stop function. */
+  function dribble(socket: Socket, piece: string, everyMs: number): () => void {
+    const timer = setInterval(() => {
+      if (!socket.destroyed && socket.writable) socket.write(piece);
+    }, everyMs);
+    socket.once('close', () => clearInterval(timer));
+    return () => clearInterval(timer);
+  }
+
+  it('cuts off a client that sends its headers slowly (slowloris) after the header timeout, with 408', async () => {
+    env = await startTestRelay({ connectionLimits: { headersTimeoutMs: 300, requestTimeoutMs: 5_000 } });
+    const { relay } = env;
+    const { socket, closed } = await rawSocket(relay.port);
+    socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${relay.port}\r\n`);
+    // A header line every 50 ms keeps the socket busy but never finishes the header block.
+    const stop = dribble(socket, 'X-Slow: a\r\n', 50);
+    const answer = await closed;
+    stop();
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(answer).not.toMatch(/HTTP\/1\.1 200/);
+
+    // The relay still serves a prompt client.
+    const ok = await fetch(`${relay.url}/healthz`);
+    expect(ok.status).toBe(200);
+  }, 15_000);
+
+  it('cuts off a client that sends its body slowly after the request timeout, with 408', async () => {
+    env = await startTestRelay({ connectionLimits: { headersTimeoutMs: 200, requestTimeoutMs: 400 } });
+    const { relay } = env;
+    const { socket, closed } = await rawSocket(relay.port);
+    socket.write(
+      `POST /token HTTP/1.1\r\nHost: 127.0.0.1:${relay.port}\r\n` +
+        'Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 10000\r\n\r\ngrant_type=',
+    );
+    // One byte every 50 ms: the headers arrived in time, the 10 000-byte body never will.
+    const stop = dribble(socket, 'x', 50);
+    const answer = await closed;
+    stop();
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(answer).not.toMatch(/"access_token"/);
+  }, 15_000);
+
+  it('refuses connection limits that are not positive durations or counts', async () => {
+    await expect(startTestRelay({ connectionLimits: { headersTimeoutMs: 0 } })).rejects.toThrow(/headersTimeoutMs/);
+    await expect(startTestRelay({ connectionLimits: { slowlorisMs: 5 } as never })).rejects.toThrow(/slowlorisMs|Unrecognized/i);
+  });
+
   it('caps request bodies', async () => {
     env = await startTestRelay();
     const { relay } = env;
