@@ -22,6 +22,7 @@ import { createSandboxClient } from '../sandbox/client.js';
 import { startSandbox } from '../sandbox/index.js';
 import { sandboxGateway } from '../test/helpers/sandboxGateway.js';
 import { ms, percentile, timed } from './stats.js';
+import { personApproves } from '../test/helpers/clientConsent.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
 
@@ -33,7 +34,7 @@ export async function benchHops(): Promise<void> {
   const sandbox = await startSandbox();
   const relay = await startRelay({ users: [{ id: 'hops', mcpToken, bridgeToken }] });
   const gateway = sandboxGateway(sandbox);
-  const host = await startBridgeHost({ relayUrl: relay.url, bridgeToken, auditPath: join(home, 'audit.jsonl'), gateway });
+  const host = await startBridgeHost({ clientConsent: personApproves(), relayUrl: relay.url, bridgeToken, auditPath: join(home, 'audit.jsonl'), gateway });
   const direct = createSandboxClient(sandbox, sandbox.mintSession());
   const ai = new Client({ name: 'bench-hops', version: '1' });
   // The same engine over an audit chain that does not fsync: what the engine costs besides durable appends.

@@ -16,6 +16,7 @@ import { startSandbox } from '../sandbox/index.js';
 import { sandboxGateway } from '../test/helpers/sandboxGateway.js';
 import { callTool, openSession, type Session } from './rawMcp.js';
 import { ms, percentile } from './stats.js';
+import { personApproves } from '../test/helpers/clientConsent.js';
 
 const RESTARTS = Number(process.env.BENCH_RESTARTS ?? 10);
 
@@ -31,6 +32,7 @@ export async function benchReconnect(): Promise<void> {
   let relay: Relay = await startRelay({ users: [user] });
   const port = relay.port;
   const host = await startBridgeHost({
+    clientConsent: personApproves(),
     relayUrl: relay.url,
     bridgeToken: user.bridgeToken,
     auditPath: join(home, 'audit.jsonl'),

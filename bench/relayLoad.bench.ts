@@ -86,6 +86,8 @@ export async function benchRelayLoad(): Promise<void> {
             delivered.add(nonce);
             return dialogsNaming(u.id, nonce);
           },
+          // The person behind each device allows the bench's AI (the relay asks once per MCP session).
+          onClientConsent: async () => ({ approved: true, scope: { access: 'read', chats: 'all' } }),
         });
         links.push(link);
         const welcomed = new Promise<void>((resolve) => link.once('welcome', () => resolve()));

@@ -14,6 +14,7 @@ import { createSandboxClient } from '../sandbox/client.js';
 import { startSandbox } from '../sandbox/index.js';
 import { ms, percentile, sideBySide } from './stats.js';
 import { sandboxGateway } from '../test/helpers/sandboxGateway.js';
+import { personApproves } from '../test/helpers/clientConsent.js';
 
 /** Rounds per side (env BENCH_ROUNDS, default 300). */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
@@ -26,6 +27,7 @@ export async function benchRoundTrip(): Promise<void> {
   const sandbox = await startSandbox();
   const relay = await startRelay({ users: [{ id: 'bench', mcpToken, bridgeToken }] });
   const host = await startBridgeHost({
+    clientConsent: personApproves(),
     relayUrl: relay.url,
     bridgeToken,
     auditPath: join(home, 'audit.jsonl'),

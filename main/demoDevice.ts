@@ -41,6 +41,16 @@ export async function startDemoDevice(dataDir: string): Promise<DemoDevice> {
     clientParams: sandbox.clientParams(),
   });
   const host = await startBridgeHost({ relayUrl: relay.url, bridgeToken, gateway, auditPath: join(dataDir, 'demo-audit.jsonl') });
+  // The relay names the scripted AI `cli:demo` and asks the device about it; the demo approves it up front, as
+  // the person would (read + ask-to-write, all chats: every send still waits in the approval popup), and the
+  // approval is listed among the device's AI clients like any other.
+  await host.clientScopes.approve({
+    clientId: 'cli:demo',
+    clientName: 'Demo AI (scripted)',
+    relay: relay.url,
+    scope: { access: 'read_write', chats: 'all' },
+    approvedAt: Date.now(),
+  });
   const ai = new Client({ name: 'demo-ai', version: '1.0.0' });
   let stopped = false;
   const loop = async () => {

@@ -244,6 +244,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     router,
     logger,
     ...(opts.progressHeartbeatMs ? { progressHeartbeatMs: opts.progressHeartbeatMs } : {}),
+    deviceConsent: { relay: publicUrl.origin, timeoutMs: opts.deviceConsentTimeoutMs ?? opts.approvalTimeoutMs },
   });
   const provider = new RelayOAuthProvider({ store, clock, resource: new URL('/mcp', publicUrl) });
   const sessions = new WebSessions(store, clock, publicUrl);

@@ -22,10 +22,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Logger } from 'pino';
-import { MAX_FRAME_BYTES, TOOLS, type ToolContract } from '../bridge/protocol/index.js';
+import { MAX_FRAME_BYTES, TOOLS, type ToolContract, ToolErrorCode, toolErrorText } from '../bridge/protocol/index.js';
 import { createToolServer } from '../bridge/protocol/node/mcpTools.js';
 import type { CallRouter } from './callRouter.js';
-import { McpClientGone } from './deviceHub.js';
+import { type CallOutcome, McpClientGone } from './deviceHub.js';
 import { JsonCallTransport } from './jsonCallTransport.js';
 import { RELAY_VERSION } from './version.js';
 
@@ -38,10 +38,21 @@ export const PROGRESS_HEARTBEAT_MS = 10_000;
 /** How often idle sessions are looked for, in ms. */
 const SESSION_SWEEP_MS = 60_000;
 
-/** Who is calling `/mcp`: the user, and the OAuth client when the token came from one. */
+/** Who is calling `/mcp`: the user, and the client the device's scopes key on (see RelayAuthExtra). */
 export interface McpCaller {
   userId: string;
   oauthClientId?: string;
+  /**
+   * Set for a personal access or config token: before the session's first call, the device is asked about
+   * this caller under this name (the device answers at once when the person already approved it).
+   */
+  deviceConsentName?: string;
+}
+
+/** How a session asks the device about a token caller: the relay as the person knows it, and the wait in ms. */
+export interface DeviceConsentSettings {
+  relay: string;
+  timeoutMs: number;
 }
 
 /**
@@ -53,7 +64,27 @@ export function createRelayToolServer(
   router: CallRouter,
   logger: Logger,
   progressHeartbeatMs: number = PROGRESS_HEARTBEAT_MS,
+  consent: DeviceConsentSettings = { relay: 'tg-relay', timeoutMs: 120_000 },
 ): Server {
+  // One device consent per session for a token caller; a refusal is asked again on the next call.
+  let consented: Promise<CallOutcome | null> | undefined;
+  const deviceConsent = (): Promise<CallOutcome | null> => {
+    const name = caller.deviceConsentName;
+    if (name === undefined || caller.oauthClientId === undefined) return Promise.resolve(null);
+    consented ??= router
+      .askClientConsent(caller.userId, { clientId: caller.oauthClientId, clientName: name, relay: consent.relay }, consent.timeoutMs)
+      .then((outcome): CallOutcome | null => {
+        if (outcome.approved) return null;
+        consented = undefined;
+        // Offline: the call itself then fails with the hub's usual device_offline answer.
+        if (outcome.offline) return null;
+        return {
+          ok: false,
+          error: toolErrorText(ToolErrorCode.notPermitted, `The person did not allow "${name}" on their device: ${outcome.reason}`),
+        };
+      });
+    return consented;
+  };
   return createToolServer({
     name: 'tg-relay',
     version: RELAY_VERSION,
@@ -69,14 +100,18 @@ export function createRelayToolServer(
       };
       // Aborted when the HTTP response of the POST that carried this call closes unanswered.
       const gone = httpExchange.getStore()?.gone;
-      return router
-        .call(caller.userId, name, args, {
-          ...(tool.deadlineMs !== undefined ? { deadlineMs: tool.deadlineMs } : {}),
-          signal: gone ? AbortSignal.any([signal, gone]) : signal,
-          onProgress: relayProgress,
-          ...(client ? { client } : {}),
-          ...(caller.oauthClientId ? { oauthClient: caller.oauthClientId } : {}),
-        })
+      return deviceConsent()
+        .then(
+          (refused) =>
+            refused ??
+            router.call(caller.userId, name, args, {
+              ...(tool.deadlineMs !== undefined ? { deadlineMs: tool.deadlineMs } : {}),
+              signal: gone ? AbortSignal.any([signal, gone]) : signal,
+              onProgress: relayProgress,
+              ...(client ? { client } : {}),
+              ...(caller.oauthClientId ? { oauthClient: caller.oauthClientId } : {}),
+            }),
+        )
         .finally(() => clearInterval(heartbeat));
     },
     onError: (message) => logger.debug({ err: message }, 'MCP server error'),
@@ -114,6 +149,8 @@ export interface McpEndpointOptions {
   router: CallRouter;
   /** Progress repeat interval while a call waits, in ms; default PROGRESS_HEARTBEAT_MS. */
   progressHeartbeatMs?: number;
+  /** How a session asks the device about a personal access or config token caller. */
+  deviceConsent?: DeviceConsentSettings;
   logger: Logger;
 }
 
@@ -205,7 +242,7 @@ export class McpEndpoint {
       id: '',
       userId,
       oauthClientId: caller.oauthClientId,
-      server: createRelayToolServer(caller, router, logger, this.options.progressHeartbeatMs),
+      server: createRelayToolServer(caller, router, logger, this.options.progressHeartbeatMs, this.options.deviceConsent),
       transport,
       calls: new JsonCallTransport(transport),
       lastUsed: Date.now(),

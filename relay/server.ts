@@ -132,7 +132,11 @@ export function installRelayRoutes(http: Server, parts: RelayServerParts): WebSo
         return;
       }
       mcp
-        .handle(req, res, { userId: extra.userId, ...(extra.oauthClientId ? { oauthClientId: extra.oauthClientId } : {}) })
+        .handle(req, res, {
+          userId: extra.userId,
+          oauthClientId: extra.oauthClientId,
+          ...(extra.deviceConsentName ? { deviceConsentName: extra.deviceConsentName } : {}),
+        })
         .catch(next);
     });
   });

@@ -17,9 +17,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Command } from 'commander';
 import { verifyAuditFile } from '../bridge/audit/auditChain.js';
+import { stdinClientConsent } from '../bridge/cli/clientConsentPrompt.js';
 import { describeVerify } from '../bridge/cli/main.js';
 import { startBridgeHost } from '../bridge/host/bridgeHost.js';
 import { attachTerminalApprovals } from '../bridge/host/terminalApprovals.js';
+import type { ClientConsentPrompt } from '../bridge/policy/clientScopes.js';
 import { GramjsGateway } from '../bridge/telegram/gateway.js';
 import { DeviceService } from '../bridge/ui/deviceService.js';
 import { startUiServer } from '../bridge/ui/uiServer.js';
@@ -71,7 +73,25 @@ async function run(): Promise<number> {
       clientParams: sandbox.clientParams(),
     });
     // --yes answers by itself, so there is nobody to undo: no undo window (issue 8 §2).
-    const host = await startBridgeHost({ relayUrl: relay.url, bridgeToken, gateway, auditPath, ...(opts.yes ? { undoMs: 0 } : {}) });
+    // The relay names the demo's bearer-token AI ("Command-line client"); the device asks the person once, as it
+    // asks about any new AI app. --yes allows it by itself, and says so.
+    const clientConsent: ClientConsentPrompt = opts.yes
+      ? async ({ clientName, relay: via }) => {
+          say(`  (--yes) allowing "${clientName}" through ${via}: read + ask-to-write, all chats (each write still waits)`);
+          return { approved: true, scope: { access: 'read_write', chats: 'all' } };
+        }
+      : stdinClientConsent(
+          (text) => process.stdout.write(text),
+          async (ref) => (await gateway.resolvePeer(ref)).ref,
+        );
+    const host = await startBridgeHost({
+      relayUrl: relay.url,
+      bridgeToken,
+      gateway,
+      auditPath,
+      clientConsent,
+      ...(opts.yes ? { undoMs: 0 } : {}),
+    });
     cleanup.push(() => host.stop());
     await host.waitConnected();
     say('  bridge connected; the Telegram session stays on this device');

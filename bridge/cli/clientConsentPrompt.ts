@@ -7,7 +7,7 @@
 import type { ClientConsentAnswer } from '../link/relayLink.js';
 import type { ClientConsentPrompt } from '../policy/clientScopes.js';
 import { parsePeer, type PeerRef } from '../protocol/index.js';
-import type { Asker } from './terminalPrompts.js';
+import { type Asker, terminalAsker } from './terminalPrompts.js';
 
 /** Makes control and direction characters visible, so a client name cannot disguise itself. */
 function visible(text: string): string {
@@ -62,6 +62,26 @@ export function terminalClientConsent(
         return { approved: true, scope: { access, chats: [...new Set(chats)] } };
       }
       out(`  ${problem ?? 'No chats given.'} Try again.\n`);
+    }
+  };
+}
+
+/**
+ * A {@link ClientConsentPrompt} on the process's own terminal beside the write approvals: a fresh line reader
+ * per question (so it never holds lines meant for the approvals), and stdin flowing again afterwards — closing
+ * a readline pauses its input, which would leave the approvals deaf.
+ */
+export function stdinClientConsent(
+  out: (text: string) => void,
+  canonical: (ref: PeerRef) => Promise<string>,
+): ClientConsentPrompt {
+  return async (request) => {
+    const asker = terminalAsker();
+    try {
+      return await terminalClientConsent(asker, out, canonical)(request);
+    } finally {
+      asker.close();
+      process.stdin.resume();
     }
   };
 }

@@ -36,8 +36,8 @@ import { PassphraseSecretBox } from '../vault/secretBox.js';
 import type { LinkStatus } from '../link/relayLink.js';
 import { APP_NAME, APP_VERSION } from '../version.js';
 import type { TelegramAppOptions } from './account.js';
-import { type ClientConsentPrompt, ClientScopes, clientsPathIn } from '../policy/clientScopes.js';
-import { terminalClientConsent } from './clientConsentPrompt.js';
+import { ClientScopes, clientsPathIn } from '../policy/clientScopes.js';
+import { stdinClientConsent } from './clientConsentPrompt.js';
 import { pairCommand } from './pair.js';
 import { terminalAsker } from './terminalPrompts.js';
 import type { DeviceService } from '../ui/deviceService.js';
@@ -349,15 +349,7 @@ async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
   );
   const gateway = new GramjsGateway(creds);
   const clientScopes = await ClientScopes.open(clientsPathIn(opts.home));
-  // A fresh line reader per question, so it never holds lines meant for the write approvals.
-  const askClient: ClientConsentPrompt = async (request) => {
-    const asker = terminalAsker();
-    try {
-      return await terminalClientConsent(asker, io.out, async (ref) => (await gateway.resolvePeer(ref)).ref)(request);
-    } finally {
-      asker.close();
-    }
-  };
+  const askClient = stdinClientConsent(io.out, async (ref) => (await gateway.resolvePeer(ref)).ref);
   const host = await startBridgeHost({
     clientScopes,
     ...(opts.prompt ? { clientConsent: askClient } : {}),

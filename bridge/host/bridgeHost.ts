@@ -144,16 +144,22 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
       token,
       hello: { app: APP_NAME, version: APP_VERSION, tools: TOOL_NAMES },
       onCall: (call, scope): Promise<unknown> =>
-        runScoped(scopes, options.gateway, call, () =>
-          engine.call({
-            callId: call.id,
-            tool: call.tool,
-            args: call.args,
-            signal: scope.signal,
-            progress: scope.progress,
-            ...(call.client ? { client: call.client } : {}),
-            approvalCeilingMs: BridgeEngine.relayApprovalCeilingMs(relayLink.relayLimits),
-          }),
+        runScoped(
+          scopes,
+          options.gateway,
+          call,
+          () =>
+            engine.call({
+              callId: call.id,
+              tool: call.tool,
+              args: call.args,
+              signal: scope.signal,
+              progress: scope.progress,
+              ...(call.client ? { client: call.client } : {}),
+              approvalCeilingMs: BridgeEngine.relayApprovalCeilingMs(relayLink.relayLimits),
+            }),
+          // Our relay (paired, or it sent `welcome`) names every caller; an unnamed call is a lying relay.
+          Boolean(options.connectHeaders) || relayLink.relayLimits !== null,
         ),
       onClientConsent: clientConsentHandler(scopes, options.clientConsent),
       ...(options.connectHeaders ? { connectHeaders: options.connectHeaders } : {}),

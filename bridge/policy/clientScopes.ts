@@ -5,7 +5,10 @@
  * claims: a call naming an unknown client, a write by a read-only client, or a chat outside the chosen ones
  * is refused with `[not_permitted]` before any tool runs; results of chat-spanning reads (`list_dialogs`,
  * `get_unread_messages` and `search_messages` without a peer) are filtered down to the chosen chats.
- * Calls without a client id come from the person's own personal access tokens and run unrestricted.
+ * A call without a client id is refused (`[not_permitted]`) when the relay is one of ours — the device is
+ * paired with it (proof-of-possession connect headers) or it sent `welcome` — since such a relay names every
+ * caller (OAuth clients, personal access tokens `pat:<id>`, config tokens `cli:<user>`); only a plain
+ * mctl-style relay (no `welcome`, no pairing), which cannot name its callers, still runs them unrestricted.
  *
  * The approvals are kept in a 0600 JSON file (written atomically), listed and revocable on the device.
  */
@@ -121,11 +124,26 @@ export class ClientScopes {
 
   /**
    * Checks one call against its client's scope.
-   * @param clientId the call frame's `oauth_client`; undefined = the person's own token (allowed).
+   * @param clientId the call frame's `oauth_client`; undefined = a caller the relay did not name.
+   * @param requireClient true when the relay must name every caller (paired, or it sent `welcome`): an unnamed
+   *   caller is then refused; false only for a plain mctl-style relay, whose unnamed callers run unrestricted.
    * @throws ToolError `not_permitted` with a sentence the AI and the person can act on.
    */
-  async check(clientId: string | undefined, tool: string, args: unknown, canonical: PeerCanonicalizer): Promise<void> {
-    if (clientId === undefined) return;
+  async check(
+    clientId: string | undefined,
+    tool: string,
+    args: unknown,
+    canonical: PeerCanonicalizer,
+    requireClient = false,
+  ): Promise<void> {
+    if (clientId === undefined) {
+      if (!requireClient) return;
+      throw new ToolError(
+        ToolErrorCode.notPermitted,
+        'The relay sent this call without naming the AI app that made it, so the person\'s device cannot check ' +
+          'what that app may do. Nothing was run. Update or check the relay.',
+      );
+    }
     await this.reload().catch(() => this.clients.clear()); // a damaged file approves nobody
     const approval = this.clients.get(clientId);
     if (!approval) {
@@ -206,6 +224,10 @@ export function clientConsentHandler(
   now: () => number = Date.now,
 ): (frame: ClientConsentFrame) => Promise<ClientConsentAnswer> {
   return async (frame) => {
+    // A token caller (`pat:` / `cli:`) is asked about before each MCP session; once approved, the person is
+    // not asked again (OAuth clients are asked on every authorization: the person may change their scope).
+    const known = scopes.get(frame.client_id);
+    if (known && /^(pat|cli):/.test(frame.client_id)) return { approved: true, scope: known.scope };
     if (!prompt) return { approved: false, reason: 'This tg-bridge app has no way to ask you about new AI clients.' };
     const answer = await prompt({ clientId: frame.client_id, clientName: frame.client_name, relay: frame.relay });
     if (answer.approved) {
@@ -224,13 +246,21 @@ export function clientConsentHandler(
 /**
  * Runs a relay call under its client's scope: checks first (refusing with `not_permitted`), then `run`, then
  * filters a chat-spanning read's result. Peers are canonicalised through the gateway.
+ * @param requireClient see {@link ClientScopes.check}: true for a paired relay or one that sent `welcome`.
  */
 export async function runScoped(
   scopes: ClientScopes,
   gateway: Pick<TelegramGateway, 'resolvePeer'>,
   call: Pick<CallFrame, 'tool' | 'args' | 'oauth_client'>,
   run: () => Promise<unknown>,
+  requireClient = false,
 ): Promise<unknown> {
-  await scopes.check(call.oauth_client, call.tool, call.args, async (ref) => (await gateway.resolvePeer(ref)).ref);
+  await scopes.check(
+    call.oauth_client,
+    call.tool,
+    call.args,
+    async (ref) => (await gateway.resolvePeer(ref)).ref,
+    requireClient,
+  );
   return scopes.filterResult(call.oauth_client, call.tool, await run());
 }

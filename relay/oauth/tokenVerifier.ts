@@ -10,14 +10,29 @@ import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/p
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { hashToken } from '../auth.js';
 import type { RelayClock } from '../clock.js';
-import type { RelayStore } from '../store/relayStore.js';
+import type { RelayStore, TokenRecord } from '../store/relayStore.js';
 
 /** What the relay attaches to `AuthInfo.extra` for the `/mcp` handler. */
 export interface RelayAuthExtra {
   userId: string;
-  /** OAuth client id, or undefined for a personal access token (the person's own CLI). */
-  oauthClientId?: string;
+  /**
+   * The caller's client id, which the device's per-client scopes key on (custody rule 7): the OAuth client id,
+   * `pat:<token id>` for a personal access token, or `cli:<user>` for the `--config` token.
+   */
+  oauthClientId: string;
+  /**
+   * For a personal access or config token: the name the device shows when it asks the person about this
+   * caller (the token's label). OAuth clients were asked about on the consent page, so they carry none.
+   */
+  deviceConsentName?: string;
   kind: 'access' | 'personal';
+}
+
+/** How a token's caller is named to the device: see {@link RelayAuthExtra.oauthClientId}. */
+export function callerIdOf(record: Pick<TokenRecord, 'clientId' | 'source' | 'userId' | 'tokenHash'>): string {
+  if (record.clientId) return record.clientId;
+  // 16 hex of the token's SHA-256 digest: stable per token, and no use for guessing the token.
+  return record.source === 'config' ? `cli:${record.userId}` : `pat:${record.tokenHash.slice(0, 16)}`;
 }
 
 /** How long a personal access token's `AuthInfo` claims to stay valid when it has no expiry, in s. */
@@ -52,7 +67,10 @@ export class RelayTokenVerifier implements OAuthTokenVerifier {
     const extra: RelayAuthExtra = {
       userId: record.userId,
       kind: record.kind === 'access' ? 'access' : 'personal',
-      ...(record.clientId ? { oauthClientId: record.clientId } : {}),
+      oauthClientId: callerIdOf(record),
+      ...(record.kind === 'access'
+        ? {}
+        : { deviceConsentName: record.source === 'config' ? 'Command-line client (relay config token)' : (record.label ?? 'Personal access token') }),
     };
     return {
       token,

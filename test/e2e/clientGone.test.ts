@@ -20,6 +20,7 @@ import { type Relay, startRelay } from '../../relay/index.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { nextApproval, outcomeOf } from '../helpers/approvalEvents.js';
 import { sandboxGateway } from '../helpers/sandboxGateway.js';
+import { personApproves } from '../helpers/clientConsent.js';
 
 let sandbox: Sandbox;
 let relay: Relay;
@@ -35,6 +36,7 @@ beforeAll(async () => {
   sandbox = await startSandbox();
   relay = await startRelay({ users: [{ id: 'person', mcpToken, bridgeToken }] });
   host = await startBridgeHost({
+    clientConsent: personApproves(),
     relayUrl: relay.url,
     bridgeToken,
     gateway: sandboxGateway(sandbox),

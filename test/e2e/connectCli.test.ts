@@ -107,7 +107,13 @@ describe('tg-bridge connect', () => {
         requestInit: { headers: { Authorization: `Bearer ${mcpToken}` } },
       }),
     );
-    const dialogs = await ai.callTool({ name: 'list_dialogs', arguments: { limit: 1 } });
+    // The relay names this bearer-token caller (`cli:me`); the device asks the person once, in the terminal.
+    const first = ai.callTool({ name: 'list_dialogs', arguments: { limit: 1 } });
+    await waitFor(/New AI app: "Command-line client \(relay config token\)" wants to use your Telegram/);
+    child.stdin.write('w\n');
+    await waitFor(/Which chats\?/);
+    child.stdin.write('\n');
+    const dialogs = await first;
     expect(dialogs.isError).toBeFalsy();
     await ai.close();
     const loaded = (await readFile(loadedLog, 'utf8')).split('\n');
@@ -126,6 +132,8 @@ describe('tg-bridge connect', () => {
     );
     const dialogs = await ai.callTool({ name: 'list_dialogs', arguments: { limit: 3 } });
     expect((dialogs.structuredContent as { dialogs: unknown[] }).dialogs).toHaveLength(3);
+    // Approved once in the first test: a new session is not asked again.
+    expect(output.match(/New AI app:/g)).toHaveLength(1);
 
     const friend = sandbox.control.users()[0]!;
     const text = `from the terminal ${randomBytes(3).toString('hex')}`;

@@ -22,6 +22,11 @@ describe('npm run demo', () => {
 
   it('asks at the terminal; a denial with a reason reaches the AI and nothing is sent', async () => {
     const demo = startDemo([]);
+    // First the device asks about the demo's AI itself (once), then about its write.
+    await waitFor(demo.output, /New AI app: "Command-line client \(relay config token\)"/);
+    demo.child.stdin.write('w\n');
+    await waitFor(demo.output, /Which chats\?/);
+    demo.child.stdin.write('\n');
     await waitFor(demo.output, /Approve\? \[y\]es/);
     demo.child.stdin.write('n\n');
     await waitFor(demo.output, /Reason for the AI/);

@@ -25,7 +25,13 @@ describe('npm run demo -- --serve --ui', () => {
       await ai.connect(
         new StreamableHTTPClientTransport(new URL(mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${mcpToken}` } } }),
       );
-      const dialogs = (await ai.callTool({ name: 'list_dialogs', arguments: { limit: 10 } })).structuredContent as {
+      // The device asks the person about the new AI app once, in the demo's terminal.
+      const listing = ai.callTool({ name: 'list_dialogs', arguments: { limit: 10 } });
+      await waitFor(out, /New AI app: "Command-line client \(relay config token\)"/);
+      child.stdin.write('w\n');
+      await waitFor(out, /Which chats\?/);
+      child.stdin.write('\n');
+      const dialogs = (await listing).structuredContent as {
         dialogs: Array<{ peer: string; type: string }>;
       };
       const peer = dialogs.dialogs.find((d) => d.type === 'user')!.peer;

@@ -19,6 +19,7 @@ import { TOOLS } from '../../bridge/protocol/index.js';
 import { type Relay, startRelay } from '../../relay/index.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { sandboxGateway } from '../helpers/sandboxGateway.js';
+import { personApproves } from '../helpers/clientConsent.js';
 
 type Structured = Record<string, unknown>;
 type CallResult = Awaited<ReturnType<Client['callTool']>>;
@@ -102,6 +103,7 @@ beforeAll(async () => {
   relay = await startRelay({ users: [{ id: 'person', mcpToken, bridgeToken }] });
   const gateway = sandboxGateway(sandbox);
   host = await startBridgeHost({
+    clientConsent: personApproves(),
     relayUrl: relay.url,
     bridgeToken,
     gateway,

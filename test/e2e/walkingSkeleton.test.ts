@@ -18,6 +18,7 @@ import { type BridgeHost, startBridgeHost } from '../../bridge/host/bridgeHost.j
 import { type Relay, startRelay } from '../../relay/index.js';
 import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { sandboxGateway } from '../helpers/sandboxGateway.js';
+import { personApproves } from '../helpers/clientConsent.js';
 
 /** Every WebSocket frame either side sends in this process, for the secrets scan. */
 const frames: string[] = [];
@@ -89,6 +90,7 @@ beforeAll(async () => {
   session = sandbox.mintSession();
   const gateway = sandboxGateway(sandbox, { session });
   host = await startBridgeHost({
+    clientConsent: personApproves(),
     relayUrl: relay.url,
     bridgeToken,
     gateway,

@@ -19,6 +19,7 @@ import { type Relay, startRelay } from '../../relay/index.js';
 import { defaultFixture, SANDBOX_API_HASH, SANDBOX_API_ID, type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { buildUi } from '../../scripts/buildUi.js';
 import { sandboxGateway } from './sandboxGateway.js';
+import { personApproves } from './clientConsent.js';
 
 /** The sandbox account's 2FA password (sandbox only). */
 export const SANDBOX_2FA = 'correct horse battery staple';
@@ -89,6 +90,7 @@ export async function startUiWorld(opts: { staticDir: string; loggedIn: boolean;
   const me = sandbox.control.account();
   const startHost = async (session: string) => {
     host = await startBridgeHost({
+      clientConsent: personApproves(),
       relayUrl: relay.url,
       bridgeToken,
       gateway: sandboxGateway(sandbox, { session }),

@@ -93,6 +93,8 @@ export function sleep(ms: number): Promise<void> {
 export class FakeDevice {
   readonly frames: AnyFrame[] = [];
   onCall: (frame: AnyFrame, device: FakeDevice) => void = () => {};
+  /** Whether `client_consent` frames are approved at once (read + ask-to-write, all chats); tests may turn it off. */
+  answerConsent = true;
   closed: Promise<{ code: number; reason: string }>;
   private waiters: Array<() => void> = [];
 
@@ -108,6 +110,10 @@ export class FakeDevice {
       this.frames.push(frame);
       if (frame.type === 'ping' && !silent) this.send({ type: 'pong', id: 'ping' });
       if (frame.type === 'call') this.onCall(frame, this);
+      // The person behind this fake device approves every AI client, with full scope.
+      if (frame.type === 'client_consent' && this.answerConsent) {
+        this.send({ type: 'client_decision', id: frame.id!, approved: true, scope: { access: 'read_write', chats: 'all' } });
+      }
       for (const wake of this.waiters.splice(0)) wake();
     });
   }

@@ -163,15 +163,22 @@ export async function scopedDevice(options: {
         (ref.kind === 'username' ? `user:${ref.username}` : `${ref.kind}:${ref.id}`),
     }),
   };
-  const link = new RelayLink({
+  const link: RelayLink = new RelayLink({
     url: options.bridgeUrl,
     token: options.bridgeToken,
     hello: { app: 'tg-bridge', version: 'test', tools: [] },
+    // As the bridge host: a relay that sent `welcome` must name every caller.
     onCall: (call) =>
-      runScoped(scopes, gateway as never, call, async () => {
-        calls.push(call);
-        return options.answer(call);
-      }),
+      runScoped(
+        scopes,
+        gateway as never,
+        call,
+        async () => {
+          calls.push(call);
+          return options.answer(call);
+        },
+        link.relayLimits !== null,
+      ),
     onClientConsent: clientConsentHandler(scopes, options.prompt),
     backoff: { initialMs: 50, maxMs: 200 },
   });

@@ -15,6 +15,7 @@ import { type Relay, startRelay } from '../../../relay/index.js';
 import { type Sandbox, startSandbox } from '../../../sandbox/index.js';
 import { sandboxGateway } from '../../helpers/sandboxGateway.js';
 import { sandboxLogin } from '../../helpers/uiHarness.js';
+import { personApproves } from '../../helpers/clientConsent.js';
 
 function loginService(sandbox: Sandbox): { service: DeviceService; steps: LoginStep[] } {
   const steps: LoginStep[] = [];
@@ -105,6 +106,7 @@ describe('a running device through the device API', () => {
     relay = await startRelay({ users: [{ id: 'u', mcpToken: randomBytes(24).toString('base64url'), bridgeToken }] });
     home = await mkdtemp(join(tmpdir(), 'tg-devsvc-'));
     const host = await startBridgeHost({
+      clientConsent: personApproves(),
       relayUrl: relay.url,
       bridgeToken,
       gateway: sandboxGateway(sandbox),
