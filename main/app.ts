@@ -23,6 +23,7 @@ import {
   type WebContents,
 } from 'electron';
 import { type BridgeHost, startBridgeHost } from '../bridge/host/bridgeHost.js';
+import { dialogClientConsent } from './clientConsentDialog.js';
 import { writePrivateFileAtomic } from '../bridge/storage/privateFile.js';
 import { GramjsGateway } from '../bridge/telegram/gateway.js';
 import { login } from '../bridge/telegram/login.js';
@@ -105,6 +106,7 @@ async function start(): Promise<void> {
       auditPath: join(dataDir, 'audit.jsonl'),
       undoMs,
       media: { ...(mediaDir ? { mediaDir } : {}), allowFileUrl: false },
+      clientConsent: dialogClientConsent(dialog),
       ...relayFromEnv(),
     });
   };
