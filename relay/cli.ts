@@ -4,7 +4,9 @@
  * - `tg-relay serve [--data-dir DIR] [--public-url URL] [--config users.json] [--port 8787] [--host 127.0.0.1]`
  *   starts the relay and prints the URLs a person pastes into Claude and ChatGPT; stops cleanly on SIGINT or
  *   SIGTERM. State lives in PGlite in `--data-dir` (default `~/.tg-relay`), or in PostgreSQL when
- *   `DATABASE_URL` is set.
+ *   `--database-url` / `DATABASE_URL` is set. With `--redis-url` / `REDIS_URL` (and PostgreSQL) it runs as one
+ *   replica of several behind a load balancer (`--replica-id` / `RELAY_REPLICA_ID` names it; README "Several
+ *   replicas").
  * - `tg-relay user add NAME [--totp]` (password read from standard input), `user list`, `user remove NAME`.
  * - `tg-relay token create --user NAME --label LABEL`: a personal access token for a CLI MCP client.
  * - `tg-relay --version`.
@@ -135,9 +137,15 @@ export function buildRelayCli(io: RelayCliIo = defaultIo, setExit: (code: number
       .option('--allowed-origin <url...>', 'browser origins allowed to call /mcp (CORS)')
       .option('--port <port>', 'TCP port (0 = any free port)', parsePort, 8787)
       .option('--host <host>', 'interface to listen on', '127.0.0.1')
-      .option('--log-level <level>', 'pino log level', 'info'),
+      .option('--log-level <level>', 'pino log level', 'info')
+      .option('--database-url <url>', 'PostgreSQL URL (default $DATABASE_URL); without it PGlite in --data-dir')
+      .option('--redis-url <url>', 'Redis URL (default $REDIS_URL): run as one replica of several (needs PostgreSQL)')
+      .option('--replica-id <id>', 'this replica\'s name in logs and health (default $RELAY_REPLICA_ID or host-pid-random)'),
   ).action(
     async (opts: {
+      databaseUrl?: string;
+      redisUrl?: string;
+      replicaId?: string;
       config?: string;
       publicUrl?: string;
       allowedOrigin?: string[];
@@ -148,18 +156,23 @@ export function buildRelayCli(io: RelayCliIo = defaultIo, setExit: (code: number
     }) => {
       const users = opts.config ? (await loadRelayConfig(opts.config)).users : [];
       const logger = pino({ level: opts.logLevel }, pino.destination(2));
-      const databaseUrl = process.env.DATABASE_URL;
+      const databaseUrl = opts.databaseUrl ?? process.env.DATABASE_URL;
+      const redisUrl = opts.redisUrl ?? process.env.REDIS_URL;
+      const replicaId = opts.replicaId ?? process.env.RELAY_REPLICA_ID;
       const relay = await startRelay({
         host: opts.host,
         port: opts.port,
         users,
         logger,
         ...(databaseUrl ? { databaseUrl } : { dataDir: opts.dataDir }),
+        ...(redisUrl ? { redisUrl } : {}),
+        ...(redisUrl && replicaId ? { replicaId } : {}),
         ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
         ...(opts.allowedOrigin ? { allowedOrigins: opts.allowedOrigin } : {}),
       });
       io.out(
-        `tg-relay ${RELAY_VERSION} (${databaseUrl ? 'PostgreSQL' : `PGlite in ${opts.dataDir}`})\n` +
+        `tg-relay ${RELAY_VERSION} (${databaseUrl ? 'PostgreSQL' : `PGlite in ${opts.dataDir}`}` +
+          `${relay.replicaId ? `, replica ${relay.replicaId} with Redis` : ''})\n` +
           connectInstructions(relay.mcpUrl, relay.bridgeUrl, relay.publicUrl),
       );
       const stop = (signal: string) => {

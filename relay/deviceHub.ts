@@ -36,6 +36,19 @@ export interface DeviceHubOptions {
   /** A device socket silent this long is closed with {@link CloseCode.idle} (PROTOCOL.md: 30 s). */
   idleTimeoutMs: number;
   logger: Logger;
+  /** Told when a user's device socket starts or stops being held by this hub (replica presence, replicas/). */
+  presence?: DevicePresenceListener;
+}
+
+/**
+ * Hears which users' devices this hub holds. `connectionId` names one socket (random per connection), so a
+ * listener can tell a newer socket of the same user from the one that ended.
+ */
+export interface DevicePresenceListener {
+  /** A device socket of `userId` was attached (a previous socket of the same user, if any, was replaced). */
+  attached(userId: string, connectionId: string): void;
+  /** The hub no longer holds any socket of `userId`; `connectionId` is the socket that ended. */
+  detached(userId: string, connectionId: string): void;
 }
 
 /**
@@ -117,10 +130,9 @@ export class DeviceHub {
       return;
     }
     const previous = this.devices.get(userId);
-    const connection = new DeviceConnection(userId, ws, this.options, deviceId, (c) => {
-      if (this.devices.get(userId) === c) this.devices.delete(userId);
-    });
+    const connection = new DeviceConnection(userId, ws, this.options, deviceId, (c) => this.forget(c));
     this.devices.set(userId, connection);
+    this.options.presence?.attached(userId, connection.connectionId);
     this.options.logger.info({ userId, replaced: previous !== undefined }, 'device connected');
     previous?.shutdown(
       CloseCode.replaced,
@@ -174,7 +186,7 @@ export class DeviceHub {
   disconnect(userId: string, deviceId: string | undefined, reason: string): boolean {
     const connection = this.devices.get(userId);
     if (!connection || (deviceId !== undefined && connection.deviceId !== deviceId)) return false;
-    this.devices.delete(userId);
+    this.forget(connection);
     void connection.shutdown(
       CloseCode.revoked,
       reason,
@@ -182,6 +194,40 @@ export class DeviceHub {
     );
     this.options.logger.info({ userId }, 'device disconnected: revoked');
     return true;
+  }
+
+  /** Whether this hub holds a live device socket of `userId`. */
+  holds(userId: string): boolean {
+    const connection = this.devices.get(userId);
+    return !this.closed && connection !== undefined && connection.isOpen;
+  }
+
+  /**
+   * Closes the user's socket with {@link CloseCode.replaced} because the device connected again elsewhere
+   * (another relay replica); calls in flight on it fail as after a local replacement.
+   * @returns whether a socket was closed.
+   */
+  replaceElsewhere(userId: string): boolean {
+    const connection = this.devices.get(userId);
+    if (!connection) return false;
+    this.forget(connection);
+    void connection.shutdown(
+      CloseCode.replaced,
+      REPLACED_REASON,
+      (tool) => `The bridge app reconnected while running ${tool}. ${unknownOutcomeAdvice(tool)}`,
+    );
+    this.options.logger.info({ userId }, 'device replaced by a connection on another replica');
+    return true;
+  }
+
+  /**
+   * Unregisters `connection` when it is still the user's current socket and tells the presence listener; a
+   * socket already replaced by a newer one of the same user changes nothing.
+   */
+  private forget(connection: DeviceConnection): void {
+    if (this.devices.get(connection.userId) !== connection) return;
+    this.devices.delete(connection.userId);
+    this.options.presence?.detached(connection.userId, connection.connectionId);
   }
 
   /** Devices connected now, one per user. */
@@ -193,7 +239,7 @@ export class DeviceHub {
   async close(): Promise<void> {
     this.closed = true;
     const connections = [...this.devices.values()];
-    this.devices.clear();
+    for (const c of connections) this.forget(c);
     await Promise.all(
       connections.map((c) =>
         c.shutdown(
@@ -206,16 +252,18 @@ export class DeviceHub {
   }
 }
 
-const OFFLINE_TEXT =
+/** What the AI reads when the person's device is not connected (to any replica). */
+export const OFFLINE_TEXT =
   "The person's Telegram bridge app is not connected to this relay. Ask them to start the tg-bridge app on " +
   'their computer (it connects by itself), then try again.';
 
-function failure(code: ToolErrorCode, message: string): CallOutcome {
+/** A failed {@link CallOutcome} with `[code] message` as the AI reads it. */
+export function failure(code: ToolErrorCode, message: string): CallOutcome {
   return { ok: false, error: toolErrorText(code, message) };
 }
 
 /** What the AI should do after a call whose outcome is unknown; writes must not be repeated blindly. */
-function unknownOutcomeAdvice(tool: string): string {
+export function unknownOutcomeAdvice(tool: string): string {
   const write = isToolName(tool) && TOOLS[tool].write;
   return write
     ? 'Whether it was performed is unknown: check the chat before trying again so nothing is sent twice.'
@@ -236,6 +284,8 @@ interface PendingCall {
 /** One device socket: frames in and out, keep-alive, and the calls in flight on it. */
 class DeviceConnection {
   private readonly inFlight = new Map<string, PendingCall>();
+  /** Random id of this socket, for presence records (see {@link DevicePresenceListener}). */
+  readonly connectionId = randomUUID();
   private readonly connectedAt = Date.now();
   private readonly log: Logger;
   private readonly pingTimer: NodeJS.Timeout;

@@ -29,6 +29,7 @@ import { WebSessions } from './pages/webSession.js';
 import { DevicePairing } from './pairing/devicePairing.js';
 import { installRelayRoutes } from './server.js';
 import { openRelayStore, type RelayStore, type TokenRecord } from './store/relayStore.js';
+import { ReplicaCluster, type ReplicaTiming } from './replicas/replicaCluster.js';
 import { FailureThrottle } from './throttle.js';
 
 /** How long a device may wait for the person's approval by default, in ms (announced in `welcome`). */
@@ -81,6 +82,16 @@ export interface RelayOptions {
   idleTimeoutMs?: number;
   /** Connection caps and timeouts; default {@link DEFAULT_CONNECTION_LIMITS}. */
   connectionLimits?: Partial<ConnectionLimits>;
+  /**
+   * Redis URL (`REDIS_URL`, `redis://…` or `rediss://…`): run as one replica of several sharing the store's
+   * PostgreSQL and this Redis (issue 11; replicas/). Absent: a single process, all state in memory and the
+   * store. Never logged.
+   */
+  redisUrl?: string;
+  /** This replica's id in logs, health and Redis; default `<hostname>-<pid>-<random>`. Only with `redisUrl`. */
+  replicaId?: string;
+  /** Replica heartbeat and presence timings (tests shorten them). Only with `redisUrl`. */
+  replicaTiming?: ReplicaTiming;
   /** Source of time for expiries and throttles; default the system clock. */
   clock?: RelayClock;
   /** Where the relay logs; default silent. Logs never contain tokens, arguments or results. */
@@ -101,6 +112,8 @@ export interface Relay {
   port: number;
   /** The relay's store. */
   store: RelayStore;
+  /** This replica's id when running with Redis, else undefined. */
+  replicaId: string | undefined;
   /** Devices connected now, one per user; `connectedAt` in ms since the epoch. */
   connectedDevices(): DeviceInfo[];
   /** Fails calls in flight, closes device sockets (1001), MCP sessions, the server and an owned store. Idempotent. */
@@ -136,6 +149,11 @@ const RelayOptionsSchema = z.object({
   pingIntervalMs: positiveMs.default(PING_INTERVAL_MS),
   progressHeartbeatMs: positiveMs.optional(),
   idleTimeoutMs: positiveMs.default(IDLE_TIMEOUT_MS),
+  redisUrl: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  replicaId: z.string().optional(),
+  replicaTiming: z
+    .strictObject({ heartbeatMs: positiveMs.optional(), presenceTtlMs: positiveMs.optional() })
+    .optional(),
   connectionLimits: z
     .strictObject({
       perAddress: z.number().int().positive().optional(),
@@ -194,6 +212,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       throw new Error(`--public-url must be https (OAuth 2.1 requires it) unless it is loopback: ${u.origin}`);
     }
   }
+  if (opts.redisUrl && !opts.databaseUrl && !opts.store) {
+    throw new Error('--redis-url (REDIS_URL) runs one replica of several: they must share PostgreSQL, so set DATABASE_URL too');
+  }
   const logger = opts.logger ?? pino({ level: 'silent' });
   const clock = opts.clock ?? systemClock;
   const ownsStore = opts.store === undefined;
@@ -203,9 +224,18 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
       ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
     }));
+  let cluster: ReplicaCluster | undefined;
   try {
     for (const u of opts.users) await store.ensureUser(u.id, clock.now());
     await store.replaceConfigTokens(configTokens(opts.users, clock.now()));
+    if (opts.redisUrl) {
+      cluster = await ReplicaCluster.join({
+        redisUrl: opts.redisUrl,
+        ...(opts.replicaId !== undefined ? { replicaId: opts.replicaId } : {}),
+        ...(opts.replicaTiming ? { timing: opts.replicaTiming } : {}),
+        logger,
+      });
+    }
   } catch (err) {
     if (ownsStore) await store.close();
     throw err;
@@ -223,6 +253,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       });
     });
   } catch (err) {
+    await cluster?.close();
     if (ownsStore) await store.close();
     throw err;
   }
@@ -238,27 +269,39 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     pingIntervalMs: opts.pingIntervalMs,
     idleTimeoutMs: opts.idleTimeoutMs,
     logger,
+    ...(cluster ? { presence: cluster.presenceListener } : {}),
   });
-  const router = new LocalCallRouter(hub);
+  const router = cluster
+    ? cluster.attachHub(hub, { callDeadlineMs: opts.callDeadlineMs, approvalTimeoutMs: opts.approvalTimeoutMs })
+    : new LocalCallRouter(hub);
   const mcp = new McpEndpoint({
     router,
     logger,
+    ...(cluster ? { directory: cluster.sessions } : {}),
     ...(opts.progressHeartbeatMs ? { progressHeartbeatMs: opts.progressHeartbeatMs } : {}),
     deviceConsent: { relay: publicUrl.origin, timeoutMs: opts.deviceConsentTimeoutMs ?? opts.approvalTimeoutMs },
   });
-  const provider = new RelayOAuthProvider({ store, clock, resource: new URL('/mcp', publicUrl) });
+  const provider = new RelayOAuthProvider({
+    store,
+    clock,
+    resource: new URL('/mcp', publicUrl),
+    ...(cluster ? { parked: cluster.parked } : {}),
+  });
+  const shared = (name: string) => (cluster ? { shared: cluster.failureCounts(name) } : {});
   const sessions = new WebSessions(store, clock, publicUrl);
   // Sign-ins: 5 failures per account, 20 per address, per 15 minutes.
   const signinThrottle = new FailureThrottle(clock, {
     maxFailures: (key) => (key.startsWith('user:') ? 5 : 20),
     windowMs: 15 * 60_000,
+    ...shared('signin'),
   });
   const pairing = new DevicePairing({
     store,
     clock,
     sessions,
     publicUrl,
-    throttle: new FailureThrottle(clock, { maxFailures: 10, windowMs: 15 * 60_000 }),
+    throttle: new FailureThrottle(clock, { maxFailures: 10, windowMs: 15 * 60_000, ...shared('pairing') }),
+    ...(cluster ? { nonces: cluster.nonces } : {}),
     logger,
   });
   const hosts = new Set(
@@ -284,15 +327,19 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       publicUrl,
       deviceConsentTimeoutMs: opts.deviceConsentTimeoutMs ?? opts.approvalTimeoutMs,
     },
-    tokenThrottle: new FailureThrottle(clock, { maxFailures: 20, windowMs: 60_000 }),
+    tokenThrottle: new FailureThrottle(clock, { maxFailures: 20, windowMs: 60_000, ...shared('token') }),
     policy: {
       hosts,
       origins: new Set([publicUrl.origin, ...opts.allowedOrigins.map((o) => new URL(o).origin)]),
     },
     publicUrl,
+    ...(cluster ? { health: () => replicaHealth(cluster, store) } : {}),
     logger,
   });
-  logger.info({ url, publicUrl: publicUrl.origin, users: opts.users.length, store: store.kind }, 'relay listening');
+  logger.info(
+    { url, publicUrl: publicUrl.origin, users: opts.users.length, store: store.kind, replica: cluster?.replicaId },
+    'relay listening',
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -302,11 +349,13 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     bridgeUrl: `ws://${hostPart}:${port}/bridge`,
     port,
     store,
+    replicaId: cluster?.replicaId,
     connectedDevices: (): DeviceInfo[] => hub.connectedDevices(),
     close() {
       closing ??= (async () => {
         await hub.close();
         await mcp.close();
+        await cluster?.close();
         wss.close();
         await new Promise<void>((resolve) => {
           http.close(() => resolve());
@@ -318,6 +367,18 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       return closing;
     },
   };
+}
+
+/** `/healthz` of a replica: ok when both Redis and the database answer; never a URL or a secret. */
+async function replicaHealth(cluster: ReplicaCluster, store: RelayStore): Promise<{ ok: boolean } & Record<string, unknown>> {
+  const [replica, db] = await Promise.all([
+    cluster.health(),
+    store.ping().then(
+      () => 'ok',
+      (err: unknown) => (err instanceof Error ? err.message : String(err)).replace(/postgres(ql)?:\/\/\S+/g, '<url>'),
+    ),
+  ]);
+  return { ok: replica.redis === 'ok' && db === 'ok', ...replica, db };
 }
 
 /** Host as it appears in a URL we print: wildcard addresses become loopback; IPv6 gets brackets. */

@@ -156,7 +156,7 @@ function progresslessToolCallId(msg: unknown): RequestId | undefined {
 }
 
 /** Reads a request body as UTF-8, or 'too large' past `max` bytes (then stops reading). */
-function readBody(req: IncomingMessage, max: number): Promise<string | 'too large'> {
+export function readBody(req: IncomingMessage, max: number): Promise<string | 'too large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -21,12 +21,14 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { MAX_FRAME_BYTES, TOOLS, type ToolContract, ToolErrorCode, toolErrorText } from '../bridge/protocol/index.js';
 import { createToolServer } from '../bridge/protocol/node/mcpTools.js';
 import type { CallRouter } from './callRouter.js';
 import { type CallOutcome, McpClientGone } from './deviceHub.js';
-import { JsonCallTransport } from './jsonCallTransport.js';
+import { JsonCallTransport, readBody } from './jsonCallTransport.js';
+import { type McpSessionDirectory, replayInitialize } from './replicas/sharedSessions.js';
 import { RELAY_VERSION } from './version.js';
 
 /** A session unused for this long is closed; its client gets 404 and initializes again, in ms. */
@@ -37,6 +39,16 @@ export const MAX_SESSIONS_PER_USER = 32;
 export const PROGRESS_HEARTBEAT_MS = 10_000;
 /** How often idle sessions are looked for, in ms. */
 const SESSION_SWEEP_MS = 60_000;
+/** A shared session's lifetime is extended at most this often per replica, in ms. */
+const SESSION_TOUCH_MS = 60_000;
+
+/** The params of a body that is one JSON-RPC `initialize` request, else undefined. */
+function initializeParams(body: unknown): Record<string, unknown> | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const m = body as { method?: unknown; params?: unknown };
+  if (m.method !== 'initialize' || typeof m.params !== 'object' || m.params === null || Array.isArray(m.params)) return undefined;
+  return m.params as Record<string, unknown>;
+}
 
 /** Who is calling `/mcp`: the user, and the client the device's scopes key on (see RelayAuthExtra). */
 export interface McpCaller {
@@ -142,6 +154,10 @@ interface McpSession {
   /** What `server` is connected to: JSON answers for progress-less tools/call, `transport` for the rest. */
   calls: JsonCallTransport;
   lastUsed: number;
+  /** When this replica last extended the shared record's lifetime (ms since the epoch). */
+  touchedAt: number;
+  /** Hands an incoming message to the server without sharing it with other replicas. */
+  deliver: (message: JSONRPCMessage) => void;
 }
 
 /** Options of {@link McpEndpoint}. */
@@ -151,6 +167,8 @@ export interface McpEndpointOptions {
   progressHeartbeatMs?: number;
   /** How a session asks the device about a personal access or config token caller. */
   deviceConsent?: DeviceConsentSettings;
+  /** Shares sessions with other relay replicas (replicas/sharedSessions.ts); default this process only. */
+  directory?: McpSessionDirectory;
   logger: Logger;
 }
 
@@ -160,9 +178,21 @@ export class McpEndpoint {
   private readonly sweepTimer: NodeJS.Timeout;
   private closed = false;
 
+  /** Adoptions of sessions from other replicas under way, by session id (two requests adopt once). */
+  private readonly adopting = new Map<string, Promise<McpSession | undefined>>();
+
   constructor(private readonly options: McpEndpointOptions) {
     this.sweepTimer = setInterval(() => this.sweep(), SESSION_SWEEP_MS);
     this.sweepTimer.unref();
+    options.directory?.listen({
+      closed: (id) => this.dropSession(id),
+      cancelled: (id, requestId, reason) =>
+        this.sessions.get(id)?.deliver({
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId, ...(reason !== undefined ? { reason } : {}) },
+        }),
+    });
   }
 
   /**
@@ -178,23 +208,44 @@ export class McpEndpoint {
     }
     const header = req.headers['mcp-session-id'];
     if (header !== undefined) {
-      const session = typeof header === 'string' ? this.sessions.get(header) : undefined;
+      const session = typeof header === 'string' ? (this.sessions.get(header) ?? (await this.adopt(header, caller))) : undefined;
       if (session === undefined || session.userId !== userId || session.oauthClientId !== caller.oauthClientId) {
         writeJsonRpcError(res, 404, -32001, 'Session not found; initialize a new session.');
         return;
       }
       session.lastUsed = Date.now();
+      if (this.options.directory && session.lastUsed - session.touchedAt > SESSION_TOUCH_MS) {
+        session.touchedAt = session.lastUsed;
+        this.options.directory.touch(session.id);
+      }
       await httpExchange.run({ gone: responseGone(res) }, () =>
         req.method === 'POST'
           ? session.calls.handlePost(req, res, MAX_FRAME_BYTES)
           : session.transport.handleRequest(req, res),
       );
+      // A DELETE ends the session on every replica, not only here.
+      if (req.method === 'DELETE' && !this.sessions.has(session.id)) this.options.directory?.closed(session.id);
       return;
     }
     // No session yet: a fresh transport accepts only `initialize` and answers anything else with 400.
-    const session = this.openSession(caller);
+    let body: unknown;
+    if (this.options.directory && req.method === 'POST') {
+      // Read here so the initialize params can be shared before the client learns the session id.
+      const text = await readBody(req, MAX_FRAME_BYTES);
+      try {
+        body = text === 'too large' ? undefined : JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      if (body === undefined) {
+        writeJsonRpcError(res, text === 'too large' ? 413 : 400, -32700, 'Parse error: Invalid JSON');
+        return;
+      }
+    }
+    const session = this.openSession(caller, undefined, initializeParams(body));
     await session.server.connect(session.calls);
-    await httpExchange.run({ gone: responseGone(res) }, () => session.transport.handleRequest(req, res));
+    this.shareCancels(session);
+    await httpExchange.run({ gone: responseGone(res) }, () => session.transport.handleRequest(req, res, body));
     if (session.transport.sessionId === undefined) await session.server.close();
   }
 
@@ -203,8 +254,8 @@ export class McpEndpoint {
     let closed = 0;
     for (const session of [...this.sessions.values()]) {
       if (session.userId === userId && session.oauthClientId === oauthClientId) {
-        this.sessions.delete(session.id);
-        void session.server.close();
+        this.dropSession(session.id);
+        this.options.directory?.closed(session.id);
         closed += 1;
       }
     }
@@ -225,17 +276,29 @@ export class McpEndpoint {
     await Promise.allSettled(sessions.map((s) => s.server.close()));
   }
 
-  private openSession(caller: McpCaller): McpSession {
-    const { router, logger } = this.options;
+  /**
+   * A new session for `caller`. @param adoptedId the id of a session another replica opened (adoption);
+   * @param initialize the params of the `initialize` to share with other replicas (new sessions only).
+   */
+  private openSession(caller: McpCaller, adoptedId?: string, initialize?: Record<string, unknown>): McpSession {
+    const { router, logger, directory } = this.options;
     const userId = caller.userId;
     const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
+      sessionIdGenerator: () => adoptedId ?? randomUUID(),
       maxRequestBodySize: MAX_FRAME_BYTES,
-      onsessioninitialized: (id) => {
+      onsessioninitialized: async (id) => {
         session.id = id;
         this.evictOldest(userId);
         this.sessions.set(id, session);
-        logger.debug({ userId, sessions: this.sessions.size }, 'MCP session opened');
+        logger.debug({ userId, sessions: this.sessions.size, adopted: adoptedId !== undefined }, 'MCP session opened');
+        if (directory && adoptedId === undefined && initialize) {
+          await directory.record(id, {
+            userId,
+            initialize,
+            ...(caller.oauthClientId !== undefined ? { oauthClientId: caller.oauthClientId } : {}),
+            ...(caller.deviceConsentName !== undefined ? { deviceConsentName: caller.deviceConsentName } : {}),
+          });
+        }
       },
     });
     const session: McpSession = {
@@ -246,11 +309,74 @@ export class McpEndpoint {
       transport,
       calls: new JsonCallTransport(transport),
       lastUsed: Date.now(),
+      touchedAt: Date.now(),
+      deliver: () => undefined,
     };
     session.server.onclose = () => {
       if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
     };
     return session;
+  }
+
+  /**
+   * Adopts session `id` that another replica opened, when the shared record says `caller` owns it.
+   * @returns the local session, or undefined (no directory, unknown or expired id, another owner).
+   */
+  private adopt(id: string, caller: McpCaller): Promise<McpSession | undefined> {
+    const { directory, logger } = this.options;
+    if (!directory || this.closed) return Promise.resolve(undefined);
+    let adoption = this.adopting.get(id);
+    if (adoption === undefined) {
+      adoption = (async () => {
+        const record = await directory.find(id);
+        if (!record || record.userId !== caller.userId || record.oauthClientId !== caller.oauthClientId) return undefined;
+        const owner: McpCaller = {
+          userId: record.userId,
+          ...(record.oauthClientId !== undefined ? { oauthClientId: record.oauthClientId } : {}),
+          ...(record.deviceConsentName !== undefined ? { deviceConsentName: record.deviceConsentName } : {}),
+        };
+        const session = this.openSession(owner, id);
+        await session.server.connect(session.calls);
+        this.shareCancels(session);
+        try {
+          await replayInitialize(session.transport, id, record.initialize);
+        } catch (err) {
+          logger.warn({ err: (err as Error).message }, 'MCP session adoption failed');
+          this.dropSession(id);
+          await session.server.close();
+          return undefined;
+        }
+        return session;
+      })().finally(() => this.adopting.delete(id));
+      this.adopting.set(id, adoption);
+    }
+    return adoption;
+  }
+
+  /** Shares the client's `notifications/cancelled` with the other replicas holding the session. */
+  private shareCancels(session: McpSession): void {
+    const directory = this.options.directory;
+    const deliver = session.calls.onmessage;
+    if (!directory || !deliver) return;
+    session.deliver = (message) => deliver(message);
+    session.calls.onmessage = (message, extra) => {
+      if ('method' in message && message.method === 'notifications/cancelled' && !('id' in message)) {
+        const params = message.params as { requestId?: unknown; reason?: unknown } | undefined;
+        const requestId = params?.requestId;
+        if (session.id && (typeof requestId === 'string' || typeof requestId === 'number')) {
+          directory.cancelled(session.id, requestId, typeof params?.reason === 'string' ? params.reason : undefined);
+        }
+      }
+      deliver(message, extra);
+    };
+  }
+
+  /** Forgets and closes a local session (its record, if shared, is untouched). */
+  private dropSession(id: string): void {
+    const session = this.sessions.get(id);
+    if (!session) return;
+    this.sessions.delete(id);
+    void session.server.close();
   }
 
   /** Keeps a user below MAX_SESSIONS_PER_USER by closing their least recently used session. */

@@ -2,7 +2,7 @@
  * The relay's one HTTP server: routing, authentication, hardening, and the `/bridge` WebSocket upgrade.
  *
  * Routes (deny by default: anything else is 404 JSON):
- * - `GET /healthz` → `{"ok":true}` (no secrets, no auth);
+ * - `GET /healthz` → `{"ok":true}` (no secrets, no auth); a replica adds its id and Redis/database status;
  * - OAuth 2.1 (the MCP SDK's `mcpAuthRouter` on our provider): `/.well-known/oauth-authorization-server`
  *   (RFC 8414), `/.well-known/oauth-protected-resource[/mcp]` (RFC 9728, both forms), `/register`
  *   (RFC 7591), `/authorize`, `/token`, `/revoke` (RFC 7009);
@@ -48,6 +48,11 @@ export interface RelayServerParts {
   policy: OriginPolicy;
   /** Public base URL, e.g. `https://relay.example`; the issuer and the `/mcp` resource derive from it. */
   publicUrl: URL;
+  /**
+   * Details `/healthz` adds for a relay replica (its id, Redis and database status; no secrets); `ok: false`
+   * answers 503 so a load balancer stops sending to it. Default none: `{"ok":true}`.
+   */
+  health?: () => Promise<{ ok: boolean } & Record<string, unknown>>;
   logger: Logger;
 }
 
@@ -82,12 +87,17 @@ export function installRelayRoutes(http: Server, parts: RelayServerParts): WebSo
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.all('/healthz', (req, res) => {
+  app.all('/healthz', async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       writeJson(res, 405, { error: 'method_not_allowed', message: 'Use GET.' }, { Allow: 'GET, HEAD' });
       return;
     }
-    writeJson(res, 200, { ok: true });
+    if (!parts.health) {
+      writeJson(res, 200, { ok: true });
+      return;
+    }
+    const details = await parts.health();
+    writeJson(res, details.ok ? 200 : 503, details);
   });
 
   const throttled = (req: Request, res: Response): boolean => {

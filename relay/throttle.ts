@@ -3,6 +3,12 @@
  * so guessing is slow: after `maxFailures` failures within `windowMs`, the key is refused until the window
  * that began with its first failure ends. Callers answer 429 with `Retry-After` (RFC 6585 §4).
  * Time comes from the injected clock; memory is bounded by `maxKeys` (oldest keys dropped first).
+ *
+ * With several relay replicas, counts are shared through {@link SharedFailureCounts} (Redis,
+ * replicas/sharedState.ts): each failure also increments the key's shared count, and the replica adopts the
+ * shared total and window. Checks stay synchronous and read the local copy, so a replica learns the others'
+ * failures on its own next failure for that key: a guesser spraying N replicas gets at most `maxFailures` +
+ * N − 1 tries per window instead of N × `maxFailures`.
  */
 import type { RelayClock } from './clock.js';
 
@@ -14,6 +20,19 @@ export interface ThrottleOptions {
   windowMs: number;
   /** Keys remembered at most (default 100 000). */
   maxKeys?: number;
+  /** Counts shared with other relay replicas; default none (this process only). */
+  shared?: SharedFailureCounts;
+}
+
+/** Failure counts shared by relay replicas, per key, each with a window that starts at its first failure. */
+export interface SharedFailureCounts {
+  /**
+   * Adds one failure to `key`, starting a window of `windowMs` when none runs.
+   * @returns the failures in the current window and the ms left of it.
+   */
+  add(key: string, windowMs: number): Promise<{ failures: number; windowLeftMs: number }>;
+  /** Forgets `key`. */
+  clear(key: string): Promise<void>;
 }
 
 interface Bucket {
@@ -60,7 +79,30 @@ export class FailureThrottle {
         this.buckets.set(key, bucket);
       }
       bucket.failures += 1;
+      if (this.options.shared) this.adoptShared(key, this.options.shared);
     }
+    this.trim();
+  }
+
+  /** Counts a failure in the shared counts and adopts their total and window for `key`. */
+  private adoptShared(key: string, shared: SharedFailureCounts): void {
+    shared.add(key, this.options.windowMs).then(
+      ({ failures, windowLeftMs }) => {
+        const windowEndsAt = this.clock.now() + windowLeftMs;
+        const bucket = this.buckets.get(key);
+        if (bucket && bucket.windowEndsAt > this.clock.now()) {
+          bucket.failures = Math.max(bucket.failures, failures);
+          bucket.windowEndsAt = windowEndsAt;
+        } else {
+          this.buckets.set(key, { failures, windowEndsAt });
+          this.trim();
+        }
+      },
+      () => undefined, // Redis unreachable: the local count still throttles this replica.
+    );
+  }
+
+  private trim(): void {
     const max = this.options.maxKeys ?? 100_000;
     while (this.buckets.size > max) this.buckets.delete(this.buckets.keys().next().value!);
   }
@@ -73,5 +115,6 @@ export class FailureThrottle {
   /** Forgets a key's failures (after a success for an account). */
   clear(key: string): void {
     this.buckets.delete(key);
+    this.options.shared?.clear(key).catch(() => undefined);
   }
 }

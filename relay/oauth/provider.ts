@@ -50,9 +50,47 @@ export interface ParkedAuthorization {
   expiresAt: number;
 }
 
+/**
+ * Where parked `/authorize` requests wait. In one process a map ({@link MemoryParkedAuthorizations}); with
+ * several replicas Redis (replicas/sharedState.ts), since the consent page may be served by another replica.
+ */
+export interface ParkedAuthorizations {
+  /** Keeps `request` until its `expiresAt`. */
+  park(request: ParkedAuthorization): Promise<void>;
+  /** The request if it is still parked and not expired at `now`. */
+  get(id: string, now: number): Promise<ParkedAuthorization | undefined>;
+  /** Removes and returns the request (single use: of two replicas racing, one gets it). */
+  take(id: string, now: number): Promise<ParkedAuthorization | undefined>;
+}
+
+/** Parked requests in this process's memory, at most MAX_PARKED_REQUESTS (oldest dropped first). */
+export class MemoryParkedAuthorizations implements ParkedAuthorizations {
+  private readonly parked = new Map<string, ParkedAuthorization>();
+
+  async park(request: ParkedAuthorization): Promise<void> {
+    const now = request.expiresAt - AUTHORIZATION_REQUEST_TTL_MS;
+    for (const [id, p] of this.parked) if (p.expiresAt <= now) this.parked.delete(id);
+    while (this.parked.size >= MAX_PARKED_REQUESTS) this.parked.delete(this.parked.keys().next().value!);
+    this.parked.set(request.id, request);
+  }
+
+  async get(id: string, now: number): Promise<ParkedAuthorization | undefined> {
+    const p = this.parked.get(id);
+    return p && p.expiresAt > now ? p : undefined;
+  }
+
+  async take(id: string, now: number): Promise<ParkedAuthorization | undefined> {
+    const p = await this.get(id, now);
+    this.parked.delete(id);
+    return p;
+  }
+}
+
 /** Options of {@link RelayOAuthProvider}. */
 export interface RelayOAuthProviderOptions {
   store: RelayStore;
+  /** Where parked requests wait; default in memory. */
+  parked?: ParkedAuthorizations;
   clock: RelayClock;
   /** The `/mcp` URL: the resource every token is bound to. */
   resource: URL;
@@ -75,7 +113,7 @@ export function clientDisplayName(client: OAuthClientInformationFull): string {
 export class RelayOAuthProvider implements OAuthServerProvider {
   readonly clientsStore: OAuthRegisteredClientsStore;
   readonly verifier: RelayTokenVerifier;
-  private readonly parked = new Map<string, ParkedAuthorization>();
+  private readonly parked: ParkedAuthorizations;
   private readonly store: RelayStore;
   private readonly clock: RelayClock;
   private readonly resource: URL;
@@ -83,6 +121,7 @@ export class RelayOAuthProvider implements OAuthServerProvider {
 
   constructor(options: RelayOAuthProviderOptions) {
     this.store = options.store;
+    this.parked = options.parked ?? new MemoryParkedAuthorizations();
     this.clock = options.clock;
     this.resource = options.resource;
     this.consentPath = options.consentPath ?? '/oauth/consent';
@@ -118,18 +157,14 @@ export class RelayOAuthProvider implements OAuthServerProvider {
   async authorize(client: OAuthClientInformationFull, params: AuthorizationParams, res: Response): Promise<void> {
     this.checkResource(params.resource);
     const now = this.clock.now();
-    for (const [id, p] of this.parked) if (p.expiresAt <= now) this.parked.delete(id);
-    while (this.parked.size >= MAX_PARKED_REQUESTS) this.parked.delete(this.parked.keys().next().value!);
     const id = newToken('ws').slice('tgr_ws_'.length);
-    this.parked.set(id, { id, client, params, expiresAt: now + AUTHORIZATION_REQUEST_TTL_MS });
+    await this.parked.park({ id, client, params, expiresAt: now + AUTHORIZATION_REQUEST_TTL_MS });
     res.redirect(302, `${this.consentPath}?request=${encodeURIComponent(id)}`);
   }
 
   /** A parked request that has not expired, or undefined. */
-  parkedRequest(id: string): ParkedAuthorization | undefined {
-    const p = this.parked.get(id);
-    if (!p || p.expiresAt <= this.clock.now()) return undefined;
-    return p;
+  parkedRequest(id: string): Promise<ParkedAuthorization | undefined> {
+    return this.parked.get(id, this.clock.now());
   }
 
   /**
@@ -144,9 +179,8 @@ export class RelayOAuthProvider implements OAuthServerProvider {
     grant: { userId: string; deviceScope: string } | null,
     reason = 'The person denied access.',
   ): Promise<string | undefined> {
-    const p = this.parkedRequest(id);
+    const p = await this.parked.take(id, this.clock.now());
     if (!p) return undefined;
-    this.parked.delete(id);
     const target = new URL(p.params.redirectUri);
     if (p.params.state !== undefined) target.searchParams.set('state', p.params.state);
     if (grant === null) {

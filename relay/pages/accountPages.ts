@@ -141,7 +141,7 @@ export function accountPages(options: AccountPagesOptions): Router {
 
   pages.get('/oauth/consent', async (req, res) => {
     const id = String(req.query.request ?? '');
-    const parked = provider.parkedRequest(id);
+    const parked = await provider.parkedRequest(id);
     if (!parked) {
       sendPage(res, 400, 'This request expired', '<p>Start connecting again from your AI app.</p>');
       return;
@@ -172,7 +172,7 @@ export function accountPages(options: AccountPagesOptions): Router {
     if (!signedIn) return;
     const body = req.body as Record<string, unknown>;
     const id = String(body.request ?? '');
-    const parked = provider.parkedRequest(id);
+    const parked = await provider.parkedRequest(id);
     if (!parked) {
       sendPage(res, 400, 'This request expired', '<p>Start connecting again from your AI app.</p>');
       return;

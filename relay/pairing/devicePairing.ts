@@ -58,9 +58,41 @@ function ed25519Key(spki: string) {
   }
 }
 
+/**
+ * Where connect nonces wait between `POST /bridge/nonce` and the upgrade, which may reach another relay
+ * replica: in memory ({@link MemoryConnectNonces}) or Redis (replicas/sharedState.ts).
+ */
+export interface ConnectNonces {
+  /** Remembers `nonce` until `expiresAt` (ms since the epoch). */
+  add(nonce: string, expiresAt: number, now: number): Promise<void>;
+  /** Forgets `nonce` and says whether it was outstanding and unexpired at `now` (single use). */
+  take(nonce: string, now: number): Promise<boolean>;
+}
+
+/** Connect nonces in this process's memory, at most MAX_NONCES (the oldest dropped first). */
+export class MemoryConnectNonces implements ConnectNonces {
+  private readonly nonces = new Map<string, number>();
+
+  async add(nonce: string, expiresAt: number, now: number): Promise<void> {
+    for (const [n, exp] of this.nonces) {
+      if (exp > now && this.nonces.size < MAX_NONCES) break;
+      this.nonces.delete(n);
+    }
+    this.nonces.set(nonce, expiresAt);
+  }
+
+  async take(nonce: string, now: number): Promise<boolean> {
+    const expires = this.nonces.get(nonce);
+    this.nonces.delete(nonce);
+    return expires !== undefined && expires > now;
+  }
+}
+
 /** Options of {@link DevicePairing}. */
 export interface DevicePairingOptions {
   store: RelayStore;
+  /** Where connect nonces wait; default in memory. */
+  nonces?: ConnectNonces;
   clock: RelayClock;
   sessions: WebSessions;
   publicUrl: URL;
@@ -71,9 +103,11 @@ export interface DevicePairingOptions {
 
 /** The relay side of device pairing and of the proof of possession on connect. */
 export class DevicePairing {
-  private readonly nonces = new Map<string, number>();
+  private readonly nonces: ConnectNonces;
 
-  constructor(private readonly options: DevicePairingOptions) {}
+  constructor(private readonly options: DevicePairingOptions) {
+    this.nonces = options.nonces ?? new MemoryConnectNonces();
+  }
 
   /** The pairing routes: `/pair/device_authorization`, `/pair/token`, `/pair` (page), `/bridge/nonce`. */
   routes(): Router {
@@ -156,8 +190,8 @@ export class DevicePairing {
       });
     });
 
-    r.post('/bridge/nonce', (_req, res) => {
-      res.set('Cache-Control', 'no-store').json({ nonce: this.issueNonce(), expires_in: NONCE_TTL_MS / 1000 });
+    r.post('/bridge/nonce', async (_req, res) => {
+      res.set('Cache-Control', 'no-store').json({ nonce: await this.issueNonce(), expires_in: NONCE_TTL_MS / 1000 });
     });
 
     const pairPage = (res: Response, signedIn: { csrf: string }, code: string, error?: string) =>
@@ -227,14 +261,10 @@ export class DevicePairing {
   }
 
   /** A fresh single-use nonce for a connect proof. */
-  issueNonce(): string {
+  async issueNonce(): Promise<string> {
     const now = this.options.clock.now();
-    for (const [n, exp] of this.nonces) {
-      if (exp > now && this.nonces.size < MAX_NONCES) break;
-      this.nonces.delete(n);
-    }
     const nonce = randomBytes(24).toString('base64url');
-    this.nonces.set(nonce, now + NONCE_TTL_MS);
+    await this.nonces.add(nonce, now + NONCE_TTL_MS, now);
     return nonce;
   }
 
@@ -251,9 +281,8 @@ export class DevicePairing {
     const nonce = header(PROOF_HEADERS.nonce);
     const proof = header(PROOF_HEADERS.proof);
     if (!claimed || !nonce || !proof) return 'This bridge token needs a device proof; update tg-bridge.';
-    const expires = this.nonces.get(nonce);
-    this.nonces.delete(nonce);
-    if (claimed !== deviceId || expires === undefined || expires <= this.options.clock.now()) {
+    const fresh = await this.nonces.take(nonce, this.options.clock.now());
+    if (claimed !== deviceId || !fresh) {
       return 'The device proof is stale or for another device; connect again.';
     }
     const device = await this.options.store.getDevice(deviceId);

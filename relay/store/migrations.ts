@@ -102,37 +102,43 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+/** Advisory lock key held while migrating: relay replicas starting at once migrate one after the other. */
+const MIGRATION_LOCK = 7_215_000;
+
 /**
- * Brings the database up to the newest migration, each in its own transaction.
+ * Brings the database up to the newest migration, all pending ones in one transaction that first takes an
+ * advisory lock, so that relay replicas starting together against one PostgreSQL never run the same
+ * migration twice (a second replica waits, then finds the schema current).
  * @returns the versions applied now (empty when the schema was current).
  * @throws Error when the database holds a newer schema than this relay knows (a downgrade).
  */
 export async function migrate(db: SqlDriver): Promise<number[]> {
-  await db.query(
-    'CREATE TABLE IF NOT EXISTS relay_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at double precision NOT NULL)',
-  );
-  const rows = await db.query<{ version: number }>('SELECT version FROM relay_migrations');
-  const done = new Set(rows.map((r) => Number(r.version)));
-  const newest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
-  const unknown = [...done].filter((v) => v > newest);
-  if (unknown.length > 0) {
-    throw new Error(
-      `the database has schema version ${Math.max(...unknown)}, newer than this relay knows (${newest}); ` +
-        'run the newer relay or restore a backup',
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.query(
+      'CREATE TABLE IF NOT EXISTS relay_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at double precision NOT NULL)',
     );
-  }
-  const applied: number[] = [];
-  for (const m of MIGRATIONS) {
-    if (done.has(m.version)) continue;
-    await db.transaction(async (tx) => {
+    const rows = await tx.query<{ version: number }>('SELECT version FROM relay_migrations');
+    const done = new Set(rows.map((r) => Number(r.version)));
+    const newest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+    const unknown = [...done].filter((v) => v > newest);
+    if (unknown.length > 0) {
+      throw new Error(
+        `the database has schema version ${Math.max(...unknown)}, newer than this relay knows (${newest}); ` +
+          'run the newer relay or restore a backup',
+      );
+    }
+    const applied: number[] = [];
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
       for (const statement of m.sql.split(';').map((s) => s.trim()).filter(Boolean)) await tx.query(statement);
       await tx.query('INSERT INTO relay_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
         m.version,
         m.name,
         Date.now(),
       ]);
-    });
-    applied.push(m.version);
-  }
-  return applied;
+      applied.push(m.version);
+    }
+    return applied;
+  });
 }

@@ -107,6 +107,8 @@ export interface WebSessionRecord {
 /** The relay store port. Every method may reject with the database's error. */
 export interface RelayStore {
   readonly kind: 'pglite' | 'postgres';
+  /** One trivial query, for health checks. @throws the database's error. */
+  ping(): Promise<void>;
   /** Creates an account. @throws Error when the id is taken. */
   addUser(user: UserRecord): Promise<void>;
   /** Creates the account when missing (used for config users); keeps an existing password. */
@@ -277,12 +279,19 @@ function tokenParams(t: TokenRecord): unknown[] {
 
 const INSERT_TOKEN = `INSERT INTO relay_tokens (${TOKEN_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`;
 
+/** Advisory lock key serializing {@link RelayStore.replaceConfigTokens} across relay processes. */
+const CONFIG_TOKENS_LOCK = 7_215_001;
+
 /** {@link RelayStore} on a {@link SqlDriver}. */
 export class SqlRelayStore implements RelayStore {
   constructor(private readonly db: SqlDriver) {}
 
   get kind(): 'pglite' | 'postgres' {
     return this.db.kind;
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
   }
 
   async addUser(user: UserRecord): Promise<void> {
@@ -369,6 +378,9 @@ export class SqlRelayStore implements RelayStore {
 
   async replaceConfigTokens(tokens: readonly TokenRecord[]): Promise<void> {
     await this.db.transaction(async (tx) => {
+      // Relay replicas starting at once each replace the config tokens: one after the other, or the second
+      // one's inserts collide with the first one's rows.
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [CONFIG_TOKENS_LOCK]);
       await tx.query("DELETE FROM relay_tokens WHERE source = 'config'");
       for (const t of tokens) await tx.query(INSERT_TOKEN, tokenParams({ ...t, source: 'config' }));
     });
