@@ -140,12 +140,14 @@ export function buildRelayCli(io: RelayCliIo = defaultIo, setExit: (code: number
       .option('--log-level <level>', 'pino log level', 'info')
       .option('--database-url <url>', 'PostgreSQL URL (default $DATABASE_URL); without it PGlite in --data-dir')
       .option('--redis-url <url>', 'Redis URL (default $REDIS_URL): run as one replica of several (needs PostgreSQL)')
-      .option('--replica-id <id>', 'this replica\'s name in logs and health (default $RELAY_REPLICA_ID or host-pid-random)'),
+      .option('--replica-id <id>', 'this replica\'s name in logs and health (default $RELAY_REPLICA_ID or host-pid-random)')
+      .option('--trusted-proxy <address...>', 'reverse proxy addresses or subnets whose X-Forwarded-For names the client (default $TRUSTED_PROXIES, comma-separated)'),
   ).action(
     async (opts: {
       databaseUrl?: string;
       redisUrl?: string;
       replicaId?: string;
+      trustedProxy?: string[];
       config?: string;
       publicUrl?: string;
       allowedOrigin?: string[];
@@ -167,6 +169,7 @@ export function buildRelayCli(io: RelayCliIo = defaultIo, setExit: (code: number
         ...(databaseUrl ? { databaseUrl } : { dataDir: opts.dataDir }),
         ...(redisUrl ? { redisUrl } : {}),
         ...(redisUrl && replicaId ? { replicaId } : {}),
+        trustedProxies: opts.trustedProxy ?? (process.env.TRUSTED_PROXIES ?? '').split(',').map((p) => p.trim()).filter(Boolean),
         ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
         ...(opts.allowedOrigin ? { allowedOrigins: opts.allowedOrigin } : {}),
       });

@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
+import type { TrustedProxies } from './clientAddress.js';
 
 /** Headers a browser MCP client may send and read (MCP Streamable HTTP + OAuth). */
 const CORS_ALLOW_HEADERS = 'Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID';
@@ -91,8 +92,11 @@ export function connectionsCheckingIntervalMs(limits: ConnectionLimits): number 
   return Math.min(1_000, Math.max(50, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)));
 }
 
-/** Applies {@link ConnectionLimits} to a server: extra connections from one address are closed at once. */
-export function limitConnections(server: Server, limits: ConnectionLimits): void {
+/**
+ * Applies {@link ConnectionLimits} to a server: extra connections from one address are closed at once.
+ * Connections from `trusted` proxies carry many clients and count only towards the total.
+ */
+export function limitConnections(server: Server, limits: ConnectionLimits, trusted?: TrustedProxies): void {
   server.maxConnections = limits.total;
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
@@ -100,6 +104,7 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
   const open = new Map<string, number>();
   server.on('connection', (socket) => {
     const address = socket.remoteAddress ?? 'unknown';
+    if (trusted?.has(address)) return;
     const count = (open.get(address) ?? 0) + 1;
     if (count > limits.perAddress) {
       socket.destroy();

@@ -19,6 +19,7 @@ import {
   PING_INTERVAL_MS,
 } from '../bridge/protocol/index.js';
 import { checkConfigUsers, ConfiguredToken, hashToken } from './auth.js';
+import { TrustedProxies } from './clientAddress.js';
 import { LocalCallRouter } from './callRouter.js';
 import { type RelayClock, systemClock } from './clock.js';
 import { DeviceHub, type DeviceInfo } from './deviceHub.js';
@@ -80,6 +81,11 @@ export interface RelayOptions {
   progressHeartbeatMs?: number;
   /** A device silent this long is closed; default IDLE_TIMEOUT_MS (PROTOCOL.md: 30 s). */
   idleTimeoutMs?: number;
+  /**
+   * Reverse proxies (addresses or `address/prefix` subnets) whose `X-Forwarded-For` names the client for
+   * throttles and connection caps; default none (clientAddress.ts).
+   */
+  trustedProxies?: string[];
   /** Connection caps and timeouts; default {@link DEFAULT_CONNECTION_LIMITS}. */
   connectionLimits?: Partial<ConnectionLimits>;
   /**
@@ -154,6 +160,7 @@ const RelayOptionsSchema = z.object({
   replicaTiming: z
     .strictObject({ heartbeatMs: positiveMs.optional(), presenceTtlMs: positiveMs.optional() })
     .optional(),
+  trustedProxies: z.array(z.string().min(1).max(100)).max(100).default([]),
   connectionLimits: z
     .strictObject({
       perAddress: z.number().int().positive().optional(),
@@ -215,6 +222,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   if (opts.redisUrl && !opts.databaseUrl && !opts.store) {
     throw new Error('--redis-url (REDIS_URL) runs one replica of several: they must share PostgreSQL, so set DATABASE_URL too');
   }
+  const trustedProxies = new TrustedProxies(opts.trustedProxies);
   const logger = opts.logger ?? pino({ level: 'silent' });
   const clock = opts.clock ?? systemClock;
   const ownsStore = opts.store === undefined;
@@ -243,7 +251,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
 
   const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.connectionLimits };
   const http = createServer({ connectionsCheckingInterval: connectionsCheckingIntervalMs(limits) });
-  limitConnections(http, limits);
+  limitConnections(http, limits, trustedProxies);
   try {
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
@@ -334,6 +342,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     },
     publicUrl,
     ...(cluster ? { health: () => replicaHealth(cluster, store) } : {}),
+    trustedProxies,
     logger,
   });
   logger.info(

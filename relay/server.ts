@@ -23,6 +23,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { MAX_FRAME_BYTES } from '../bridge/protocol/index.js';
 import { bearerToken, hashToken, WWW_AUTHENTICATE } from './auth.js';
+import { clientAddress, resolveClientAddress, type TrustedProxies } from './clientAddress.js';
 import type { RelayClock } from './clock.js';
 import type { DeviceHub } from './deviceHub.js';
 import { originGuard, type OriginPolicy } from './httpGuards.js';
@@ -53,6 +54,8 @@ export interface RelayServerParts {
    * answers 503 so a load balancer stops sending to it. Default none: `{"ok":true}`.
    */
   health?: () => Promise<{ ok: boolean } & Record<string, unknown>>;
+  /** Reverse proxies believed about the client address (`X-Forwarded-For`); see clientAddress.ts. */
+  trustedProxies: TrustedProxies;
   logger: Logger;
 }
 
@@ -70,7 +73,7 @@ function pathOf(req: IncomingMessage): string | undefined {
 }
 
 function addressOf(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown';
+  return clientAddress(req);
 }
 
 /**
@@ -191,9 +194,13 @@ export function installRelayRoutes(http: Server, parts: RelayServerParts): WebSo
     else res.destroy();
   });
 
-  http.on('request', app);
+  http.on('request', (req, res) => {
+    resolveClientAddress(req, parts.trustedProxies);
+    app(req, res);
+  });
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    resolveClientAddress(req, parts.trustedProxies);
     socket.on('error', (err) => logger.debug({ err: err.message }, 'upgrade socket error'));
     if (pathOf(req) !== '/bridge') {
       rejectUpgrade(socket, 404, { error: 'not_found', message: 'WebSocket endpoint is /bridge.' });

@@ -16,6 +16,7 @@ import type { RelayClock } from '../clock.js';
 import type { McpEndpoint } from '../mcpEndpoint.js';
 import { clientDisplayName, type RelayOAuthProvider } from '../oauth/provider.js';
 import { type RelayStore, tokenRecord } from '../store/relayStore.js';
+import { clientAddress } from '../clientAddress.js';
 import type { FailureThrottle } from '../throttle.js';
 import { esc, sendPage, visible } from './html.js';
 import { type SignedIn, WebSessions } from './webSession.js';
@@ -57,7 +58,7 @@ function safeNext(next: string | undefined): string {
 }
 
 function addressOf(req: Request): string {
-  return req.socket.remoteAddress ?? 'unknown';
+  return clientAddress(req);
 }
 
 /** Builds the pages' router (mounted at the root). */

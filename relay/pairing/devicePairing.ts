@@ -19,6 +19,7 @@ import type { RelayClock } from '../clock.js';
 import { esc, sendPage, visible } from '../pages/html.js';
 import { WebSessions } from '../pages/webSession.js';
 import { type RelayStore, tokenRecord } from '../store/relayStore.js';
+import { clientAddress } from '../clientAddress.js';
 import type { FailureThrottle } from '../throttle.js';
 
 /** How long a pairing code is valid, in ms (RFC 8628 `expires_in`). */
@@ -221,7 +222,7 @@ export class DevicePairing {
         sendPage(res, 403, 'Request refused', '<p>This form expired or did not come from this relay. Reload and try again.</p>');
         return;
       }
-      const keys = [`ip:${req.socket.remoteAddress ?? 'unknown'}`, `user:${signedIn.userId}`];
+      const keys = [`ip:${clientAddress(req)}`, `user:${signedIn.userId}`];
       const wait = throttle.retryAfterSeconds(keys);
       if (wait > 0) {
         res.set('Retry-After', String(wait));
