@@ -9,24 +9,34 @@
  *   ratio, side by side in one run;
  * - 5,000 concurrent `tools/call` over 500 devices (10 per user at once), devices alternating between the two
  *   replicas and each user's MCP session on either, so half the calls cross replicas: lost and misrouted
- *   answers (each call carries a nonce the device must echo under its own user id), p50/p99 and wall time.
+ *   answers (each call carries a nonce the device must echo under its own user id), p50/p99 and wall time;
+ * - kill -9 of the replica holding a device (the real engine against the sandbox, default link backoff, dialling
+ *   through a loopback TCP balancer that skips dead backends) → first good call through the other replica,
+ *   p50/max over BENCH_FAILOVERS rounds (a fresh replica replaces the killed one each round).
  *
- * Env: BENCH_DEVICES (default 500), BENCH_CALLS_PER_DEVICE (default 10), BENCH_HOP_ROUNDS (default 400).
+ * Env: BENCH_DEVICES (default 500), BENCH_CALLS_PER_DEVICE (default 10), BENCH_HOP_ROUNDS (default 400),
+ * BENCH_FAILOVERS (default 4).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startBridgeHost } from '../bridge/host/bridgeHost.js';
 import { RelayLink } from '../bridge/link/relayLink.js';
+import { startSandbox } from '../sandbox/index.js';
+import { personApproves } from '../test/helpers/clientConsent.js';
 import { startPostgres } from '../test/helpers/postgresServer.js';
 import { startRedis } from '../test/helpers/redisServer.js';
-import { type ReplicaProcess, startReplica } from '../test/helpers/relayReplicas.js';
+import { type ReplicaProcess, startReplica, waitFor } from '../test/helpers/relayReplicas.js';
+import { sandboxGateway } from '../test/helpers/sandboxGateway.js';
+import { startTcpBalancer } from '../test/helpers/tcpBalancer.js';
 import { callTool, openSession, type Session } from './rawMcp.js';
 import { ms, percentile, sideBySide } from './stats.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 500);
 const CALLS_PER_DEVICE = Number(process.env.BENCH_CALLS_PER_DEVICE ?? 10);
 const HOP_ROUNDS = Number(process.env.BENCH_HOP_ROUNDS ?? 400);
+const FAILOVERS = Number(process.env.BENCH_FAILOVERS ?? 4);
 
 interface User {
   id: string;
@@ -118,6 +128,10 @@ export async function benchReplicas(): Promise<void> {
         `p50 ${ms(percentile(r.latencies, 50))}, p99 ${ms(percentile(r.latencies, 99))}, wall ${ms(r.wallMs)}\n`,
     );
     for (const [reason, n] of r.reasons) process.stdout.write(`  lost ×${n}: ${reason}\n`);
+
+    // The stub devices leave first, so the failover rounds measure one device and not 250 redialling ones.
+    await Promise.all(links.splice(0).map((l) => l.stop()));
+    await failover(replicas, users[0]!, (id) => start(id), dir);
   } finally {
     await Promise.all(links.map((l) => l.stop()));
     await Promise.allSettled(replicas.map((r) => r.stop()));
@@ -125,6 +139,52 @@ export async function benchReplicas(): Promise<void> {
     await pg.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Kill -9 of the device's replica → first good call through the other one, FAILOVERS times. The device (real
+ * engine, sandbox gateway, default backoff) dials a first-alive balancer; the survivor of each round holds
+ * the device next round, and a fresh replica takes the killed one's place in the list.
+ */
+async function failover(replicas: ReplicaProcess[], user: User, start: (id: string) => Promise<ReplicaProcess>, dir: string): Promise<void> {
+  const sandbox = await startSandbox();
+  let [holder, other] = replicas as [ReplicaProcess, ReplicaProcess];
+  const balancer = await startTcpBalancer([holder.port, other.port], 'first_alive');
+  const host = await startBridgeHost({
+    clientConsent: personApproves(),
+    relayUrl: balancer.url,
+    bridgeToken: user.bridgeToken,
+    gateway: sandboxGateway(sandbox),
+    auditPath: join(dir, 'audit.jsonl'),
+  });
+  const times: number[] = [];
+  try {
+    await host.waitConnected();
+    await waitFor('the device on the first replica', async () => (await holder.health()).devices >= 1);
+    for (let round = 1; round <= FAILOVERS; round++) {
+      const session = await openSession(other.mcpUrl, user.mcpToken);
+      if (!(await callTool(session, 1, 'list_dialogs', { limit: 1 }))) throw new Error('no call before the kill');
+      const t0 = performance.now();
+      await holder.kill9();
+      for (let id = 2; !(await callTool(session, id, 'list_dialogs', { limit: 1 })); id++) {
+        if (performance.now() - t0 > 30_000) throw new Error('no good call within 30 s of killing the replica');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      times.push(performance.now() - t0);
+      const fresh = await start(`bench-f${round}`);
+      replicas.push(fresh);
+      balancer.backends.splice(0, balancer.backends.length, other.port, fresh.port);
+      [holder, other] = [other, fresh];
+    }
+  } finally {
+    await host.stop();
+    await balancer.stop();
+    await sandbox.stop();
+  }
+  process.stdout.write(
+    `kill -9 of the device's replica → first good call via the other (real engine, default backoff, ${FAILOVERS} rounds): ` +
+      `p50 ${ms(percentile(times, 50))}, max ${ms(Math.max(...times))}\n`,
+  );
 }
 
 /** A list_dialogs result whose one dialog names the device's user and the call's nonce. */

@@ -237,8 +237,12 @@ export class McpEndpoint {
       } catch {
         body = undefined;
       }
+      if (text === 'too large') {
+        writeJsonRpcError(res, 413, -32000, `Payload Too Large: request body exceeds ${MAX_FRAME_BYTES} bytes`);
+        return;
+      }
       if (body === undefined) {
-        writeJsonRpcError(res, text === 'too large' ? 413 : 400, -32700, 'Parse error: Invalid JSON');
+        writeJsonRpcError(res, 400, -32700, 'Parse error: Invalid JSON');
         return;
       }
     }

@@ -146,7 +146,8 @@ export class ReplicaBus {
   /**
    * Connects to Redis, subscribes to this replica's channel and the broadcast channel, and sets the liveness
    * key. @throws Error naming the cause (never the URL, which may carry a password) when Redis cannot be
-   * reached within 10 s, or when another live replica already uses `replicaId`.
+   * reached within 10 s, or when another live replica still uses `replicaId` after 3 heartbeats (a crashed
+   * one's key has expired by then).
    */
   static async connect(options: ReplicaBusOptions): Promise<ReplicaBus> {
     const replicaId = ReplicaId.parse(options.replicaId);
@@ -167,8 +168,13 @@ export class ReplicaBus {
     }
     try {
       await Promise.all([redis.connect(), sub.connect()]);
-      const taken = await redis.set(aliveKey(replicaId), String(process.pid), 'PX', heartbeatMs * 3, 'NX');
-      if (taken !== 'OK') throw new Error(`another live relay replica already uses the id "${replicaId}"`);
+      // A replica restarted under the same id right after a crash finds its old liveness key: wait for it to
+      // expire (3 heartbeats) before deciding that another live replica uses the id.
+      const deadline = Date.now() + heartbeatMs * 3 + 1_000;
+      while ((await redis.set(aliveKey(replicaId), String(process.pid), 'PX', heartbeatMs * 3, 'NX')) !== 'OK') {
+        if (Date.now() > deadline) throw new Error(`another live relay replica already uses the id "${replicaId}"`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(250, heartbeatMs)));
+      }
       await sub.subscribe(directChannel(replicaId), BROADCAST_CHANNEL);
     } catch (err) {
       redis.disconnect();

@@ -185,6 +185,18 @@ describe('routing a call to the replica holding the device', () => {
   });
 });
 
+describe('replica ids', () => {
+  it('an id a live replica uses is refused; a crashed replica\'s id is taken over once its key expires', async () => {
+    await expect(replica('in-a', pino({ level: 'silent' }))).rejects.toThrow(/another live relay replica already uses the id "in-a"/);
+    // A replica "in-c" that crashed a moment ago: its liveness key is still there for 200 ms.
+    await raw.set('tgr:alive:in-c', '1', 'PX', 200);
+    const restarted = await replica('in-c', pino({ level: 'silent' }));
+    expect(restarted.replicaId).toBe('in-c');
+    await restarted.close();
+    expect(await raw.exists('tgr:alive:in-c')).toBe(0);
+  });
+});
+
 describe('tg-relay serve --redis-url', () => {
   it('refuses a replica without PostgreSQL, and a URL that is not redis://, saying why', async () => {
     const run = async (args: string[]) => {
