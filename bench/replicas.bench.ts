@@ -9,7 +9,8 @@
  *   ratio, side by side in one run;
  * - 5,000 concurrent `tools/call` over 500 devices (10 per user at once), devices alternating between the two
  *   replicas and each user's MCP session on either, so half the calls cross replicas: lost and misrouted
- *   answers (each call carries a nonce the device must echo under its own user id), p50/p99 and wall time;
+ *   answers (each call carries a nonce the device must echo under its own user id), p50/p99 and wall time,
+ *   and the same wave with every session on its device's replica (nothing crosses) as the baseline;
  * - kill -9 of the replica holding a device (the real engine against the sandbox, default link backoff, dialling
  *   through a loopback TCP balancer that skips dead backends) → first good call through the other replica,
  *   p50/max over BENCH_FAILOVERS rounds (a fresh replica replaces the killed one each round).
@@ -112,22 +113,29 @@ export async function benchReplicas(): Promise<void> {
         `cross/same ×${(c50 / s50).toFixed(2)} at p50, ×${(c99 / s99).toFixed(2)} at p99; the hop adds ${ms(c50 - s50)} at p50 (${HOP_ROUNDS} rounds each, interleaved)\n`,
     );
 
-    // 500 sessions, each on the replica sessionReplica(i): half of the users' calls cross replicas.
-    const sessions = await Promise.all(
-      users.map((u, i) => openSession(sessionReplica(i).mcpUrl, u.mcpToken).catch(() => openSession(sessionReplica(i).mcpUrl, u.mcpToken))),
-    );
-    await wave(users, sessions, 1, delivered); // warm-up: JIT, consent per session, connection pools
-    // Let idle keep-alive sockets close first (see relayLoad.bench.ts: a reused closing socket fails client-side).
-    await new Promise((r) => setTimeout(r, 6_000));
-    const r = await wave(users, sessions, CALLS_PER_DEVICE, delivered);
+    // 500 sessions on the replica sessionReplica(i) (half the users' calls cross replicas), and for the
+    // baseline 500 on the device's own replica (none cross); the two waves run one after the other.
+    const open = (replicaOf: (i: number) => ReplicaProcess) =>
+      Promise.all(users.map((u, i) => openSession(replicaOf(i).mcpUrl, u.mcpToken).catch(() => openSession(replicaOf(i).mcpUrl, u.mcpToken))));
+    const split = await open(sessionReplica);
+    const local = await open(deviceReplica);
     const total = users.length * CALLS_PER_DEVICE;
     const crossing = users.filter((_, i) => deviceReplica(i) !== sessionReplica(i)).length * CALLS_PER_DEVICE;
-    process.stdout.write(
-      `${total.toLocaleString('en')} concurrent calls over ${users.length} devices on 2 replicas (${crossing.toLocaleString('en')} crossing replicas): ` +
-        `${r.lost} lost, ${r.misrouted} misrouted (${r.resent} resent after a connection reset before delivery); ` +
-        `p50 ${ms(percentile(r.latencies, 50))}, p99 ${ms(percentile(r.latencies, 99))}, wall ${ms(r.wallMs)}\n`,
-    );
-    for (const [reason, n] of r.reasons) process.stdout.write(`  lost ×${n}: ${reason}\n`);
+    for (const [label, sessions] of [
+      [`${crossing.toLocaleString('en')} crossing replicas`, split],
+      ['none crossing: each session on its device\'s replica', local],
+    ] as const) {
+      await wave(users, sessions, 1, delivered); // warm-up: JIT, consent per session, connection pools
+      // Let idle keep-alive sockets close first (see relayLoad.bench.ts: a reused closing socket fails client-side).
+      await new Promise((r) => setTimeout(r, 6_000));
+      const r = await wave(users, sessions, CALLS_PER_DEVICE, delivered);
+      process.stdout.write(
+        `${total.toLocaleString('en')} concurrent calls over ${users.length} devices on 2 replicas (${label}): ` +
+          `${r.lost} lost, ${r.misrouted} misrouted (${r.resent} resent after a connection reset before delivery); ` +
+          `p50 ${ms(percentile(r.latencies, 50))}, p99 ${ms(percentile(r.latencies, 99))}, wall ${ms(r.wallMs)}\n`,
+      );
+      for (const [reason, n] of r.reasons) process.stdout.write(`  lost ×${n}: ${reason}\n`);
+    }
 
     // The stub devices leave first, so the failover rounds measure one device and not 250 redialling ones.
     await Promise.all(links.splice(0).map((l) => l.stop()));
