@@ -186,12 +186,7 @@ export class DeviceHub {
   disconnect(userId: string, deviceId: string | undefined, reason: string): boolean {
     const connection = this.devices.get(userId);
     if (!connection || (deviceId !== undefined && connection.deviceId !== deviceId)) return false;
-    this.forget(connection);
-    void connection.shutdown(
-      CloseCode.revoked,
-      reason,
-      (tool) => `This device was revoked while running ${tool}. ${unknownOutcomeAdvice(tool)}`,
-    );
+    this.evict(connection, CloseCode.revoked, reason, 'This device was revoked');
     this.options.logger.info({ userId }, 'device disconnected: revoked');
     return true;
   }
@@ -210,14 +205,15 @@ export class DeviceHub {
   replaceElsewhere(userId: string): boolean {
     const connection = this.devices.get(userId);
     if (!connection) return false;
-    this.forget(connection);
-    void connection.shutdown(
-      CloseCode.replaced,
-      REPLACED_REASON,
-      (tool) => `The bridge app reconnected while running ${tool}. ${unknownOutcomeAdvice(tool)}`,
-    );
+    this.evict(connection, CloseCode.replaced, REPLACED_REASON, 'The bridge app reconnected');
     this.options.logger.info({ userId }, 'device replaced by a connection on another replica');
     return true;
+  }
+
+  /** Unregisters and closes `connection`; its calls in flight fail with "`cause` while running ‹tool›. …". */
+  private evict(connection: DeviceConnection, code: number, reason: string, cause: string): void {
+    this.forget(connection);
+    void connection.shutdown(code, reason, (tool) => `${cause} while running ${tool}. ${unknownOutcomeAdvice(tool)}`);
   }
 
   /**
@@ -270,8 +266,8 @@ export function unknownOutcomeAdvice(tool: string): string {
     : 'Try again once the bridge app is connected.';
 }
 
-/** One call waiting for its device's answer. */
-interface PendingCall {
+/** One call waiting for its device's answer (here, or on another replica: replicas/replicaCallRouter.ts). */
+export interface PendingCall {
   tool: string;
   startedAt: number;
   deadlineMs: number;

@@ -29,6 +29,7 @@ import {
   type ForwardOptions,
   McpClientGone,
   OFFLINE_TEXT,
+  type PendingCall,
   unknownOutcomeAdvice,
 } from '../deviceHub.js';
 import type { DevicePresence } from './devicePresence.js';
@@ -60,16 +61,9 @@ interface Waiting {
   lost(): void;
 }
 
-interface WaitingCall extends Waiting {
+interface WaitingCall extends Waiting, PendingCall {
   kind: 'call';
-  tool: string;
-  startedAt: number;
-  deadlineMs: number;
-  extended: boolean;
-  timer: NodeJS.Timeout;
-  onProgress: ((message: string) => void) | undefined;
   retried: boolean;
-  finish(outcome: CallOutcome): void;
   /** Sends (or re-sends) the call to `holder`. */
   dispatch(): void;
 }

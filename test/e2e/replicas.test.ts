@@ -57,6 +57,23 @@ async function mcpClient(pick: Pick, token = mcpToken): Promise<{ client: Client
 
 const onA: Pick = () => a;
 
+/** Status of a raw `tools/list` POST in session `sessionId` on `replica` with `token`. */
+async function listToolsStatus(replica: ReplicaProcess, token: string, sessionId: string): Promise<number> {
+  const res = await fetch(replica.mcpUrl, {
+    method: 'POST',
+    headers: {
+      Authorization: `Bearer ${token}`,
+      'Content-Type': 'application/json',
+      Accept: 'application/json, text/event-stream',
+      'Mcp-Session-Id': sessionId,
+      'Mcp-Protocol-Version': '2025-06-18',
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+  });
+  await res.body?.cancel();
+  return res.status;
+}
+
 function textOf(result: Awaited<ReturnType<Client['callTool']>>): string {
   return (result.content as Array<{ type: string; text?: string }>).map((c) => c.text ?? '').join('\n');
 }
@@ -189,38 +206,14 @@ describe('two relay replicas on one PostgreSQL and one Redis', () => {
     expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
     await transport.terminateSession(); // DELETE, sent to B
     // A no longer serves the session either.
-    await waitFor('the session to end on A', async () => {
-      const res = await fetch(a.mcpUrl, {
-        method: 'POST',
-        headers: {
-          Authorization: `Bearer ${mcpToken}`,
-          'Content-Type': 'application/json',
-          Accept: 'application/json, text/event-stream',
-          'Mcp-Session-Id': sessionId,
-          'Mcp-Protocol-Version': '2025-06-18',
-        },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
-      });
-      await res.body?.cancel();
-      return res.status === 404;
-    });
+    await waitFor('the session to end on A', async () => (await listToolsStatus(a, mcpToken, sessionId)) === 404);
   });
 
   it("another user's token cannot continue someone's session on the other replica", async () => {
     const { transport } = await mcpClient(onA);
-    const res = await fetch(b.mcpUrl, {
-      method: 'POST',
-      headers: {
-        Authorization: `Bearer ${idleMcpToken}`,
-        'Content-Type': 'application/json',
-        Accept: 'application/json, text/event-stream',
-        'Mcp-Session-Id': transport.sessionId!,
-        'Mcp-Protocol-Version': '2025-06-18',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
-    });
-    expect(res.status).toBe(404);
-    await res.body?.cancel();
+    expect(await listToolsStatus(b, idleMcpToken, transport.sessionId!)).toBe(404);
+    // The owner's token is served there.
+    expect(await listToolsStatus(b, mcpToken, transport.sessionId!)).toBe(200);
   });
 
   it('a call for an offline device fails clearly from either replica', async () => {
