@@ -72,9 +72,16 @@ export interface BridgeHost {
   /**
    * Points the device at another relay (the connection screen): the new link starts dialing, then the old one
    * is stopped (its calls in flight are aborted).
+   * `connectHeaders` is a paired device's proof of possession (RelayLinkOptions.connectHeaders).
    * @throws Error on a bad URL (see bridgeUrlOf) or after {@link stop}.
    */
-  setRelay(url: string, token: RelayLinkOptions['token']): Promise<void>;
+  setRelay(
+    url: string,
+    token: RelayLinkOptions['token'],
+    connectHeaders?: RelayLinkOptions['connectHeaders'],
+  ): Promise<void>;
+  /** Stops and forgets the relay link (the connection screen's "Forget"): local front doors keep working. */
+  clearRelay(): Promise<void>;
   /** The key the audit chain is keyed with (to verify it after `stop`). */
   deviceKey: DeviceKey;
   /** The control socket, when one was requested. */
@@ -138,7 +145,11 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
     }
   }
   const scopes = options.clientScopes ?? (await ClientScopes.open());
-  const makeLink = (url: string, token: RelayLinkOptions['token']): RelayLink => {
+  const makeLink = (
+    url: string,
+    token: RelayLinkOptions['token'],
+    connectHeaders: RelayLinkOptions['connectHeaders'] | undefined,
+  ): RelayLink => {
     const relayLink: RelayLink = new RelayLink({
       url,
       token,
@@ -159,10 +170,10 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
               approvalCeilingMs: BridgeEngine.relayApprovalCeilingMs(relayLink.relayLimits),
             }),
           // Our relay (paired, or it sent `welcome`) names every caller; an unnamed call is a lying relay.
-          Boolean(options.connectHeaders) || relayLink.relayLimits !== null,
+          Boolean(connectHeaders) || relayLink.relayLimits !== null,
         ),
       onClientConsent: clientConsentHandler(scopes, options.clientConsent),
-      ...(options.connectHeaders ? { connectHeaders: options.connectHeaders } : {}),
+      ...(connectHeaders ? { connectHeaders } : {}),
       ...options.link,
       ...(options.logger ? { logger: options.logger } : {}),
     });
@@ -170,7 +181,9 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
     return relayLink;
   };
   let link: RelayLink | null =
-    options.relayUrl && options.bridgeToken ? makeLink(options.relayUrl, options.bridgeToken) : null;
+        options.relayUrl && options.bridgeToken
+      ? makeLink(options.relayUrl, options.bridgeToken, options.connectHeaders)
+      : null;
   let relayUrl = link ? options.relayUrl : undefined;
   let stopped = false;
   return {
@@ -187,12 +200,18 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
     deviceKey,
     control,
     loggedOut,
-    async setRelay(url, token) {
+    async setRelay(url, token, connectHeaders) {
       if (stopped) throw new Error('the bridge has stopped');
-      const next = makeLink(url, token);
+      const next = makeLink(url, token, connectHeaders);
       const previous = link;
       link = next;
       relayUrl = url;
+      await previous?.stop();
+    },
+    async clearRelay() {
+      const previous = link;
+      link = null;
+      relayUrl = undefined;
       await previous?.stop();
     },
     waitConnected: (timeoutMs = 10_000) =>

@@ -24,6 +24,8 @@ export const LinkView = z.object({
   /** When the link will retry (ms since the epoch), for the reconnect countdown. */
   retryAt: z.number().optional(),
   lastError: z.string().optional(),
+  /** The relay account this device is paired with (device pairing), absent for a pasted bridge token. */
+  pairedAs: z.string().optional(),
 });
 export type LinkView = z.infer<typeof LinkView>;
 
@@ -75,6 +77,28 @@ export const LoginStep = z.discriminatedUnion('step', [
   z.object({ step: z.literal('failed'), error: z.string() }),
 ]);
 export type LoginStep = z.infer<typeof LoginStep>;
+
+/**
+ * Device pairing as the connection screen shows it (PROTOCOL.md "Transport", RFC 8628 style): the device asks
+ * the relay for a code, the person confirms that code on the relay's page while signed in. `expiresAt` in ms
+ * since the epoch; `verificationUri` is the relay page to open (`verificationUriComplete` has the code filled in).
+ */
+export const PairingStep = z.discriminatedUnion('step', [
+  /** `suggestedRelayUrl`: a `tgbridge://pair` link asked to pair with this relay; the person checks and starts it. */
+  z.object({ step: z.literal('idle'), suggestedRelayUrl: z.string().optional() }),
+  z.object({ step: z.literal('starting'), relayUrl: z.string() }),
+  z.object({
+    step: z.literal('code'),
+    relayUrl: z.string(),
+    code: z.string(),
+    verificationUri: z.string(),
+    verificationUriComplete: z.string().optional(),
+    expiresAt: z.number(),
+  }),
+  z.object({ step: z.literal('done'), relayUrl: z.string(), user: z.string() }),
+  z.object({ step: z.literal('failed'), error: z.string() }),
+]);
+export type PairingStep = z.infer<typeof PairingStep>;
 
 /** A standing rule as listed in settings; times in ms since the epoch. */
 export const RuleView = z.object({
@@ -141,6 +165,12 @@ export const DEVICE_METHODS = {
     params: z.object({ relayUrl: z.string().min(1).max(2048), bridgeToken: z.string().min(1).max(512) }),
     result: Ok,
   },
+  /** Starts device pairing with the relay at `relayUrl`; the steps arrive as `pairing.step` events. */
+  'link.pair': { params: z.object({ relayUrl: z.string().min(1).max(2048) }), result: PairingStep },
+  'link.pairCancel': { params: z.object({}), result: Ok },
+  'link.pairState': { params: z.object({}), result: PairingStep },
+  /** Disconnects and forgets the saved relay set-up (pairing credential or token). */
+  'link.forget': { params: z.object({}), result: Ok },
   'login.start': { params: z.object({ method: z.enum(['phone', 'qr']) }), result: LoginStep },
   'login.answer': {
     params: z.object({ step: z.enum(['phone', 'code', 'password']), value: z.string().min(1).max(256) }),
@@ -192,6 +222,7 @@ export const DeviceEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('approval.held'), hold: ApprovalHold }),
   z.object({ type: z.literal('status'), status: DeviceStatus }),
   z.object({ type: z.literal('login.step'), step: LoginStep }),
+  z.object({ type: z.literal('pairing.step'), step: PairingStep }),
   z.object({ type: z.literal('rules.changed'), rules: z.array(RuleView) }),
   z.object({ type: z.literal('audit.appended'), row: AuditRow }),
 ]);

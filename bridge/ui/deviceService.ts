@@ -27,6 +27,8 @@ import {
   type TrayState,
 } from '../protocol/index.js';
 import type { LoginPrompts, LoginResult } from '../telegram/login.js';
+import { RelaySetup, type RelaySetupOptions } from './relaySetup.js';
+import { sentence } from '../protocol/sentence.js';
 
 /** Where the person's settings live: the headless host keeps a 0600 JSON file, the app electron-store. */
 export interface SettingsStore {
@@ -61,6 +63,8 @@ export interface DeviceServiceOptions {
   /** Called when the person changes start-at-login (the app registers with the OS). */
   onStartAtLogin?: (enabled: boolean) => void;
   settings?: SettingsStore;
+  /** The saved relay set-up and where to keep changes (pairing, token, forget); see {@link RelaySetup}. */
+  relay?: RelaySetupOptions;
   /** Current time in ms (default Date.now). */
   now?: () => number;
 }
@@ -85,10 +89,15 @@ export class DeviceService {
   readonly #settings: SettingsStore;
   readonly #now: () => number;
   readonly #handlers: Handlers;
+  readonly #relay: RelaySetup;
 
   constructor(private readonly options: DeviceServiceOptions = {}) {
     this.#settings = options.settings ?? memorySettings();
     this.#now = options.now ?? Date.now;
+    this.#relay = new RelaySetup({ now: this.#now, ...options.relay }, (step) => {
+      this.#emit({ type: 'pairing.step', step });
+      if (step.step === 'done') this.#afterRelayChange();
+    });
     this.#account = options.account ?? null;
     this.#handlers = this.#makeHandlers();
     if (options.host) this.attach(options.host, options.account);
@@ -199,9 +208,20 @@ export class DeviceService {
     return { state: trayState(account, link, this.#paused), link, account, pendingCount };
   }
 
+  /** A `tgbridge://pair` link's relay, offered on the connection screen (see {@link RelaySetup.suggest}). */
+  suggestRelay(relayUrl: string): void {
+    this.#relay.suggest(relayUrl);
+  }
+
+  /** The relay pairing page the person is asked to open right now, if any. */
+  get pairingPage(): string | undefined {
+    return this.#relay.pairingPage;
+  }
+
   /** Cancels a login in progress and stops emitting. Does not stop the host (its owner does). */
   close(): void {
     this.#loginAbort?.abort();
+    this.#relay.close();
     for (const off of this.#detach.splice(0)) off();
     this.#listeners.clear();
   }
@@ -211,9 +231,11 @@ export class DeviceService {
     const link = host?.link;
     if (!host || !link) return { state: 'unconfigured' };
     const s = link.status;
+    const pairedAs = this.#relay.pairedAs;
     const base = {
       ...(host.relayUrl ? { relayUrl: redactRelayUrl(host.relayUrl) } : {}),
       ...(this.#lastError ? { lastError: this.#lastError } : {}),
+      ...(pairedAs ? { pairedAs } : {}),
     };
     switch (s.state) {
       case 'connected':
@@ -305,19 +327,28 @@ export class DeviceService {
         return { ok: true };
       },
       'link.configure': async ({ relayUrl, bridgeToken }) => {
-        const host = this.#requireHost();
-        try {
-          await host.setRelay(relayUrl, bridgeToken);
-        } catch (err) {
-          return { ok: false, error: (err as Error).message };
-        }
-        this.#paused = false;
-        this.#lastError = undefined;
-        this.#retryAt = undefined;
-        this.#watchLink();
-        await this.#saveSettings({ ...this.#settings.load(), relayUrl });
-        this.#emitStatus();
+        const result = await this.#relay.useToken(this.#host, relayUrl, bridgeToken);
+        if (!result.ok) return result;
+        this.#afterRelayChange();
+        await this.#saveSettings({ ...this.#settings.load(), relayUrl: shownRelayUrl(relayUrl) });
+        return result;
+      },
+      'link.pair': async ({ relayUrl }) => this.#relay.pair(() => this.#host, relayUrl),
+      'link.pairCancel': async () => {
+        this.#relay.cancel();
         return { ok: true };
+      },
+      'link.pairState': async () => this.#relay.step,
+      'link.forget': async () => {
+        const result = await this.#relay.forget(this.#host);
+        if (result.ok) {
+          const { relayUrl: _forgotten, ...rest } = this.#settings.load();
+          await this.#saveSettings(rest);
+          this.#lastError = undefined;
+          this.#retryAt = undefined;
+          this.#emitStatus();
+        }
+        return result;
       },
       'login.start': async ({ method }) => this.#startLogin(method),
       'login.answer': async ({ step, value }) => {
@@ -371,6 +402,15 @@ export class DeviceService {
         return next;
       },
     };
+  }
+
+  /** A new relay link is running: forget the old link's error and countdown, follow the new one. */
+  #afterRelayChange(): void {
+    this.#paused = false;
+    this.#lastError = undefined;
+    this.#retryAt = undefined;
+    if (this.#host?.link) this.#watchLink();
+    this.#emitStatus();
   }
 
   async #saveSettings(next: DeviceSettings): Promise<void> {
@@ -496,6 +536,12 @@ function plainVerify(r: VerifyResult): string {
   );
 }
 
+/** The relay URL as typed, unless it has a query or fragment (which may carry a token): then without them. */
+function shownRelayUrl(url: string): string {
+  const trimmed = url.trim();
+  return /[?#]/.test(trimmed) ? redactRelayUrl(trimmed) : trimmed;
+}
+
 /** A relay URL without credentials or query (it may carry a token). */
 function redactRelayUrl(url: string): string {
   try {
@@ -519,14 +565,6 @@ export function loginSentence(message: string): string {
     return `Telegram asks you to wait ${wait} before trying again (too many login attempts).`;
   }
   return sentence(message.replace(/run `tg-bridge login(?: --qr)?` again/g, 'start the login again'));
-}
-
-/** First letter capitalised and a full stop, so a login error reads as a sentence. */
-function sentence(message: string): string {
-  const s = message.trim();
-  if (!s) return 'Something went wrong.';
-  const first = s[0]!.toUpperCase() + s.slice(1);
-  return /[.!?]$/.test(first) ? first : `${first}.`;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

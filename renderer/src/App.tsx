@@ -116,7 +116,7 @@ export function App({ api, closeWindow }: { api: DeviceApi; closeWindow?: () => 
           </p>
         )}
         {route.section === 'approvals' && <Approvals api={api} state={state} />}
-        {route.section === 'connection' && <Connection api={api} status={status} />}
+        {route.section === 'connection' && <Connection api={api} status={status} pairing={state.pairing} />}
         {route.section === 'login' && <Login api={api} step={state.login} loggedIn={loggedIn} />}
         {route.section === 'audit' && <Audit api={api} auditSeq={state.auditSeq} />}
         {route.section === 'settings' && <Settings api={api} rules={state.rules} onTheme={applyTheme} />}

@@ -9,6 +9,7 @@ import type {
   DeviceApi,
   DeviceStatus,
   LoginStep,
+  PairingStep,
   RuleView,
 } from '../../bridge/protocol/index.js';
 
@@ -19,6 +20,8 @@ export interface DeviceState {
   /** Approvals inside their undo window, oldest first. */
   held: ApprovalHold[];
   login: LoginStep;
+  /** Device pairing with a relay (the connection screen). */
+  pairing: PairingStep;
   rules: RuleView[];
   auditSeq: number;
   /** A sentence when the device could not be reached. */
@@ -30,6 +33,7 @@ const INITIAL: DeviceState = {
   approvals: [],
   held: [],
   login: { step: 'idle' },
+  pairing: { step: 'idle' },
   rules: [],
   auditSeq: 0,
   error: null,
@@ -67,6 +71,8 @@ export function useDeviceState(api: DeviceApi): DeviceState {
             };
           case 'login.step':
             return { ...s, login: event.step };
+          case 'pairing.step':
+            return { ...s, pairing: event.step };
           case 'rules.changed':
             return { ...s, rules: event.rules };
           case 'audit.appended':
@@ -80,8 +86,9 @@ export function useDeviceState(api: DeviceApi): DeviceState {
       api.call('login.state', {}),
       api.call('rules.list', {}),
       api.call('approvals.held', {}),
+      api.call('link.pairState', {}),
     ]).then(
-      ([status, approvals, login, rules, held]) => {
+      ([status, approvals, login, rules, held, pairing]) => {
         if (!live) return;
         setState((s) => ({
           ...s,
@@ -93,6 +100,7 @@ export function useDeviceState(api: DeviceApi): DeviceState {
           ],
           held: [...held.filter((h) => !settled.has(h.callId) && !s.held.some((x) => x.callId === h.callId)), ...s.held],
           login: s.login.step === 'idle' ? login : s.login,
+          pairing: s.pairing.step === 'idle' && !s.pairing.suggestedRelayUrl ? pairing : s.pairing,
           rules,
           error: null,
         }));
