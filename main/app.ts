@@ -23,14 +23,14 @@ import {
   type WebContents,
 } from 'electron';
 import { type BridgeHost, startBridgeHost } from '../bridge/host/bridgeHost.js';
-import { dialogClientConsent } from './clientConsentDialog.js';
 import { writePrivateFileAtomic } from '../bridge/storage/privateFile.js';
 import { GramjsGateway } from '../bridge/telegram/gateway.js';
 import { login } from '../bridge/telegram/login.js';
+import { ConsentDesk } from '../bridge/ui/consentDesk.js';
 import { DeviceService } from '../bridge/ui/deviceService.js';
 import { type RelayConfig, relayConnectOptions, sealedRelayConfig } from '../bridge/link/relayConfig.js';
 import { openAppSettings } from './appSettings.js';
-import { ApprovalPopups, POPUP_SIZE } from './approvalPopups.js';
+import { ApprovalPopups, ConsentPopups, POPUP_SIZE } from './approvalPopups.js';
 import { DEEP_LINK_SCHEME, deepLinkInArgv, type PairingLink, parseDeepLink } from './deepLink.js';
 import { TO_RENDERER } from './ipcChannels.js';
 import { registerIpc } from './ipcRouter.js';
@@ -116,6 +116,7 @@ async function start(): Promise<void> {
     }
   };
   const relayAtStart = await savedRelay();
+  const consentDesk = new ConsentDesk();
   const startEngine = async (telegramSession: string) => {
     const { undoMs, mediaDir } = settings.device.load();
     const relay = relayFromEnv() ?? (await savedRelay());
@@ -125,7 +126,8 @@ async function start(): Promise<void> {
       auditPath: join(dataDir, 'audit.jsonl'),
       undoMs,
       media: { ...(mediaDir ? { mediaDir } : {}), allowFileUrl: false },
-      clientConsent: dialogClientConsent(dialog),
+      // A new AI app waits in a consent popup (read-only or read + ask-to-write, all or chosen chats).
+      clientConsent: consentDesk.prompt,
       ...(link
         ? {
             relayUrl: link.relayUrl,
@@ -138,6 +140,7 @@ async function start(): Promise<void> {
 
   const service = new DeviceService({
     settings: settings.device,
+    consent: consentDesk,
     relay: { ...(relayStore ? { store: relayStore } : {}), current: relayFromEnv() ?? relayAtStart },
     login: (method, prompts) => login({ ...apiCredentials(), method, prompts }),
     onLoggedIn: async (result) => {
@@ -198,22 +201,27 @@ async function start(): Promise<void> {
     }
   };
 
+  const popupWindow = (title: string, route: string) =>
+    newWindow(
+      {
+        ...POPUP_SIZE,
+        alwaysOnTop: true,
+        resizable: false,
+        minimizable: false,
+        maximizable: false,
+        fullscreenable: false,
+        skipTaskbar: false,
+        title,
+      },
+      route,
+    );
   const popups = new ApprovalPopups({
     service,
-    createWindow: (callId) =>
-      newWindow(
-        {
-          ...POPUP_SIZE,
-          alwaysOnTop: true,
-          resizable: false,
-          minimizable: false,
-          maximizable: false,
-          fullscreenable: false,
-          skipTaskbar: false,
-          title: 'tg-bridge — approval needed',
-        },
-        `popup/${encodeURIComponent(callId)}`,
-      ),
+    createWindow: (callId) => popupWindow('tg-bridge — approval needed', `popup/${encodeURIComponent(callId)}`),
+  });
+  const consentPopups = new ConsentPopups({
+    service,
+    createWindow: (id) => popupWindow('tg-bridge — a new AI app asks for access', `consent/${encodeURIComponent(id)}`),
   });
 
   registerIpc({
@@ -240,6 +248,7 @@ async function start(): Promise<void> {
   service.subscribe((event) => {
     for (const win of windows) if (!win.isDestroyed()) win.webContents.send(TO_RENDERER.deviceEvent, event);
     popups.onEvent(event);
+    consentPopups.onEvent(event);
     if (event.type === 'status') tray.update(event.status, warning);
   });
 
@@ -273,6 +282,7 @@ async function start(): Promise<void> {
     const stopping = demoStop ? demoStop() : (host?.stop() ?? Promise.resolve());
     host = null;
     demoStop = null;
+    consentDesk.denyAll('the tg-bridge app is quitting');
     service.close();
     void stopping.finally(() => app.exit(0));
   });

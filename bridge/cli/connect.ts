@@ -20,6 +20,7 @@ import {
   relayConnectOptions,
 } from '../link/relayConfig.js';
 import { ClientScopes, clientsPathIn } from '../policy/clientScopes.js';
+import { visibleText } from '../protocol/visibleText.js';
 import type { DeviceService } from '../ui/deviceService.js';
 import type { UiServer } from '../ui/uiServer.js';
 import { APP_NAME, APP_VERSION } from '../version.js';
@@ -85,6 +86,11 @@ export async function connect(opts: ConnectOptions, io: ConnectIo): Promise<numb
     pino.destination(2),
   );
   const clientScopes = await ClientScopes.open(clientsPathIn(opts.home));
+  // With the UI, a new AI app is asked about there (scope and chats picked from a list); the terminal says so.
+  const desk = opts.ui ? new (await import('../ui/consentDesk.js')).ConsentDesk() : null;
+  desk?.on('added', (r) =>
+    io.out(`A new AI app, "${visibleText(r.clientName || r.clientId, { maxLength: 64 }).text}", asks for access: answer in the UI.\n`),
+  );
 
   let host: BridgeHost | null = null;
   let detach = () => {};
@@ -97,7 +103,7 @@ export async function connect(opts: ConnectOptions, io: ConnectIo): Promise<numb
     const askClient = stdinClientConsent(io.out, async (ref) => (await gateway.resolvePeer(ref)).ref);
     const started = await startBridgeHost({
       clientScopes,
-      ...(opts.prompt ? { clientConsent: askClient } : {}),
+      ...(desk ? { clientConsent: desk.prompt } : opts.prompt ? { clientConsent: askClient } : {}),
       ...(relay
         ? {
             relayUrl: relay.link.relayUrl,
@@ -140,6 +146,7 @@ export async function connect(opts: ConnectOptions, io: ConnectIo): Promise<numb
     const service: DeviceService = new DeviceService({
       ...(host ? { host } : {}),
       settings: await fileSettings(join(opts.home, 'ui-settings.json')),
+      ...(desk ? { consent: desk } : {}),
       relay: { ...(relayStore ? { store: relayStore } : {}), current },
       ...('pending' in found
         ? {
@@ -178,6 +185,7 @@ export async function connect(opts: ConnectOptions, io: ConnectIo): Promise<numb
       : `\n${signal}: withdrawing pending approvals and disconnecting…\n`,
   );
   detach();
+  desk?.denyAll('the bridge is stopping');
   await ui?.server.close();
   ui?.service.close();
   const running = host as BridgeHost | null;

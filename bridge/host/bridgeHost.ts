@@ -63,6 +63,8 @@ export interface BridgeHost {
   engine: BridgeEngine;
   /** The AI clients the person approved on this device, with their scopes. */
   clientScopes: ClientScopes;
+  /** The Telegram gateway (the UI lists chats through it for an AI app's scope; not an AI call, not audited). */
+  gateway: TelegramGateway;
   approvals: ApprovalQueue;
   audit: AuditChain;
   /** The relay link, when a relay is configured (replaced by {@link setRelay}). */
@@ -189,6 +191,7 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
   return {
     engine,
     clientScopes: scopes,
+    gateway: options.gateway,
     approvals,
     audit,
     get link() {

@@ -60,6 +60,7 @@ export class ClientScopes {
   private readonly clients = new Map<string, ClientApproval>();
   /** mtime of the file as last read or written, in ms; a change by another process (the CLI) reloads it. */
   private loadedMtimeMs = 0;
+  private readonly listeners = new Set<(clients: ClientApproval[]) => void>();
 
   private constructor(private readonly path: string | undefined) {}
 
@@ -107,19 +108,34 @@ export class ClientScopes {
     return this.clients.get(clientId);
   }
 
+  /** Calls `listener` with the new list after every approve or revoke here. @returns the unsubscribe function. */
+  onChanged(listener: (clients: ClientApproval[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /** Records (or replaces) an approval and saves the file. */
   async approve(approval: ClientApproval): Promise<void> {
     await this.reload();
     this.clients.set(approval.clientId, ClientApproval.parse(approval));
     await this.save();
+    this.changed();
   }
 
   /** Revokes a client: its calls are refused from now on. @returns false when it was not approved. */
   async revoke(clientId: string): Promise<boolean> {
     await this.reload();
     const had = this.clients.delete(clientId);
-    if (had) await this.save();
+    if (had) {
+      await this.save();
+      this.changed();
+    }
     return had;
+  }
+
+  private changed(): void {
+    const list = this.list();
+    for (const listener of [...this.listeners]) listener(list);
   }
 
   /**

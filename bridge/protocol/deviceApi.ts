@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { ApprovalHold, ApprovalView } from './approvalView.js';
+import { ClientScope } from './frames.js';
 
 /** Longest deny reason the UI sends, in characters (the approval queue caps reasons at 500 — approvals.ts). */
 export const MAX_DENY_REASON_LENGTH = 500;
@@ -100,6 +101,35 @@ export const PairingStep = z.discriminatedUnion('step', [
 ]);
 export type PairingStep = z.infer<typeof PairingStep>;
 
+/**
+ * A new AI app asking to use the account (custody rule 7), waiting for the person on this device. Names come
+ * from the relay: the UI shows them through `visibleText` (hidden characters escaped, capped). `askedAt` and
+ * `expiresAt` in ms since the epoch (unanswered by then = denied).
+ */
+export const ConsentRequestView = z.object({
+  id: z.string(),
+  clientId: z.string(),
+  clientName: z.string(),
+  relay: z.string(),
+  askedAt: z.number(),
+  expiresAt: z.number(),
+});
+export type ConsentRequestView = z.infer<typeof ConsentRequestView>;
+
+/** An AI app the person allowed, with its scope (chats as canonical refs, `user:42`); `approvedAt` in ms. */
+export const ClientView = z.object({
+  clientId: z.string(),
+  clientName: z.string(),
+  relay: z.string(),
+  scope: ClientScope,
+  approvedAt: z.number(),
+});
+export type ClientView = z.infer<typeof ClientView>;
+
+/** A chat the person can pick for an AI app's scope: canonical ref, title and kind. */
+export const ChatOption = z.object({ peer: z.string(), title: z.string(), type: z.string() });
+export type ChatOption = z.infer<typeof ChatOption>;
+
 /** A standing rule as listed in settings; times in ms since the epoch. */
 export const RuleView = z.object({
   id: z.string(),
@@ -171,6 +201,22 @@ export const DEVICE_METHODS = {
   'link.pairState': { params: z.object({}), result: PairingStep },
   /** Disconnects and forgets the saved relay set-up (pairing credential or token). */
   'link.forget': { params: z.object({}), result: Ok },
+  'consent.list': { params: z.object({}), result: z.array(ConsentRequestView) },
+  /** Answers a new AI app: denied, or allowed with the scope the person chose (`chats`: 'all' or refs). */
+  'consent.decide': {
+    params: z.union([
+      z.object({ id: z.string().min(1).max(128), approved: z.literal(false) }),
+      z.object({ id: z.string().min(1).max(128), approved: z.literal(true), scope: ClientScope }),
+    ]),
+    result: Ok,
+  },
+  'clients.list': { params: z.object({}), result: z.array(ClientView) },
+  'clients.revoke': { params: z.object({ clientId: z.string().min(1).max(200) }), result: Ok },
+  /** The person's chats for picking an AI app's scope (newest first; `query` filters by title/username). */
+  'chats.list': {
+    params: z.object({ query: z.string().max(64).optional(), limit: z.number().int().min(1).max(100).default(50) }),
+    result: z.array(ChatOption),
+  },
   'login.start': { params: z.object({ method: z.enum(['phone', 'qr']) }), result: LoginStep },
   'login.answer': {
     params: z.object({ step: z.enum(['phone', 'code', 'password']), value: z.string().min(1).max(256) }),
@@ -223,6 +269,10 @@ export const DeviceEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('status'), status: DeviceStatus }),
   z.object({ type: z.literal('login.step'), step: LoginStep }),
   z.object({ type: z.literal('pairing.step'), step: PairingStep }),
+  z.object({ type: z.literal('consent.added'), request: ConsentRequestView }),
+  /** A consent request was answered (here, elsewhere) or expired. */
+  z.object({ type: z.literal('consent.settled'), id: z.string() }),
+  z.object({ type: z.literal('clients.changed'), clients: z.array(ClientView) }),
   z.object({ type: z.literal('rules.changed'), rules: z.array(RuleView) }),
   z.object({ type: z.literal('audit.appended'), row: AuditRow }),
 ]);

@@ -9,11 +9,14 @@ import { type AuditEntry, readAuditEntries, type VerifyResult } from '../audit/a
 import type { BridgeHost } from '../host/bridgeHost.js';
 import type { LinkStatus } from '../link/relayLink.js';
 import type { ApprovalOutcome, HeldApproval, PendingApproval } from '../policy/approvals.js';
+import type { ClientApproval } from '../policy/clientScopes.js';
 import type { StandingRule } from '../policy/standingRules.js';
 import {
   type AccountView,
   type ApprovalOutcomeView,
   type AuditRow,
+  type ClientView,
+  type ConsentRequestView,
   DEVICE_METHODS,
   type DeviceEvent,
   type DeviceMethod,
@@ -27,6 +30,7 @@ import {
   type TrayState,
 } from '../protocol/index.js';
 import type { LoginPrompts, LoginResult } from '../telegram/login.js';
+import type { ConsentDesk } from './consentDesk.js';
 import { RelaySetup, type RelaySetupOptions } from './relaySetup.js';
 import { sentence } from '../protocol/sentence.js';
 
@@ -63,6 +67,11 @@ export interface DeviceServiceOptions {
   /** Called when the person changes start-at-login (the app registers with the OS). */
   onStartAtLogin?: (enabled: boolean) => void;
   settings?: SettingsStore;
+  /**
+   * Where new AI apps wait for the person (give its `prompt` to the host as `clientConsent`); absent = the
+   * UI shows no such requests (another prompt answers them, e.g. the terminal).
+   */
+  consent?: ConsentDesk;
   /** The saved relay set-up and where to keep changes (pairing, token, forget); see {@link RelaySetup}. */
   relay?: RelaySetupOptions;
   /** Current time in ms (default Date.now). */
@@ -90,6 +99,8 @@ export class DeviceService {
   readonly #now: () => number;
   readonly #handlers: Handlers;
   readonly #relay: RelaySetup;
+  /** Listeners that live as long as the service (not replaced by {@link attach}). */
+  readonly #closers: Array<() => void> = [];
 
   constructor(private readonly options: DeviceServiceOptions = {}) {
     this.#settings = options.settings ?? memorySettings();
@@ -101,6 +112,13 @@ export class DeviceService {
     this.#account = options.account ?? null;
     this.#handlers = this.#makeHandlers();
     if (options.host) this.attach(options.host, options.account);
+    const desk = options.consent;
+    if (desk) {
+      const onAdded = (request: ConsentRequestView) => this.#emit({ type: 'consent.added', request });
+      const onSettled = (id: string) => this.#emit({ type: 'consent.settled', id });
+      desk.on('added', onAdded).on('settled', onSettled);
+      this.#closers.push(() => desk.off('added', onAdded).off('settled', onSettled));
+    }
   }
 
   /** The running device, if any. */
@@ -136,11 +154,13 @@ export class DeviceService {
     const onRules = (rules: StandingRule[]) => this.#emit({ type: 'rules.changed', rules: rules.map(ruleView) });
     host.engine.rules.on('changed', onRules);
     const offAudit = host.audit.onAppended((entry) => this.#emit({ type: 'audit.appended', row: auditRow(entry) }));
+    const offClients = host.clientScopes.onChanged((clients) => this.#emit({ type: 'clients.changed', clients }));
     this.#detach.push(
       () => host.approvals.off('added', onAddedView).off('added', onAdded).off('decided', onDecided),
       () => host.approvals.off('expired', onExpired).off('held', onHeld),
       () => host.engine.rules.off('changed', onRules),
       offAudit,
+      offClients,
     );
     this.#watchLink();
     this.#emitStatus();
@@ -222,6 +242,7 @@ export class DeviceService {
   close(): void {
     this.#loginAbort?.abort();
     this.#relay.close();
+    for (const off of this.#closers.splice(0)) off();
     for (const off of this.#detach.splice(0)) off();
     this.#listeners.clear();
   }
@@ -349,6 +370,21 @@ export class DeviceService {
           this.#emitStatus();
         }
         return result;
+      },
+      'consent.list': async () => this.options.consent?.pending() ?? [],
+      'consent.decide': async (params) => {
+        const desk = this.options.consent;
+        const ok = desk ? desk.decide(params.id, params.approved ? params.scope : null) : false;
+        return ok ? { ok } : { ok, error: 'this AI app is no longer waiting for an answer (answered or timed out)' };
+      },
+      'clients.list': async () => (this.#host?.clientScopes.list() ?? []).map(clientView),
+      'clients.revoke': async ({ clientId }) => {
+        const ok = await this.#requireHost().clientScopes.revoke(clientId);
+        return ok ? { ok } : { ok, error: 'that AI app is not allowed on this computer (already revoked?)' };
+      },
+      'chats.list': async ({ query, limit }) => {
+        const dialogs = await this.#requireHost().gateway.listDialogs({ limit, ...(query ? { query } : {}) });
+        return dialogs.map((d) => ({ peer: d.peer.ref, title: d.peer.title, type: d.type }));
       },
       'login.start': async ({ method }) => this.#startLogin(method),
       'login.answer': async ({ step, value }) => {
@@ -516,6 +552,10 @@ function ruleView(r: StandingRule): RuleView {
     createdAt: r.createdAt,
     expiresAt: r.expiresAt,
   };
+}
+
+function clientView(c: ClientApproval): ClientView {
+  return { clientId: c.clientId, clientName: c.clientName, relay: c.relay, scope: c.scope, approvedAt: c.approvedAt };
 }
 
 function auditRow(e: AuditEntry): AuditRow {

@@ -6,6 +6,8 @@ import { useEffect, useState } from 'react';
 import type {
   ApprovalHold,
   ApprovalView,
+  ClientView,
+  ConsentRequestView,
   DeviceApi,
   DeviceStatus,
   LoginStep,
@@ -20,6 +22,10 @@ export interface DeviceState {
   /** Approvals inside their undo window, oldest first. */
   held: ApprovalHold[];
   login: LoginStep;
+  /** New AI apps waiting for the person's answer, oldest first. */
+  consents: ConsentRequestView[];
+  /** AI apps allowed on this device. */
+  clients: ClientView[];
   /** Device pairing with a relay (the connection screen). */
   pairing: PairingStep;
   rules: RuleView[];
@@ -34,6 +40,8 @@ const INITIAL: DeviceState = {
   held: [],
   login: { step: 'idle' },
   pairing: { step: 'idle' },
+  consents: [],
+  clients: [],
   rules: [],
   auditSeq: 0,
   error: null,
@@ -73,6 +81,15 @@ export function useDeviceState(api: DeviceApi): DeviceState {
             return { ...s, login: event.step };
           case 'pairing.step':
             return { ...s, pairing: event.step };
+          case 'consent.added':
+            return s.consents.some((c) => c.id === event.request.id)
+              ? s
+              : { ...s, consents: [...s.consents, event.request] };
+          case 'consent.settled':
+            settled.add(event.id);
+            return { ...s, consents: s.consents.filter((c) => c.id !== event.id) };
+          case 'clients.changed':
+            return { ...s, clients: event.clients };
           case 'rules.changed':
             return { ...s, rules: event.rules };
           case 'audit.appended':
@@ -87,8 +104,10 @@ export function useDeviceState(api: DeviceApi): DeviceState {
       api.call('rules.list', {}),
       api.call('approvals.held', {}),
       api.call('link.pairState', {}),
+      api.call('consent.list', {}),
+      api.call('clients.list', {}),
     ]).then(
-      ([status, approvals, login, rules, held, pairing]) => {
+      ([status, approvals, login, rules, held, pairing, consents, clients]) => {
         if (!live) return;
         setState((s) => ({
           ...s,
@@ -101,6 +120,8 @@ export function useDeviceState(api: DeviceApi): DeviceState {
           held: [...held.filter((h) => !settled.has(h.callId) && !s.held.some((x) => x.callId === h.callId)), ...s.held],
           login: s.login.step === 'idle' ? login : s.login,
           pairing: s.pairing.step === 'idle' && !s.pairing.suggestedRelayUrl ? pairing : s.pairing,
+          consents: [...consents.filter((c) => !settled.has(c.id) && !s.consents.some((x) => x.id === c.id)), ...s.consents],
+          clients,
           rules,
           error: null,
         }));

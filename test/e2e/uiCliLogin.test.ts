@@ -2,13 +2,16 @@
  * `tg-bridge ui` before the first login, in its own process (issue 9: the login wizard in the headless host;
  * settings (relay) kept): it serves the UI without an engine, the UI's wizard logs in (phone → code → 2FA),
  * the session is sealed in the vault and the engine starts; the relay set up on the connection screen is saved
- * 0600, so the next `tg-bridge ui` — no session variable, no --relay, no token — is logged in and connected.
+ * 0600, so the next `tg-bridge ui` — no session variable, no --relay, no token — is logged in and connected,
+ * and a new AI app is asked about in its UI.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Relay, startRelay } from '../../relay/index.js';
 import { defaultFixture, SANDBOX_API_HASH, SANDBOX_API_ID, type Sandbox, startSandbox } from '../../sandbox/index.js';
@@ -40,12 +43,13 @@ describe('tg-bridge ui before the first login', () => {
   let home: string;
   let keyFile: string;
   const bridgeToken = randomBytes(24).toString('base64url');
+  const mcpToken = randomBytes(24).toString('base64url');
 
   beforeAll(async () => {
     ui = await builtUi();
     const f = defaultFixture();
     sandbox = await startSandbox({ fixture: { ...f, account: { ...f.account, password: SANDBOX_2FA, passwordHint: 'horse' } } });
-    relay = await startRelay({ users: [{ id: 'me', mcpToken: randomBytes(24).toString('base64url'), bridgeToken }] });
+    relay = await startRelay({ users: [{ id: 'me', mcpToken, bridgeToken }] });
     home = await mkdtemp(join(tmpdir(), 'tgb-ui-login-'));
     keyFile = join(home, 'server.pem');
     await writeFile(keyFile, serverRsaKey().publicKeyPem);
@@ -148,6 +152,18 @@ describe('tg-bridge ui before the first login', () => {
         account: { state: 'logged_in' },
         link: { state: 'connected', relayUrl: `${relay.url}/` },
       });
+      // A new AI app is asked about in the UI (the terminal says so); the person's answer lets the call through.
+      const ai = new Client({ name: 'cli-test-ai', version: '1.0.0' });
+      await ai.connect(
+        new StreamableHTTPClientTransport(new URL(relay.mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${mcpToken}` } } }),
+      );
+      const listing = ai.callTool({ name: 'list_dialogs', arguments: { limit: 5 } }, undefined, { timeout: 60_000 });
+      await waitFor(second.output, /A new AI app, ".+", asks for access: answer in the UI/);
+      const [request] = (await second.call('consent.list')).body.result as Array<{ id: string }>;
+      expect((await second.call('consent.decide', { id: request!.id, approved: true, scope: { access: 'read', chats: 'all' } })).body.result).toEqual({ ok: true });
+      expect((await listing).isError).toBeFalsy();
+      expect((await second.call('clients.list')).body.result).toMatchObject([{ scope: { access: 'read', chats: 'all' } }]);
+      await ai.close();
       second.child.kill('SIGINT');
       expect(await second.exited).toBe(0);
     } finally {

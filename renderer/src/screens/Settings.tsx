@@ -1,18 +1,22 @@
 /**
- * Settings: standing rules (listed, revocable), the undo window, the media folder, start at login, theme.
+ * Settings: standing rules and AI apps (listed, revocable), the undo window, the media folder, start at login,
+ * theme.
  */
 import { useEffect, useState } from 'react';
-import type { DeviceApi, DeviceSettings, RuleView } from '../../../bridge/protocol/index.js';
+import type { ClientView, DeviceApi, DeviceSettings, RuleView } from '../../../bridge/protocol/index.js';
 import { formatLeft, useNow } from '../deviceState.js';
+import { AllowedApps } from './ClientConsent.js';
 
 /** The settings screen. `onTheme` applies a theme change at once. */
 export function Settings({
   api,
   rules,
+  clients,
   onTheme,
 }: {
   api: DeviceApi;
   rules: RuleView[];
+  clients: ClientView[];
   onTheme: (theme: DeviceSettings['theme']) => void;
 }) {
   const now = useNow();
@@ -59,6 +63,7 @@ export function Settings({
           </ul>
         )}
       </div>
+      <AllowedApps api={api} clients={clients} />
       {settings && (
         <form className="card" onSubmit={(e) => e.preventDefault()}>
           <h2>Behaviour</h2>
