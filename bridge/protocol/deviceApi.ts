@@ -185,6 +185,14 @@ export const DEVICE_METHODS = {
     result: Ok,
   },
   'approvals.undo': { params: z.object({ callId: CallId }), result: Ok },
+  /**
+   * How an edited text of a formatted (Markdown/HTML) write will show in Telegram, before the person approves
+   * it: the rendered text and where its links point (display-safe), `empty` when nothing would show.
+   */
+  'approvals.previewEdit': {
+    params: z.object({ callId: CallId, text: z.string().max(4096) }),
+    result: z.object({ rendered: z.string(), links: z.array(z.string()), empty: z.boolean(), hidden: z.boolean() }),
+  },
   'approvals.deny': {
     params: z.object({ callId: CallId, reason: z.string().max(MAX_DENY_REASON_LENGTH).optional() }),
     result: Ok,

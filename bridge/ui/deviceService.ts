@@ -29,6 +29,8 @@ import {
   type RuleView,
   type TrayState,
 } from '../protocol/index.js';
+import { visibleText } from '../protocol/visibleText.js';
+import { describeEntities, renderText } from '../telegram/formatting.js';
 import type { LoginPrompts, LoginResult } from '../telegram/login.js';
 import type { ConsentDesk } from './consentDesk.js';
 import { RelaySetup, type RelaySetupOptions } from './relaySetup.js';
@@ -307,6 +309,10 @@ export class DeviceService {
         if (text !== undefined && !pending.editable) {
           return { ok: false, error: 'this request cannot be edited; approve or deny it as it is' };
         }
+        const format = pending.view.text?.format ?? 'plain';
+        if (text !== undefined && format !== 'plain' && previewEdit(text, format).empty) {
+          return { ok: false, error: `read as ${format === 'html' ? 'HTML' : 'Markdown'}, the edited text shows nothing in Telegram` };
+        }
         const offer = pending.view.rule;
         if (always && (!offer.allowed || !pending.rule)) {
           return { ok: false, error: `no standing rule can be made for this request: ${offer.allowed ? 'none offered' : offer.why}` };
@@ -326,6 +332,11 @@ export class DeviceService {
       'approvals.undo': async ({ callId }) => {
         const ok = this.#requireHost().approvals.undo(callId);
         return ok ? { ok } : { ok, error: 'nothing to undo: the undo window has passed or this was not approved' };
+      },
+      'approvals.previewEdit': async ({ callId, text }) => {
+        const pending = this.#requireHost().approvals.pending().find((p) => p.callId === callId);
+        if (!pending) throw new DeviceCallError('conflict', 'this request is no longer waiting (decided, expired or withdrawn)');
+        return previewEdit(text, pending.view.text?.format ?? 'plain');
       },
       'approvals.deny': async ({ callId, reason }) => {
         const ok = this.#requireHost().approvals.deny(callId, reason);
@@ -552,6 +563,18 @@ function ruleView(r: StandingRule): RuleView {
     createdAt: r.createdAt,
     expiresAt: r.expiresAt,
   };
+}
+
+/**
+ * An edited text as Telegram will show it (the terminal's edit preview, for the UI): rendered with the same
+ * parser the send uses (telegram/formatting.ts), hidden characters made visible, links on their own lines.
+ */
+function previewEdit(text: string, format: 'plain' | 'markdown' | 'html') {
+  const rendered = format === 'plain' ? { text } : renderText(text, format);
+  const shown = visibleText(rendered.text, { multiline: true });
+  const links =
+    format === 'plain' ? [] : describeEntities(rendered as ReturnType<typeof renderText>).map((l) => visibleText(l, { maxLength: 400 }).text);
+  return { rendered: shown.text, links, empty: rendered.text.trim() === '', hidden: shown.hidden };
 }
 
 function clientView(c: ClientApproval): ClientView {
