@@ -18,6 +18,7 @@ import { defaultFixture, SANDBOX_API_HASH, SANDBOX_API_ID, type Sandbox, startSa
 import { serverRsaKey } from '../../sandbox/mtproto/rsaKey.js';
 import { waitFor } from '../helpers/demoProcess.js';
 import { builtUi, SANDBOX_2FA } from '../helpers/uiHarness.js';
+import { until } from '../helpers/until.js';
 
 /** A running `tg-bridge ui` and a cookie-holding client for its device API. */
 interface UiProcess {
@@ -27,14 +28,6 @@ interface UiProcess {
   call(method: string, params?: unknown): Promise<{ status: number; body: { result?: unknown; error?: string } }>;
 }
 
-async function until<T>(fn: () => Promise<T | undefined>, what: string): Promise<T> {
-  for (let i = 0; i < 200; i += 1) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`never happened: ${what}`);
-}
 
 describe('tg-bridge ui before the first login', () => {
   let sandbox: Sandbox;

@@ -8,34 +8,24 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtUi, launchChromium, openUi, startUiWorld, type UiWorld } from '../helpers/uiHarness.js';
+import { startBrowserWorld, type UiWorld } from '../helpers/uiHarness.js';
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'ui');
 
 type Dialogs = { dialogs: Array<{ peer: string; title: string; type: string }> };
 
 describe('a new AI app asks for access in the UI', () => {
-  let browser: Browser;
-  let ui: { dir: string; remove: () => Promise<void> };
   let world: UiWorld;
   let page: Page;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
-    ui = await builtUi();
-    browser = await launchChromium();
-    world = await startUiWorld({ staticDir: ui.dir, loggedIn: true, consent: 'ui' });
-    await world.host().waitConnected();
-    ({ page } = await openUi(browser, world.ui.url));
+    ({ world, page, stop } = await startBrowserWorld({ loggedIn: true, consent: 'ui' }));
   }, 60_000);
-  afterAll(async () => {
-    await page?.context().close();
-    await world?.stop();
-    await browser?.close();
-    await ui?.remove();
-  });
+  afterAll(() => stop?.());
 
   it('pick one chat, allow read-only: the AI sees only that chat and cannot write; Settings lists it; Revoke stops it', async () => {
     const everything = (await world.host().gateway.listDialogs({ limit: 50 })).map((d) => d.peer);

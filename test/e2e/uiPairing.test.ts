@@ -6,34 +6,24 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtUi, launchChromium, openUi, startUiWorld, type UiWorld } from '../helpers/uiHarness.js';
+import { startBrowserWorld, type UiWorld } from '../helpers/uiHarness.js';
 import { addAccount, TestBrowser } from '../relay/oauthHelpers.js';
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'ui');
 const PASSWORD = 'pairing from the ui 1';
 
 describe('pairing from the connection screen', () => {
-  let browser: Browser;
-  let ui: { dir: string; remove: () => Promise<void> };
   let world: UiWorld;
   let page: Page;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
-    ui = await builtUi();
-    browser = await launchChromium();
-    world = await startUiWorld({ staticDir: ui.dir, loggedIn: true });
-    await world.host().waitConnected();
-    ({ page } = await openUi(browser, world.ui.url));
+    ({ world, page, stop } = await startBrowserWorld({ loggedIn: true }));
   }, 60_000);
-  afterAll(async () => {
-    await page?.context().close();
-    await world?.stop();
-    await browser?.close();
-    await ui?.remove();
-  });
+  afterAll(() => stop?.());
 
   it('type the relay address, Pair, confirm the code on the relay: connected as the relay account', async () => {
     const { relay } = world;

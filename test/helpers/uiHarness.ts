@@ -172,3 +172,28 @@ export async function openUi(
   await page.goto(url);
   return { context, page };
 }
+
+/**
+ * A whole product and a Chromium page on its UI, for a test file of its own: builds the UI, launches
+ * Chromium, starts a {@link startUiWorld} (waiting for the relay link when logged in) and opens the UI once.
+ * `stop` undoes all of it.
+ */
+export async function startBrowserWorld(
+  opts: Omit<Parameters<typeof startUiWorld>[0], 'staticDir'>,
+): Promise<{ world: UiWorld; page: Page; stop(): Promise<void> }> {
+  const ui = await builtUi();
+  const browser = await launchChromium();
+  const world = await startUiWorld({ ...opts, staticDir: ui.dir });
+  if (opts.loggedIn) await world.host().waitConnected();
+  const { page } = await openUi(browser, world.ui.url);
+  return {
+    world,
+    page,
+    async stop() {
+      await page.context().close();
+      await world.stop();
+      await browser.close();
+      await ui.remove();
+    },
+  };
+}

@@ -23,17 +23,10 @@ import { personApproves } from '../../helpers/clientConsent.js';
 import { sandboxGateway } from '../../helpers/sandboxGateway.js';
 import { startTestRelay, type TestRelay } from '../../relay/helpers.js';
 import { addAccount, TestBrowser } from '../../relay/oauthHelpers.js';
+import { until } from '../../helpers/until.js';
 
 const PASSWORD = 'relay password 123';
 
-async function until<T>(fn: () => T | undefined, what: string): Promise<T> {
-  for (let i = 0; i < 400; i += 1) {
-    const v = fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`never happened: ${what}`);
-}
 
 /** The person, in their browser: signs in to the relay and confirms `code` on its pairing page. */
 async function confirmOnRelay(base: string, user: string, page: string, code: string): Promise<void> {
