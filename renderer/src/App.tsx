@@ -139,7 +139,7 @@ export function App({ api, closeWindow }: { api: DeviceApi; closeWindow?: () => 
         {route.section === 'connection' && <Connection api={api} status={status} pairing={state.pairing} />}
         {route.section === 'login' && <Login api={api} step={state.login} loggedIn={loggedIn} />}
         {route.section === 'audit' && <Audit api={api} auditSeq={state.auditSeq} />}
-        {route.section === 'settings' && <Settings api={api} rules={state.rules} clients={state.clients} onTheme={applyTheme} />}
+        {route.section === 'settings' && <Settings api={api} rules={state.rules} clients={state.clients} link={status?.link} onTheme={applyTheme} />}
       </main>
     </div>
   );

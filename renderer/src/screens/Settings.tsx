@@ -3,7 +3,7 @@
  * theme.
  */
 import { useEffect, useState } from 'react';
-import type { ClientView, DeviceApi, DeviceSettings, RuleView } from '../../../bridge/protocol/index.js';
+import type { ClientView, DeviceApi, DeviceSettings, LinkView, RuleView } from '../../../bridge/protocol/index.js';
 import { formatLeft, useNow } from '../deviceState.js';
 import { AllowedApps } from './ClientConsent.js';
 
@@ -12,9 +12,12 @@ export function Settings({
   api,
   rules,
   clients,
+  link,
   onTheme,
 }: {
   api: DeviceApi;
+  /** The relay link, for the relay line (changed on the connection screen). */
+  link: LinkView | undefined;
   rules: RuleView[];
   clients: ClientView[];
   onTheme: (theme: DeviceSettings['theme']) => void;
@@ -44,6 +47,15 @@ export function Settings({
   return (
     <section className="screen" aria-labelledby="settings-title">
       <h1 id="settings-title">Settings</h1>
+      <div className="card">
+        <h2>Relay</h2>
+        <p>
+          {link?.relayUrl
+            ? `${link.relayUrl}${link.pairedAs ? ` — paired as ${link.pairedAs}` : ' — set by bridge token'}`
+            : 'No relay set up: AI assistants cannot reach this computer.'}{' '}
+          <a href="#/connection">Change the relay</a>
+        </p>
+      </div>
       <div className="card">
         <h2>Standing rules</h2>
         {rules.length === 0 ? (
