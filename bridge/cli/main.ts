@@ -129,7 +129,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       if (list.length === 0) io.out('no AI apps approved on this device\n');
       for (const c of list) {
         const chats = c.scope.chats === 'all' ? 'all chats' : c.scope.chats.join(', ');
-        io.out(`${c.clientId}\t${JSON.stringify(c.clientName)} via ${c.relay}\t${c.scope.access === 'read' ? 'read-only' : 'read + ask-to-write'}; ${chats}\n`);
+        io.out(`${c.clientId}\t${JSON.stringify(c.clientName)} via ${c.via ?? c.relay}\t${c.scope.access === 'read' ? 'read-only' : 'read + ask-to-write'}; ${chats}\n`);
       }
     });
   clients

@@ -19,6 +19,7 @@ import {
 import type { LogoutResult } from '../protocol/index.js';
 import type { TelegramGateway } from '../telegram/gateway.js';
 import { TOOL_NAMES } from '../tools/registry.js';
+import { relayBaseUrl } from '../link/devicePairing.js';
 import { APP_NAME, APP_VERSION } from '../version.js';
 
 /** Options of {@link startBridgeHost}. */
@@ -152,6 +153,8 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
     token: RelayLinkOptions['token'],
     connectHeaders: RelayLinkOptions['connectHeaders'] | undefined,
   ): RelayLink => {
+    // Approvals of AI apps are bound to the relay they were granted through (ClientApproval.via).
+    const via = relayBaseUrl(url);
     const relayLink: RelayLink = new RelayLink({
       url,
       token,
@@ -173,8 +176,9 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
             }),
           // Our relay (paired, or it sent `welcome`) names every caller; an unnamed call is a lying relay.
           Boolean(connectHeaders) || relayLink.relayLimits !== null,
+          via,
         ),
-      onClientConsent: clientConsentHandler(scopes, options.clientConsent),
+      onClientConsent: clientConsentHandler(scopes, options.clientConsent, Date.now, via),
       ...(connectHeaders ? { connectHeaders } : {}),
       ...options.link,
       ...(options.logger ? { logger: options.logger } : {}),
@@ -251,3 +255,4 @@ function waitForStatus(link: RelayLink, state: LinkStatus['state'], timeoutMs: n
     link.on('status', onStatus);
   });
 }
+

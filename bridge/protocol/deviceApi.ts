@@ -116,11 +116,15 @@ export const ConsentRequestView = z.object({
 });
 export type ConsentRequestView = z.infer<typeof ConsentRequestView>;
 
-/** An AI app the person allowed, with its scope (chats as canonical refs, `user:42`); `approvedAt` in ms. */
+/**
+ * An AI app the person allowed, with its scope (chats as canonical refs, `user:42`); `approvedAt` in ms.
+ * `via`: the relay origin the approval is bound to (absent for approvals made before binding existed).
+ */
 export const ClientView = z.object({
   clientId: z.string(),
   clientName: z.string(),
   relay: z.string(),
+  via: z.string().optional(),
   scope: ClientScope,
   approvedAt: z.number(),
 });

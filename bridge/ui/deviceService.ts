@@ -578,7 +578,14 @@ function previewEdit(text: string, format: 'plain' | 'markdown' | 'html') {
 }
 
 function clientView(c: ClientApproval): ClientView {
-  return { clientId: c.clientId, clientName: c.clientName, relay: c.relay, scope: c.scope, approvedAt: c.approvedAt };
+  return {
+    clientId: c.clientId,
+    clientName: c.clientName,
+    relay: c.relay,
+    ...(c.via ? { via: c.via } : {}),
+    scope: c.scope,
+    approvedAt: c.approvedAt,
+  };
 }
 
 function auditRow(e: AuditEntry): AuditRow {

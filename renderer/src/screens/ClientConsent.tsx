@@ -196,7 +196,7 @@ export function AllowedApps({ api, clients }: { api: DeviceApi; clients: ClientV
               <li key={c.clientId}>
                 <span>
                   ‹{name}› — {c.scope.access === 'read' ? 'read only' : 'read + ask to write'}, {chats}
-                  <span className="muted"> · via {visibleText(c.relay, { maxLength: 200 }).text}</span>
+                  <span className="muted"> · via {visibleText(c.via ?? c.relay, { maxLength: 200 }).text}</span>
                 </span>
                 <button type="button" className="danger" aria-label={`Revoke AI app ${name}`} onClick={() => void revoke(c, name)}>
                   Revoke
