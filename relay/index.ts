@@ -7,6 +7,9 @@
  * PGlite in a data folder or memory, or PostgreSQL (store/). Users given in options (`tg-relay serve
  * --config`) are imported on every start with their static tokens as a personal access token (`/mcp`) and
  * a bridge token (`/bridge`); tokens from an earlier config are dropped.
+ *
+ * With `redisUrl` (and PostgreSQL) the relay is one replica of several behind a load balancer: device presence,
+ * calls for devices on other replicas, MCP sessions and short-lived page state go through Redis (replicas/).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -296,12 +296,16 @@ export class McpEndpoint {
         this.sessions.set(id, session);
         logger.debug({ userId, sessions: this.sessions.size, adopted: adoptedId !== undefined }, 'MCP session opened');
         if (directory && adoptedId === undefined && initialize) {
-          await directory.record(id, {
-            userId,
-            initialize,
-            ...(caller.oauthClientId !== undefined ? { oauthClientId: caller.oauthClientId } : {}),
-            ...(caller.deviceConsentName !== undefined ? { deviceConsentName: caller.deviceConsentName } : {}),
-          });
+          // Without Redis the session still works on this replica; other replicas answer 404 and the client
+          // initializes again there (the spec's answer to an unknown session).
+          await directory
+            .record(id, {
+              userId,
+              initialize,
+              ...(caller.oauthClientId !== undefined ? { oauthClientId: caller.oauthClientId } : {}),
+              ...(caller.deviceConsentName !== undefined ? { deviceConsentName: caller.deviceConsentName } : {}),
+            })
+            .catch((err: Error) => logger.warn({ err: err.message }, 'MCP session not shared with other replicas'));
         }
       },
     });
@@ -332,7 +336,10 @@ export class McpEndpoint {
     let adoption = this.adopting.get(id);
     if (adoption === undefined) {
       adoption = (async () => {
-        const record = await directory.find(id);
+        const record = await directory.find(id).catch((err: Error) => {
+          logger.warn({ err: err.message }, 'MCP session lookup failed');
+          return undefined;
+        });
         if (!record || record.userId !== caller.userId || record.oauthClientId !== caller.oauthClientId) return undefined;
         const owner: McpCaller = {
           userId: record.userId,

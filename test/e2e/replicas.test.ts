@@ -96,10 +96,13 @@ beforeAll(async () => {
     { mode: 0o600 },
   );
   sandbox = await startSandbox();
-  // Both at once, as a deployment starts them: the config import must not collide in PostgreSQL.
-  const replica = (id: string) => startReplica({ id, configPath: config, databaseUrl: pg.url, redisUrl: redis.url });
+  // Both at once, as a deployment starts them (the config import must not collide in PostgreSQL), with the
+  // balancer's address as their one public URL.
+  balancer = await startTcpBalancer([], 'first_alive');
+  const replica = (id: string) =>
+    startReplica({ id, configPath: config, databaseUrl: pg.url, redisUrl: redis.url, publicUrl: balancer.url });
   [a, b] = await Promise.all([replica('replica-a'), replica('replica-b')]);
-  balancer = await startTcpBalancer([b.port, a.port], 'first_alive');
+  balancer.backends.push(b.port, a.port);
   host = await startBridgeHost({
     clientConsent: personApproves(),
     relayUrl: balancer.url,

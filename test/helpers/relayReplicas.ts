@@ -41,6 +41,8 @@ export interface ReplicaProcessOptions {
   configPath: string;
   databaseUrl: string;
   redisUrl: string;
+  /** `--public-url`: the one address of all replicas (a balancer's), as in a deployment. */
+  publicUrl?: string;
   /** Extra environment (e.g. NODE_OPTIONS for profiling). */
   env?: NodeJS.ProcessEnv;
   logLevel?: string;
@@ -57,6 +59,7 @@ export async function startReplica(options: ReplicaProcessOptions): Promise<Repl
       '--redis-url', options.redisUrl,
       '--replica-id', options.id,
       '--log-level', options.logLevel ?? 'info',
+      ...(options.publicUrl ? ['--public-url', options.publicUrl] : []),
     ],
     { cwd: root, env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', ...options.env } },
   );
@@ -76,8 +79,9 @@ export async function startReplica(options: ReplicaProcessOptions): Promise<Repl
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  const mcpUrl = /MCP endpoint:\s+(\S+)/.exec(out)![1]!;
-  const url = mcpUrl.replace(/\/mcp$/, '');
+  // Its own address (the bridge endpoint is always the listening one; the MCP URL is the public one).
+  const url = /Bridge endpoint:\s+ws:\/\/(\S+)\/bridge/.exec(out)![1]!.replace(/^/, 'http://');
+  const mcpUrl = `${url}/mcp`;
   return {
     id: options.id,
     url,

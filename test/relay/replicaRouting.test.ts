@@ -269,7 +269,7 @@ describe('state shared through Redis', () => {
     expect(two.retryAfterSeconds([key])).toBeLessThanOrEqual(60);
   });
 
-  it('/healthz answers 503 naming Redis when Redis is gone', async () => {
+  it('without Redis: /healthz answers 503 naming it, and a device and client on the same replica still work', async () => {
     expect(await (await fetch(`${a.url}/healthz`)).json()).toMatchObject({ ok: true, replica: 'in-a', redis: 'ok', db: 'ok' });
     await redis.stop();
     const res = await fetch(`${a.url}/healthz`);
@@ -277,5 +277,11 @@ describe('state shared through Redis', () => {
     const body = (await res.json()) as { ok: boolean; redis: string; db: string };
     expect(body).toMatchObject({ ok: false, replica: 'in-a', db: 'ok' });
     expect(body.redis).not.toBe('ok');
+    // The replica still serves what needs no other replica: a new MCP session and its device on this replica.
+    const dev = await FakeDevice.connect(a.bridgeUrl, users.alice.bridgeToken);
+    devices.push(dev);
+    dev.onCall = (f, d) => d.send({ type: 'response', id: f.id!, result: DIALOGS_RESULT });
+    const local = await client(a);
+    expect((await local.callTool({ name: 'list_dialogs', arguments: {} })).structuredContent).toEqual(DIALOGS_RESULT);
   }, 30_000);
 });
