@@ -46,7 +46,7 @@ async function replica(id: string, logger: pino.Logger, callDeadlineMs = 2_000):
     store: await sharedStore(),
     redisUrl: redis.url,
     replicaId: id,
-    replicaTiming: { heartbeatMs: 100 },
+    replicaTiming: { heartbeatMs: 100, presenceTtlMs: 900 },
     callDeadlineMs,
     approvalTimeoutMs: 3_000,
     logger,
@@ -97,6 +97,17 @@ describe('routing a call to the replica holding the device', () => {
     expect(result.isError).toBeFalsy();
     await second.close();
     await waitFor('the entry to go', async () => (await raw.get('tgr:device:alice')) === null);
+  });
+
+  it('presence entries outlive their TTL while refreshed; a takeover whose broadcast was lost still closes the stale socket', async () => {
+    const dev = await device(b);
+    await new Promise((r) => setTimeout(r, 1_500)); // > the 900 ms TTL: only refreshes keep it
+    expect(await raw.get('tgr:device:alice')).toMatch(/^in-b /);
+    // Another replica took the device over, and B never heard the `attached` broadcast.
+    await raw.set('tgr:device:alice', 'in-a other-socket', 'PX', 5_000);
+    expect(await dev.closed).toMatchObject({ code: CloseCode.replaced });
+    expect(await raw.get('tgr:device:alice')).toBe('in-a other-socket');
+    await raw.del('tgr:device:alice');
   });
 
   it('the 100-in-flight cap holds for calls arriving through another replica', async () => {
