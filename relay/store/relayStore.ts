@@ -277,10 +277,10 @@ function tokenParams(t: TokenRecord): unknown[] {
   ];
 }
 
-const INSERT_TOKEN = `INSERT INTO relay_tokens (${TOKEN_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`;
-
 /** Advisory lock key serializing {@link RelayStore.replaceConfigTokens} across relay processes. */
 const CONFIG_TOKENS_LOCK = 7_215_001;
+
+const INSERT_TOKEN = `INSERT INTO relay_tokens (${TOKEN_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`;
 
 /** {@link RelayStore} on a {@link SqlDriver}. */
 export class SqlRelayStore implements RelayStore {
