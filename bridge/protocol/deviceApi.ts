@@ -293,9 +293,13 @@ export type DeviceEvent = z.infer<typeof DeviceEvent>;
 /**
  * The device API as a UI sees it, whichever adapter carries it: `call` runs a method (rejects with an Error
  * whose message is a sentence for the person), `subscribe` receives every event until the returned function
- * is called.
+ * is called. A UI loads its snapshot in `onLive`, so nothing that happens while the stream connects is lost.
  */
 export interface DeviceApi {
   call<M extends DeviceMethod>(method: M, params: DeviceParams<M>): Promise<DeviceResult<M>>;
-  subscribe(listener: (event: DeviceEvent) => void): () => void;
+  /**
+   * `onLive` runs once the event stream is live — from then on no event is missed — and again after every
+   * reconnect (events during a drop are lost, so the UI reloads its snapshot then).
+   */
+  subscribe(listener: (event: DeviceEvent) => void, onLive?: () => void): () => void;
 }

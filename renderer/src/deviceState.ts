@@ -9,6 +9,7 @@ import type {
   ClientView,
   ConsentRequestView,
   DeviceApi,
+  DeviceEvent,
   DeviceStatus,
   LoginStep,
   PairingStep,
@@ -47,95 +48,160 @@ const INITIAL: DeviceState = {
   error: null,
 };
 
-/** Subscribes to the device and loads the current state; re-renders on every event. */
+/**
+ * What happened since a snapshot was asked for: ids added or settled by events, and whole values replaced by
+ * events. The snapshot is older than those events, so they win over it.
+ */
+interface SinceSnapshot {
+  added: Set<string>;
+  settled: Set<string>;
+  replaced: Set<'status' | 'login' | 'pairing' | 'rules' | 'clients'>;
+}
+
+/** A snapshot list merged with the live one: the snapshot minus what settled since, plus what was added since. */
+function mergeList<T>(snapshot: T[], current: T[], id: (t: T) => string, since: SinceSnapshot): T[] {
+  const fresh = snapshot.filter((x) => !since.settled.has(id(x)));
+  const known = new Set(fresh.map(id));
+  return [...fresh, ...current.filter((x) => since.added.has(id(x)) && !known.has(id(x)))];
+}
+
+/** Records what an event changes, so a snapshot asked for before it does not undo it. */
+function track(since: SinceSnapshot, event: DeviceEvent): void {
+  switch (event.type) {
+    case 'approval.added':
+      since.added.add(event.view.callId);
+      break;
+    case 'approval.held':
+      since.added.add(event.hold.callId);
+      break;
+    case 'consent.added':
+      since.added.add(event.request.id);
+      break;
+    case 'approval.decided':
+    case 'approval.expired':
+      since.settled.add(event.callId);
+      break;
+    case 'consent.settled':
+      since.settled.add(event.id);
+      break;
+    case 'status':
+      since.replaced.add('status');
+      break;
+    case 'login.step':
+      since.replaced.add('login');
+      break;
+    case 'pairing.step':
+      since.replaced.add('pairing');
+      break;
+    case 'rules.changed':
+      since.replaced.add('rules');
+      break;
+    case 'clients.changed':
+      since.replaced.add('clients');
+      break;
+    default:
+      break;
+  }
+}
+
+/**
+ * Subscribes to the device and loads the current state each time the event stream is live (first connect and
+ * every reconnect, so nothing missed while it connected or was down stays missing); re-renders on every event.
+ */
 export function useDeviceState(api: DeviceApi): DeviceState {
   const [state, setState] = useState<DeviceState>(INITIAL);
   useEffect(() => {
     let live = true;
-    // Settled while the first list was in flight: the list must not bring them back.
-    const settled = new Set<string>();
-    const off = api.subscribe((event) => {
-      setState((s) => {
-        switch (event.type) {
-          case 'status':
-            return { ...s, status: event.status, error: null };
-          case 'approval.added':
-            return s.approvals.some((a) => a.callId === event.view.callId)
-              ? s
-              : { ...s, approvals: [...s.approvals, event.view] };
-          case 'approval.decided':
-          case 'approval.expired':
-            settled.add(event.callId);
-            return {
-              ...s,
-              approvals: s.approvals.filter((a) => a.callId !== event.callId),
-              held: s.held.filter((h) => h.callId !== event.callId),
-            };
-          case 'approval.held':
-            return {
-              ...s,
-              approvals: s.approvals.filter((a) => a.callId !== event.hold.callId),
-              held: [...s.held.filter((h) => h.callId !== event.hold.callId), event.hold],
-            };
-          case 'login.step':
-            return { ...s, login: event.step };
-          case 'pairing.step':
-            return { ...s, pairing: event.step };
-          case 'consent.added':
-            return s.consents.some((c) => c.id === event.request.id)
-              ? s
-              : { ...s, consents: [...s.consents, event.request] };
-          case 'consent.settled':
-            settled.add(event.id);
-            return { ...s, consents: s.consents.filter((c) => c.id !== event.id) };
-          case 'clients.changed':
-            return { ...s, clients: event.clients };
-          case 'rules.changed':
-            return { ...s, rules: event.rules };
-          case 'audit.appended':
-            return { ...s, auditSeq: Math.max(s.auditSeq, event.row.seq) };
-        }
-      });
-    });
-    Promise.all([
-      api.call('status.get', {}),
-      api.call('approvals.list', {}),
-      api.call('login.state', {}),
-      api.call('rules.list', {}),
-      api.call('approvals.held', {}),
-      api.call('link.pairState', {}),
-      api.call('consent.list', {}),
-      api.call('clients.list', {}),
-    ]).then(
-      ([status, approvals, login, rules, held, pairing, consents, clients]) => {
-        if (!live) return;
-        setState((s) => ({
-          ...s,
-          status,
-          // Events may have arrived meanwhile: keep those, add what the list knows.
-          approvals: [
-            ...approvals.filter((a) => !settled.has(a.callId) && !s.approvals.some((b) => b.callId === a.callId)),
-            ...s.approvals,
-          ],
-          held: [...held.filter((h) => !settled.has(h.callId) && !s.held.some((x) => x.callId === h.callId)), ...s.held],
-          login: s.login.step === 'idle' ? login : s.login,
-          pairing: s.pairing.step === 'idle' && !s.pairing.suggestedRelayUrl ? pairing : s.pairing,
-          consents: [...consents.filter((c) => !settled.has(c.id) && !s.consents.some((x) => x.id === c.id)), ...s.consents],
-          clients,
-          rules,
-          error: null,
-        }));
-      },
-      (err: unknown) => {
-        if (live) setState((s) => ({ ...s, error: `Cannot reach the bridge: ${(err as Error).message}` }));
-      },
-    );
+    let loads = 0;
+    let since: SinceSnapshot = { added: new Set(), settled: new Set(), replaced: new Set() };
+    const onEvent = (event: DeviceEvent) => {
+      track(since, event);
+      setState((s) => applyEvent(s, event));
+    };
+    const load = () => {
+      const epoch = ++loads;
+      const mine: SinceSnapshot = { added: new Set(), settled: new Set(), replaced: new Set() };
+      since = mine;
+      Promise.all([
+        api.call('status.get', {}),
+        api.call('approvals.list', {}),
+        api.call('login.state', {}),
+        api.call('rules.list', {}),
+        api.call('approvals.held', {}),
+        api.call('link.pairState', {}),
+        api.call('consent.list', {}),
+        api.call('clients.list', {}),
+      ]).then(
+        ([status, approvals, login, rules, held, pairing, consents, clients]) => {
+          if (!live || epoch !== loads) return;
+          setState((s) => ({
+            ...s,
+            status: mine.replaced.has('status') ? s.status : status,
+            // A held approval is no longer pending: it left the list when it was approved.
+            approvals: mergeList(approvals, s.approvals, (a) => a.callId, mine).filter(
+              (a) => !s.held.some((h) => h.callId === a.callId),
+            ),
+            held: mergeList(held, s.held, (h) => h.callId, mine),
+            login: mine.replaced.has('login') ? s.login : login,
+            pairing:
+              mine.replaced.has('pairing') || s.pairing.step !== 'idle' || s.pairing.suggestedRelayUrl ? s.pairing : pairing,
+            consents: mergeList(consents, s.consents, (c) => c.id, mine),
+            clients: mine.replaced.has('clients') ? s.clients : clients,
+            rules: mine.replaced.has('rules') ? s.rules : rules,
+            error: null,
+          }));
+        },
+        (err: unknown) => {
+          if (live && epoch === loads) setState((s) => ({ ...s, error: `Cannot reach the bridge: ${(err as Error).message}` }));
+        },
+      );
+    };
+    const off = api.subscribe(onEvent, load);
     return () => {
       live = false;
       off();
     };
   }, [api]);
   return state;
+}
+
+/** One event applied to the state. */
+function applyEvent(s: DeviceState, event: DeviceEvent): DeviceState {
+  switch (event.type) {
+    case 'status':
+      return { ...s, status: event.status, error: null };
+    case 'approval.added':
+      return s.approvals.some((a) => a.callId === event.view.callId) ? s : { ...s, approvals: [...s.approvals, event.view] };
+    case 'approval.decided':
+    case 'approval.expired':
+      return {
+        ...s,
+        approvals: s.approvals.filter((a) => a.callId !== event.callId),
+        held: s.held.filter((h) => h.callId !== event.callId),
+      };
+    case 'approval.held':
+      return {
+        ...s,
+        approvals: s.approvals.filter((a) => a.callId !== event.hold.callId),
+        held: [...s.held.filter((h) => h.callId !== event.hold.callId), event.hold],
+      };
+    case 'login.step':
+      return { ...s, login: event.step };
+    case 'pairing.step':
+      return { ...s, pairing: event.step };
+    case 'consent.added':
+      return s.consents.some((c) => c.id === event.request.id) ? s : { ...s, consents: [...s.consents, event.request] };
+    case 'consent.settled':
+      return { ...s, consents: s.consents.filter((c) => c.id !== event.id) };
+    case 'clients.changed':
+      return { ...s, clients: event.clients };
+    case 'rules.changed':
+      return { ...s, rules: event.rules };
+    case 'audit.appended':
+      return { ...s, auditSeq: Math.max(s.auditSeq, event.row.seq) };
+    default:
+      return s;
+  }
 }
 
 /** Re-renders every `ms` (countdowns). */

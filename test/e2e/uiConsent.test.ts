@@ -79,3 +79,34 @@ describe('a new AI app asks for access in the UI', () => {
     await card.waitFor({ state: 'detached' });
   });
 });
+
+describe('the UI after its event stream drops', () => {
+  let world: UiWorld;
+  let page: Page;
+  let stop: () => Promise<void>;
+  beforeAll(async () => {
+    ({ world, page, stop } = await startBrowserWorld({ loggedIn: true, consent: 'ui' }));
+  }, 60_000);
+  afterAll(() => stop?.());
+
+  it('a request that arrives while the event socket is down shows once it reconnects (the UI reloads then)', async () => {
+    // Route the page's event socket through the test, which can cut it. Reload so the route applies.
+    const sockets: Array<{ close(): Promise<void> }> = [];
+    await page.routeWebSocket(/\/events$/, (ws) => {
+      ws.connectToServer();
+      sockets.push(ws);
+    });
+    await page.reload();
+    await page.getByText('Nothing is waiting for you.').waitFor();
+    const before = sockets.length;
+    expect(before).toBeGreaterThan(0);
+    for (const ws of sockets) await ws.close();
+    // While the page has no event stream, a new AI app asks.
+    const answer = world.consentDesk!.prompt({ clientId: 'late-app', clientName: 'Late App', relay: 'https://relay.example' });
+    const card = page.getByRole('region', { name: '‹Late App› wants to use your Telegram' });
+    await card.waitFor();
+    expect(sockets.length).toBeGreaterThan(before);
+    await card.getByRole('button', { name: 'Deny' }).click();
+    expect(await answer).toMatchObject({ approved: false });
+  });
+});

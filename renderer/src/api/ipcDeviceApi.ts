@@ -33,11 +33,14 @@ export function ipcDeviceApi(bridge: PreloadBridge): DeviceApi {
       const result = await bridge.call(method, params ?? {});
       return DEVICE_METHODS[method].result.parse(result) as DeviceResult<M>;
     },
-    subscribe(listener) {
-      return bridge.onEvent((raw) => {
+    subscribe(listener, onLive) {
+      const off = bridge.onEvent((raw) => {
         const parsed = DeviceEvent.safeParse(raw);
         if (parsed.success) listener(parsed.data);
       });
+      // IPC delivers from the moment the listener is registered: live at once.
+      if (onLive) queueMicrotask(onLive);
+      return off;
     },
   };
 }
