@@ -9,6 +9,12 @@
  * - relay CPU (user + system) per forwarded call in that wave, for the JSON path (no progress token, what
  *   clients send by default) and, side by side, the SSE path (with a progress token).
  *
+ * Every device and client dials from 127.0.0.1, where in production each would have its own address: the
+ * relay runs with per-address and total connection caps raised to fit the simulated crowd (the defaults,
+ * 256 per address and 4,096 in all, would refuse most of it; a refused device redials with backoff and the
+ * run never ends). Each step has a time limit (BENCH_RELAY_LOAD_STEP_MS, default 120 s): a step that does not
+ * finish in time ends the run with an error naming it, instead of hanging.
+ *
  * Env: BENCH_DEVICES (default 500), BENCH_CALLS_PER_DEVICE (default 10).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
@@ -23,6 +29,7 @@ import { ms, percentile } from './stats.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 500);
 const CALLS_PER_DEVICE = Number(process.env.BENCH_CALLS_PER_DEVICE ?? 10);
+const STEP_MS = Number(process.env.BENCH_RELAY_LOAD_STEP_MS ?? 120_000);
 const root = join(import.meta.dirname, '..');
 
 /** The relay process: starts the compiled relay and answers `rss` / `cpu` lines on stdin with JSON lines. */
@@ -31,7 +38,8 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 const { startRelay } = await import(process.env.RELAY_MODULE);
 const users = JSON.parse(readFileSync(process.env.RELAY_USERS, 'utf8'));
-const relay = await startRelay({ users });
+const crowd = Number(process.env.RELAY_CONNECTIONS);
+const relay = await startRelay({ users, connectionLimits: { perAddress: crowd, total: crowd } });
 const say = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
 say({ mcpUrl: relay.mcpUrl, bridgeUrl: relay.bridgeUrl });
 for await (const line of createInterface({ input: process.stdin })) {
@@ -66,16 +74,18 @@ export async function benchRelayLoad(): Promise<void> {
       ...process.env,
       RELAY_MODULE: new URL('../dist/relay/index.js', import.meta.url).href,
       RELAY_USERS: join(dir, 'users.json'),
+      // Every device socket plus every call's own connection, with room for retries.
+      RELAY_CONNECTIONS: String(2 * DEVICES * (CALLS_PER_DEVICE + 1)),
     },
     cwd: root,
   });
   const relay = relayControl(child);
   const links: RelayLink[] = [];
   try {
-    const { mcpUrl, bridgeUrl } = (await relay.next()) as { mcpUrl: string; bridgeUrl: string };
+    const { mcpUrl, bridgeUrl } = (await step('relay start', relay.next())) as { mcpUrl: string; bridgeUrl: string };
     const rssEmpty = ((await relay.ask('rss')) as { rss: number }).rss;
 
-    await Promise.all(
+    await step(`${DEVICES} devices connecting`, Promise.all(
       users.map(async (u) => {
         const link = new RelayLink({
           url: bridgeUrl,
@@ -94,7 +104,7 @@ export async function benchRelayLoad(): Promise<void> {
         link.start();
         await welcomed;
       }),
-    );
+    ));
     const connected = ((await relay.ask('devices')) as { devices: number }).devices;
     await new Promise((r) => setTimeout(r, 1_000));
     const rssDevices = ((await relay.ask('rss')) as { rss: number }).rss;
@@ -104,11 +114,11 @@ export async function benchRelayLoad(): Promise<void> {
     );
 
     // 500 clients initialize at once; like real clients, one retries if its connection was reset.
-    const sessions = await Promise.all(
+    const sessions = await step(`${DEVICES} MCP sessions opening`, Promise.all(
       users.map((u) => openSession(mcpUrl, u.mcpToken).catch(() => openSession(mcpUrl, u.mcpToken))),
-    );
-    await wave(users, sessions, 1, false); // warm-up: JIT, connection pools
-    await wave(users, sessions, 1, true);
+    ));
+    await step('warm-up wave (JSON)', wave(users, sessions, 1, false)); // warm-up: JIT, connection pools
+    await step('warm-up wave (SSE)', wave(users, sessions, 1, true));
     for (const progress of process.env.BENCH_JSON_ONLY ? [false] : [false, true]) {
       // Let the relay close every idle keep-alive socket (Node's 5 s keepAliveTimeout) and the client see it
       // close, before the wave: reusing a socket the server is closing fails the request in the client
@@ -116,7 +126,7 @@ export async function benchRelayLoad(): Promise<void> {
       // connection, as 5,000 distinct clients would; the relay's CPU per call includes accepting it.
       await new Promise((r) => setTimeout(r, 6_000));
       const cpu0 = ((await relay.ask('cpu')) as { cpuUs: number }).cpuUs;
-      const r = await wave(users, sessions, CALLS_PER_DEVICE, progress);
+      const r = await step(`${progress ? 'SSE' : 'JSON'} wave`, wave(users, sessions, CALLS_PER_DEVICE, progress));
       const cpu1 = ((await relay.ask('cpu')) as { cpuUs: number }).cpuUs;
       const total = users.length * CALLS_PER_DEVICE;
       process.stdout.write(
@@ -129,8 +139,23 @@ export async function benchRelayLoad(): Promise<void> {
   } finally {
     await Promise.all(links.map((l) => l.stop()));
     child.stdin.end();
-    await new Promise((r) => child.once('close', r));
+    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('close', r));
+    clearTimeout(kill);
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Resolves with `work`, or rejects naming `what` when it takes longer than STEP_MS. */
+async function step<T>(what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`relay load bench: "${what}" did not finish within ${STEP_MS / 1000} s`)), STEP_MS);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
