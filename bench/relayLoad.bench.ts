@@ -15,7 +15,8 @@
  * run never ends). Each step has a time limit (BENCH_RELAY_LOAD_STEP_MS, default 120 s): a step that does not
  * finish in time ends the run with an error naming it, instead of hanging.
  *
- * Env: BENCH_DEVICES (default 500), BENCH_CALLS_PER_DEVICE (default 10).
+ * Env: BENCH_DEVICES (default 500), BENCH_CALLS_PER_DEVICE (default 10), BENCH_JSON_ONLY (skip the SSE wave),
+ * BENCH_RELAY_PROF=<dir> (write a CPU profile of the relay during each measured wave there).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -41,10 +42,30 @@ const users = JSON.parse(readFileSync(process.env.RELAY_USERS, 'utf8'));
 const crowd = Number(process.env.RELAY_CONNECTIONS);
 const relay = await startRelay({ users, connectionLimits: { perAddress: crowd, total: crowd } });
 const say = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
+// BENCH_RELAY_PROF=<dir>: a CPU profile of each measured wave (from one 'cpu' line to the next).
+const { Session } = await import('node:inspector/promises');
+let profiler;
+let waves = 0;
+async function profileWave() {
+  if (!process.env.RELAY_PROF_DIR) return;
+  if (!profiler) {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+    return;
+  }
+  const { profile } = await profiler.post('Profiler.stop');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  mkdirSync(process.env.RELAY_PROF_DIR, { recursive: true });
+  writeFileSync(\`\${process.env.RELAY_PROF_DIR}/wave-\${++waves}.cpuprofile\`, JSON.stringify(profile));
+  profiler.disconnect();
+  profiler = undefined;
+}
 say({ mcpUrl: relay.mcpUrl, bridgeUrl: relay.bridgeUrl });
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === 'rss') { globalThis.gc(); globalThis.gc(); await new Promise((r) => setTimeout(r, 200)); say({ rss: process.memoryUsage().rss }); }
-  else if (line === 'cpu') { const u = process.cpuUsage(); say({ cpuUs: u.user + u.system }); }
+  else if (line === 'cpu') { await profileWave(); const u = process.cpuUsage(); say({ cpuUs: u.user + u.system }); }
   else if (line === 'devices') say({ devices: relay.connectedDevices().length });
 }
 await relay.close();
@@ -69,11 +90,12 @@ export async function benchRelayLoad(): Promise<void> {
     bridgeToken: randomBytes(24).toString('base64url'),
   }));
   await writeFile(join(dir, 'users.json'), JSON.stringify(users), { mode: 0o600 });
-  const child = spawn(process.execPath, [...(process.env.BENCH_RELAY_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_RELAY_PROF] : []), '--expose-gc', '--input-type=module', '-e', CHILD], {
+  const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', CHILD], {
     env: {
       ...process.env,
       RELAY_MODULE: new URL('../dist/relay/index.js', import.meta.url).href,
       RELAY_USERS: join(dir, 'users.json'),
+      ...(process.env.BENCH_RELAY_PROF ? { RELAY_PROF_DIR: process.env.BENCH_RELAY_PROF } : {}),
       // Every device socket plus every call's own connection, with room for retries.
       RELAY_CONNECTIONS: String(2 * DEVICES * (CALLS_PER_DEVICE + 1)),
     },
