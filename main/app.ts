@@ -23,13 +23,14 @@ import {
   type WebContents,
 } from 'electron';
 import { type BridgeHost, startBridgeHost } from '../bridge/host/bridgeHost.js';
-import { dialogClientConsent } from './clientConsentDialog.js';
 import { writePrivateFileAtomic } from '../bridge/storage/privateFile.js';
 import { GramjsGateway } from '../bridge/telegram/gateway.js';
 import { login } from '../bridge/telegram/login.js';
+import { ConsentDesk } from '../bridge/ui/consentDesk.js';
 import { DeviceService } from '../bridge/ui/deviceService.js';
+import { type RelayConfig, relayConnectOptions, sealedRelayConfig } from '../bridge/link/relayConfig.js';
 import { openAppSettings } from './appSettings.js';
-import { ApprovalPopups, POPUP_SIZE } from './approvalPopups.js';
+import { ApprovalPopups, ConsentPopups, POPUP_SIZE } from './approvalPopups.js';
 import { DEEP_LINK_SCHEME, deepLinkInArgv, type PairingLink, parseDeepLink } from './deepLink.js';
 import { TO_RENDERER } from './ipcChannels.js';
 import { registerIpc } from './ipcRouter.js';
@@ -56,7 +57,12 @@ if (!app.requestSingleInstanceLock()) {
 
 async function start(): Promise<void> {
   installSessionPolicy(session.defaultSession);
-  app.on('web-contents-created', (_e, contents) => hardenWebContents(contents, shell));
+  // The one non-allow-listed page a window may open in the browser: the relay pairing page of a pairing under
+  // way (its address came from the relay the person typed, checked to be https or this computer).
+  let pairingPage = (): string | undefined => undefined;
+  app.on('web-contents-created', (_e, contents) =>
+    hardenWebContents(contents, shell, (url) => url === pairingPage()),
+  );
 
   const settings = openAppSettings();
   const dataDir = app.getPath('userData');
@@ -99,20 +105,43 @@ async function start(): Promise<void> {
     }
     return { apiId, apiHash };
   };
+  // The relay set up on the connection screen (pairing or token), sealed like the session.
+  const relayStore = DEMO ? undefined : sealedRelayConfig(join(dataDir, 'relay.sealed'), box);
+  const savedRelay = async (): Promise<RelayConfig | null> => {
+    try {
+      return (await relayStore?.load()) ?? null;
+    } catch (err) {
+      dialog.showErrorBox('tg-bridge could not read the saved relay', `${(err as Error).message}\nSet the relay up again on the Connection screen.`);
+      return null;
+    }
+  };
+  const relayAtStart = await savedRelay();
+  const consentDesk = new ConsentDesk();
   const startEngine = async (telegramSession: string) => {
     const { undoMs, mediaDir } = settings.device.load();
+    const relay = relayFromEnv() ?? (await savedRelay());
+    const link = relay ? relayConnectOptions(relay) : null;
     return startBridgeHost({
       gateway: new GramjsGateway({ ...apiCredentials(), session: telegramSession }),
       auditPath: join(dataDir, 'audit.jsonl'),
       undoMs,
       media: { ...(mediaDir ? { mediaDir } : {}), allowFileUrl: false },
-      clientConsent: dialogClientConsent(dialog),
-      ...relayFromEnv(),
+      // A new AI app waits in a consent popup (read-only or read + ask-to-write, all or chosen chats).
+      clientConsent: consentDesk.prompt,
+      ...(link
+        ? {
+            relayUrl: link.relayUrl,
+            bridgeToken: link.bridgeToken,
+            ...(link.connectHeaders ? { connectHeaders: link.connectHeaders } : {}),
+          }
+        : {}),
     });
   };
 
   const service = new DeviceService({
     settings: settings.device,
+    consent: consentDesk,
+    relay: { ...(relayStore ? { store: relayStore } : {}), current: relayFromEnv() ?? relayAtStart },
     login: (method, prompts) => login({ ...apiCredentials(), method, prompts }),
     onLoggedIn: async (result) => {
       await writePrivateFileAtomic(sessionFile, await box.seal(Buffer.from(result.session, 'utf8')));
@@ -172,22 +201,27 @@ async function start(): Promise<void> {
     }
   };
 
+  const popupWindow = (title: string, route: string) =>
+    newWindow(
+      {
+        ...POPUP_SIZE,
+        alwaysOnTop: true,
+        resizable: false,
+        minimizable: false,
+        maximizable: false,
+        fullscreenable: false,
+        skipTaskbar: false,
+        title,
+      },
+      route,
+    );
   const popups = new ApprovalPopups({
     service,
-    createWindow: (callId) =>
-      newWindow(
-        {
-          ...POPUP_SIZE,
-          alwaysOnTop: true,
-          resizable: false,
-          minimizable: false,
-          maximizable: false,
-          fullscreenable: false,
-          skipTaskbar: false,
-          title: 'tg-bridge — approval needed',
-        },
-        `popup/${encodeURIComponent(callId)}`,
-      ),
+    createWindow: (callId) => popupWindow('tg-bridge — approval needed', `popup/${encodeURIComponent(callId)}`),
+  });
+  const consentPopups = new ConsentPopups({
+    service,
+    createWindow: (id) => popupWindow('tg-bridge — a new AI app asks for access', `consent/${encodeURIComponent(id)}`),
   });
 
   registerIpc({
@@ -214,12 +248,15 @@ async function start(): Promise<void> {
   service.subscribe((event) => {
     for (const win of windows) if (!win.isDestroyed()) win.webContents.send(TO_RENDERER.deviceEvent, event);
     popups.onEvent(event);
+    consentPopups.onEvent(event);
     if (event.type === 'status') tray.update(event.status, warning);
   });
 
+  pairingPage = () => service.pairingPage;
   const onPairing = (link: PairingLink | null) => {
     if (!link) return;
-    // Pairing by code is exchanged with the relay (issue 7); until then the connection screen takes the token.
+    // A link only suggests the relay: the person checks the address and presses Pair on the connection screen.
+    service.suggestRelay(link.relayUrl);
     openMain('connection');
   };
   app.on('second-instance', (_e, argv) => {
@@ -245,6 +282,7 @@ async function start(): Promise<void> {
     const stopping = demoStop ? demoStop() : (host?.stop() ?? Promise.resolve());
     host = null;
     demoStop = null;
+    consentDesk.denyAll('the tg-bridge app is quitting');
     service.close();
     void stopping.finally(() => app.exit(0));
   });
@@ -253,11 +291,11 @@ async function start(): Promise<void> {
   else if (DEMO) openMain('approvals');
 }
 
-/** Relay settings from the environment (the connection screen can change them at run time). */
-function relayFromEnv(): { relayUrl?: string; bridgeToken?: string } {
+/** A relay from the environment (it wins over the saved one; the connection screen can change it at run time). */
+function relayFromEnv(): RelayConfig | null {
   const relayUrl = process.env.TG_BRIDGE_RELAY;
   const bridgeToken = process.env.TG_BRIDGE_TOKEN;
-  return relayUrl && bridgeToken ? { relayUrl, bridgeToken } : {};
+  return relayUrl && bridgeToken ? { kind: 'token', relayUrl, bridgeToken } : null;
 }
 
 function relaunch(): void {

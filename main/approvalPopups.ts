@@ -1,8 +1,9 @@
 /**
- * Approval popups (issue 9): one small always-on-top window per pending write, showing the renderer's popup
- * route (`#/popup/<callId>`) — the approval view with Approve, Deny (optional reason) and Edit. Escape or
- * closing the window denies. This module can only deny: it never calls approve, so a popup never approves on
- * its own (custody rule 2: only the person's click in the page approves, through the device API).
+ * Popups (issue 9): one small always-on-top window per pending write (`#/popup/<callId>`: the approval view
+ * with Approve, Deny with an optional reason, and Edit) and per new AI app asking for access
+ * (`#/consent/<id>`: read-only or read + ask-to-write, all chats or chosen ones). Escape or closing the window
+ * denies. This module can only deny: it never approves or allows, so a popup never says yes on its own
+ * (custody rules 2 and 7: only the person's click in the page does, through the device API).
  */
 import type { BrowserWindow, Input } from 'electron';
 import type { DeviceEvent } from '../bridge/protocol/index.js';
@@ -16,60 +17,89 @@ export const POPUP_SIZE = { width: 440, height: 560 } as const;
 
 /** What the popups need. */
 export interface PopupDeps {
-  /** Creates the (hidden) popup window for one call, loading `#/popup/<callId>`. */
-  createWindow(callId: string): Pick<BrowserWindow, 'on' | 'once' | 'show' | 'close' | 'isDestroyed' | 'webContents'>;
+  /** Creates the (hidden) popup window for one request id, loading its route (`#/popup/<id>` or `#/consent/<id>`). */
+  createWindow(id: string): Pick<BrowserWindow, 'on' | 'once' | 'show' | 'close' | 'isDestroyed' | 'webContents'>;
   service: Pick<DeviceService, 'call'>;
 }
 
 type PopupWindow = ReturnType<PopupDeps['createWindow']>;
 
-/** Opens and closes popups as approvals come and go. */
-export class ApprovalPopups {
+/** One window per waiting request; subclasses say which events open and settle them and how to deny. */
+abstract class RequestPopups {
   readonly #open = new Map<string, PopupWindow>();
-  /** Calls settled elsewhere (UI, terminal, expiry): closing their window must not deny anything. */
+  /** Requests settled elsewhere (UI, terminal, expiry): closing their window must not deny anything. */
   readonly #settled = new Set<string>();
 
-  constructor(private readonly deps: PopupDeps) {}
+  constructor(protected readonly deps: PopupDeps) {}
 
   /** Feed every device event here. */
-  onEvent(event: DeviceEvent): void {
-    if (event.type === 'approval.added') this.#show(event.view.callId);
-    if (event.type === 'approval.decided' || event.type === 'approval.expired') this.#settle(event.callId);
-  }
+  abstract onEvent(event: DeviceEvent): void;
 
-  /** Call ids with an open popup. */
-  get openCallIds(): string[] {
+  /** Denies one request (Escape, or its window closed before an answer). Never rejects. */
+  protected abstract denyRequest(id: string): Promise<unknown>;
+
+  /** Request ids with an open popup. */
+  get openIds(): string[] {
     return [...this.#open.keys()];
   }
 
-  #show(callId: string): void {
-    if (this.#open.has(callId)) return;
-    const win = this.deps.createWindow(callId);
-    this.#open.set(callId, win);
+  protected show(id: string): void {
+    if (this.#open.has(id) || this.#settled.has(id)) return;
+    const win = this.deps.createWindow(id);
+    this.#open.set(id, win);
     win.once('ready-to-show', () => win.show());
     win.webContents.on('before-input-event', (event: { preventDefault(): void }, input: Input) => {
       if (input.type === 'keyDown' && input.key === 'Escape') {
         event.preventDefault();
-        this.#deny(callId);
+        this.#deny(id);
         win.close();
       }
     });
     win.on('closed', () => {
-      this.#open.delete(callId);
-      this.#deny(callId);
+      this.#open.delete(id);
+      this.#deny(id);
     });
   }
 
-  #deny(callId: string): void {
-    if (this.#settled.has(callId)) return;
-    this.#settled.add(callId);
-    void this.deps.service.call('approvals.deny', { callId, reason: CLOSED_REASON }).catch(() => undefined);
-  }
-
-  #settle(callId: string): void {
-    this.#settled.add(callId);
-    const win = this.#open.get(callId);
+  protected settle(id: string): void {
+    this.#settled.add(id);
+    const win = this.#open.get(id);
     if (win && !win.isDestroyed()) win.close();
     if (this.#settled.size > 1024) this.#settled.delete(this.#settled.values().next().value as string);
+  }
+
+  #deny(id: string): void {
+    if (this.#settled.has(id)) return;
+    this.#settled.add(id);
+    void this.denyRequest(id).catch(() => undefined);
+  }
+}
+
+/** Opens and closes approval popups as write approvals come and go. */
+export class ApprovalPopups extends RequestPopups {
+  onEvent(event: DeviceEvent): void {
+    if (event.type === 'approval.added') this.show(event.view.callId);
+    if (event.type === 'approval.decided' || event.type === 'approval.expired') this.settle(event.callId);
+  }
+
+  /** Call ids with an open popup. */
+  get openCallIds(): string[] {
+    return this.openIds;
+  }
+
+  protected denyRequest(callId: string): Promise<unknown> {
+    return this.deps.service.call('approvals.deny', { callId, reason: CLOSED_REASON });
+  }
+}
+
+/** Opens and closes consent popups as new AI apps ask for access and get their answer (or time out). */
+export class ConsentPopups extends RequestPopups {
+  onEvent(event: DeviceEvent): void {
+    if (event.type === 'consent.added') this.show(event.request.id);
+    if (event.type === 'consent.settled') this.settle(event.id);
+  }
+
+  protected denyRequest(id: string): Promise<unknown> {
+    return this.deps.service.call('consent.decide', { id, approved: false });
   }
 }

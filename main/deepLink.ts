@@ -1,7 +1,9 @@
 /**
- * `tgbridge://` deep links (issue 9: relay pairing). The only form: `tgbridge://pair?relay=<url>&code=<code>`,
- * which a relay's pairing page opens. Everything is validated; anything else is ignored. The link never
- * carries a secret that grants access by itself: the code is exchanged with the relay (issue 7's pairing).
+ * `tgbridge://` deep links (issue 9: relay pairing). The only form: `tgbridge://pair?relay=<url>`, which a
+ * relay's page can open to say "pair with me". Everything is validated; anything else is ignored. A link
+ * carries no secret and starts nothing by itself: the app opens its connection screen with the relay filled
+ * in, and the person checks the address and presses Pair (device pairing then shows a code they confirm on
+ * the relay while signed in — link/devicePairing.ts). Other query parameters are ignored.
  */
 
 /** The URL scheme registered with the OS. */
@@ -12,8 +14,6 @@ export interface PairingLink {
   kind: 'pair';
   /** The relay's base URL: https, or http on loopback (local relays). */
   relayUrl: string;
-  /** The one-time pairing code shown by the relay: 4–64 of A–Z a–z 0–9 and `-`. */
-  code: string;
 }
 
 /** Parses a deep link. @returns null for anything that is not a valid pairing link. */
@@ -27,8 +27,7 @@ export function parseDeepLink(raw: string): PairingLink | null {
   }
   if (url.protocol !== `${DEEP_LINK_SCHEME}:` || url.hostname !== 'pair') return null;
   const relay = url.searchParams.get('relay');
-  const code = url.searchParams.get('code');
-  if (!relay || !code || !/^[A-Za-z0-9-]{4,64}$/.test(code)) return null;
+  if (!relay) return null;
   let relayUrl: URL;
   try {
     relayUrl = new URL(relay);
@@ -38,7 +37,7 @@ export function parseDeepLink(raw: string): PairingLink | null {
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(relayUrl.hostname);
   if (relayUrl.username || relayUrl.password) return null;
   if (!(relayUrl.protocol === 'https:' || (relayUrl.protocol === 'http:' && loopback))) return null;
-  return { kind: 'pair', relayUrl: `${relayUrl.origin}${relayUrl.pathname.replace(/\/$/, '')}`, code };
+  return { kind: 'pair', relayUrl: `${relayUrl.origin}${relayUrl.pathname.replace(/\/$/, '')}` };
 }
 
 /** The first deep link among process arguments (Windows/Linux pass it on the command line). */

@@ -37,8 +37,12 @@ export function secureWebPreferences(preload: string): WebPreferences {
   };
 }
 
-/** Whether `url` may be opened in the person's browser: https and an allow-listed origin, no credentials. */
-export function isAllowedExternal(url: string): boolean {
+/**
+ * Whether `url` may be opened in the person's browser: https and an allow-listed origin, no credentials; or
+ * exactly a URL `alsoAllowed` names (the relay pairing page of a pairing under way).
+ */
+export function isAllowedExternal(url: string, alsoAllowed?: (url: string) => boolean): boolean {
+  if (typeof url === 'string' && alsoAllowed?.(url)) return true;
   let u: URL;
   try {
     u = new URL(url);
@@ -49,22 +53,30 @@ export function isAllowedExternal(url: string): boolean {
 }
 
 /** Opens an allow-listed URL in the browser. @returns false (and opens nothing) for any other URL. */
-export function openExternalSafely(shell: Pick<Shell, 'openExternal'>, url: string): boolean {
-  if (!isAllowedExternal(url)) return false;
+export function openExternalSafely(
+  shell: Pick<Shell, 'openExternal'>,
+  url: string,
+  alsoAllowed?: (url: string) => boolean,
+): boolean {
+  if (!isAllowedExternal(url, alsoAllowed)) return false;
   void shell.openExternal(url);
   return true;
 }
 
 /**
  * Denies navigation (in-page hash changes are not navigations), redirects, webviews and new windows; a
- * `window.open` / target=_blank of an allow-listed URL opens in the browser instead.
+ * `window.open` / target=_blank of an allow-listed URL (or one `alsoAllowed` names) opens in the browser instead.
  */
-export function hardenWebContents(contents: WebContents, shell: Pick<Shell, 'openExternal'>): void {
+export function hardenWebContents(
+  contents: WebContents,
+  shell: Pick<Shell, 'openExternal'>,
+  alsoAllowed?: (url: string) => boolean,
+): void {
   contents.on('will-navigate', (event) => event.preventDefault());
   contents.on('will-redirect', (event) => event.preventDefault());
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.setWindowOpenHandler(({ url }) => {
-    openExternalSafely(shell, url);
+    openExternalSafely(shell, url, alsoAllowed);
     return { action: 'deny' };
   });
 }

@@ -9,7 +9,7 @@ import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
 import { StringSession } from 'telegram/sessions/index.js';
 import { type ControlClient, connectControl, controlSocketPath } from '../control/controlSocket.js';
 import { type MtprotoEndpoint, parseEndpoint, pinnedPortConnection, trustServerKey } from '../telegram/endpoint.js';
-import { login } from '../telegram/login.js';
+import { login, type LoginPrompts, type LoginResult } from '../telegram/login.js';
 import { PassphraseSecretBox } from '../vault/secretBox.js';
 import { APP_VERSION } from '../version.js';
 import { Vault } from '../vault/vault.js';
@@ -116,20 +116,48 @@ export async function loadCredentials(
   io: AccountIo,
   sessionFromEnvOrFile: string | null,
 ): Promise<TelegramCredentials> {
-  let session = sessionFromEnvOrFile;
-  let stored: { apiId?: number; apiHash?: string } = {};
-  if (!session) {
-    const vault = await openVault(opts.home, io, false);
-    const contents = await vault.load();
-    if (!contents.session) throw new Error('not logged in: run `tg-bridge login` first');
-    session = contents.session;
-    stored = contents;
-  }
+  const found = await loadCredentialsOrLogin(opts, io, sessionFromEnvOrFile, false);
+  if ('credentials' in found) return found.credentials;
+  throw new Error('not logged in: run `tg-bridge login` first');
+}
+
+/** A login the UI's wizard runs (`tg-bridge ui` without a session): it seals the session in the vault. */
+export interface VaultLogin {
+  /** Logs in with the wizard's prompts and seals the session. @throws the login's errors (telegram/login.ts). */
+  login(method: 'phone' | 'qr', prompts: LoginPrompts): Promise<LoginResult & { credentials: TelegramCredentials }>;
+}
+
+/**
+ * Like {@link loadCredentials}, but when the vault holds no session yet (and `allowLogin`), returns a
+ * {@link VaultLogin} bound to the vault and the app id/hash instead of failing. With `allowLogin` a vault is
+ * created when there is none (the passphrase is asked twice).
+ * @throws Error for missing app credentials, a wrong passphrase (WrongPassphraseError), or no session
+ * without `allowLogin`.
+ */
+export async function loadCredentialsOrLogin(
+  opts: TelegramAppOptions,
+  io: AccountIo,
+  sessionFromEnvOrFile: string | null,
+  allowLogin: boolean,
+): Promise<{ credentials: TelegramCredentials } | { pending: VaultLogin }> {
   const endpoint = await endpointOf(opts);
+  if (sessionFromEnvOrFile) {
+    return { credentials: { session: sessionFromEnvOrFile, ...appCredentials(opts, {}), ...(endpoint ? { endpoint } : {}) } };
+  }
+  const vault = await openVault(opts.home, io, allowLogin);
+  const contents = await vault.load(); // a wrong passphrase fails here
+  const app = appCredentials(opts, contents);
+  const at = endpoint ? { endpoint } : {};
+  if (contents.session) return { credentials: { session: contents.session, ...app, ...at } };
+  if (!allowLogin) return { pending: { login: () => Promise.reject(new Error('not logged in')) } };
   return {
-    session,
-    ...appCredentials(opts, stored),
-    ...(endpoint ? { endpoint } : {}),
+    pending: {
+      async login(method, prompts) {
+        const result = await login({ ...app, ...at, method, prompts });
+        await vault.update({ session: result.session, ...app });
+        return { ...result, credentials: { session: result.session, ...app, ...at } };
+      },
+    },
   };
 }
 

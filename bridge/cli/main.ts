@@ -10,51 +10,28 @@
  * Secrets never go on the command line (other users can read process arguments): the bridge token and the
  * Telegram session come from environment variables or 0600 files.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import pino from 'pino';
-import {
-  type DeviceKey,
-  deviceKeyPathFor,
-  exportAudit,
-  loadDeviceKey,
-  type VerifyResult,
-  verifyAuditFile,
-} from '../audit/auditChain.js';
+import { type DeviceKey, deviceKeyPathFor, exportAudit, loadDeviceKey, verifyAuditFile } from '../audit/auditChain.js';
 import { controlSocketPath } from '../control/controlSocket.js';
-import {
-  credentialPathIn,
-  type DeviceCredential,
-  loadCredential,
-  proofHeaders,
-  relayBaseUrl,
-} from '../link/devicePairing.js';
 import { DEFAULT_UNDO_MS, MAX_UNDO_MS } from '../policy/approvals.js';
-import { PassphraseSecretBox } from '../vault/secretBox.js';
-import type { LinkStatus } from '../link/relayLink.js';
-import { APP_NAME, APP_VERSION } from '../version.js';
-import type { TelegramAppOptions } from './account.js';
 import { ClientScopes, clientsPathIn } from '../policy/clientScopes.js';
-import { stdinClientConsent } from './clientConsentPrompt.js';
+import { PassphraseSecretBox } from '../vault/secretBox.js';
+import { APP_VERSION } from '../version.js';
+import type { TelegramAppOptions } from './account.js';
+import { type ConnectOptions, connect } from './connect.js';
+import { describeVerify } from './describe.js';
+import { auditPathIn, defaultHome } from './home.js';
 import { pairCommand } from './pair.js';
 import { terminalAsker } from './terminalPrompts.js';
-import type { DeviceService } from '../ui/deviceService.js';
-import type { UiServer } from '../ui/uiServer.js';
+
+export { auditPathIn, defaultHome } from './home.js';
+export { describeStatus, describeVerify } from './describe.js';
+export { relayConfigPathIn } from './connect.js';
 
 // Modules only one command needs load when that command runs (`connect` never loads the MCP server or the
 // QR code renderer; `mcp` never loads gramjs): less start-up time and resident memory per process.
-
-/** Default data directory: `$TG_BRIDGE_HOME` or `~/.tg-bridge`. */
-export function defaultHome(): string {
-  return process.env.TG_BRIDGE_HOME || join(homedir(), '.tg-bridge');
-}
-
-/** Default audit chain path inside a data directory. */
-export function auditPathIn(home: string): string {
-  return join(home, 'audit.jsonl');
-}
 
 /**
  * Runs the CLI.
@@ -117,7 +94,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       .command('ui')
       .description(
         'Run the engine like `connect` and serve the app UI on 127.0.0.1: approvals, connection, audit, settings. ' +
-          'Prints `UI: <url>`; the link works once (it sets a session cookie in your browser).',
+          'Prints `UI: <url>`; the link works once (it sets a session cookie in your browser). Not logged in yet? ' +
+          'Log in from the UI (the session is sealed in your vault). Without --relay it reconnects to the relay ' +
+          'you set up on the connection screen (pairing or token, saved 0600 as relay.json in --home).',
       )
       .option('--port <n>', 'port on 127.0.0.1 (default: any free port)', parsePositiveInt)
       .option('--ui-dir <dir>', 'folder of the built UI (default: dist/renderer; `npm run build:ui` makes it)'),
@@ -150,7 +129,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       if (list.length === 0) io.out('no AI apps approved on this device\n');
       for (const c of list) {
         const chats = c.scope.chats === 'all' ? 'all chats' : c.scope.chats.join(', ');
-        io.out(`${c.clientId}\t${JSON.stringify(c.clientName)} via ${c.relay}\t${c.scope.access === 'read' ? 'read-only' : 'read + ask-to-write'}; ${chats}\n`);
+        io.out(`${c.clientId}\t${JSON.stringify(c.clientName)} via ${c.via ?? c.relay}\t${c.scope.access === 'read' ? 'read-only' : 'read + ask-to-write'}; ${chats}\n`);
       }
     });
   clients
@@ -303,123 +282,6 @@ function defaultIo(): CliIo {
   };
 }
 
-interface ConnectOptions {
-  relay?: string;
-  home: string;
-  tokenFile?: string;
-  sessionFile?: string;
-  apiId?: number;
-  apiHash?: string;
-  server?: string;
-  serverKey?: string;
-  approvalTimeout: number;
-  undoWindow: number;
-  prompt: boolean;
-  mediaDir?: string;
-  allowFileUrl?: boolean;
-  /** Also serve the UI (`tg-bridge ui`): port (default any free one) and built UI folder (default dist/renderer). */
-  ui?: { port?: number; dir?: string };
-}
-
-async function connect(opts: ConnectOptions, io: CliIo): Promise<number> {
-  const [{ loadCredentials }, { startBridgeHost }, { attachTerminalApprovals }, { GramjsGateway }] =
-    await Promise.all([
-      import('./account.js'),
-      import('../host/bridgeHost.js'),
-      import('../host/terminalApprovals.js'),
-      import('../telegram/gateway.js'),
-    ]);
-  const paired = opts.relay ? await pairedCredential(opts) : undefined;
-  const token = paired
-    ? paired.bridgeToken
-    : opts.relay
-      ? await secretFrom(opts.tokenFile, 'TG_BRIDGE_TOKEN', 'bridge token')
-      : undefined;
-  const asker = terminalAsker();
-  const creds = await loadCredentials(
-    opts,
-    { out: io.out, asker },
-    opts.sessionFile || process.env.TG_BRIDGE_SESSION
-      ? await secretFrom(opts.sessionFile, 'TG_BRIDGE_SESSION', 'Telegram session')
-      : null,
-  ).finally(() => asker.close());
-  const logger = pino(
-    { level: process.env.TG_BRIDGE_LOG ?? 'warn', redact: ['token', 'session', '*.token', '*.session'] },
-    pino.destination(2),
-  );
-  const gateway = new GramjsGateway(creds);
-  const clientScopes = await ClientScopes.open(clientsPathIn(opts.home));
-  const askClient = stdinClientConsent(io.out, async (ref) => (await gateway.resolvePeer(ref)).ref);
-  const host = await startBridgeHost({
-    clientScopes,
-    ...(opts.prompt ? { clientConsent: askClient } : {}),
-    ...(opts.relay && token ? { relayUrl: opts.relay, bridgeToken: token } : {}),
-    ...(paired ? { connectHeaders: () => proofHeaders(paired) } : {}),
-    controlSocketPath: controlSocketPath(opts.home),
-    gateway,
-    auditPath: auditPathIn(opts.home),
-    approvalTimeoutMs: opts.approvalTimeout * 1000,
-    undoMs: opts.undoWindow * 1000,
-    media: {
-      dataDir: resolve(opts.home),
-      ...(opts.mediaDir ? { mediaDir: resolve(opts.mediaDir) } : {}),
-      allowFileUrl: Boolean(opts.allowFileUrl),
-    },
-    logger,
-  });
-  io.out(`${APP_NAME} ${APP_VERSION}: audit chain at ${auditPathIn(opts.home)}\n`);
-  if (host.link) host.link.on('status', (s) => io.out(`${describeStatus(s)}\n`));
-  else io.out('no relay given: serving local MCP clients only (`tg-bridge mcp`)\n');
-  const detach = opts.prompt ? attachTerminalApprovals(host.approvals, { rules: host.engine.rules }) : () => {};
-  let ui: { service: DeviceService; server: UiServer } | null = null;
-  if (opts.ui) {
-    // Only `tg-bridge ui` loads the UI server and device service.
-    const [{ DeviceService }, { fileSettings }, { builtUiDir, startUiServer }] = await Promise.all([
-      import('../ui/deviceService.js'),
-      import('../ui/fileSettings.js'),
-      import('../ui/uiServer.js'),
-    ]);
-    const service = new DeviceService({ host, settings: await fileSettings(join(opts.home, 'ui-settings.json')) });
-    try {
-      const server = await startUiServer({
-        service,
-        staticDir: opts.ui.dir ?? builtUiDir(),
-        ...(opts.ui.port ? { port: opts.ui.port } : {}),
-      });
-      ui = { service, server };
-    } catch (err) {
-      detach();
-      await host.stop();
-      throw err;
-    }
-    io.out(`UI: ${ui.server.url}\n`);
-  }
-  const signal = await Promise.race([io.untilStopped(), host.loggedOut.then(() => 'logout' as const)]);
-  io.out(
-    signal === 'logout'
-      ? '\nlogged out of Telegram (`tg-bridge logout`): withdrawing pending approvals and stopping…\n'
-      : `\n${signal}: withdrawing pending approvals and disconnecting…\n`,
-  );
-  detach();
-  await ui?.server.close();
-  ui?.service.close();
-  await host.stop();
-  const result = await verifyAuditFile(auditPathIn(opts.home), { deviceKey: host.deviceKey });
-  io.out(`${describeVerify(result)}\n`);
-  return 0;
-}
-
-/** The credential from `tg-bridge pair` for this relay, unless a static token was given explicitly. */
-async function pairedCredential(opts: ConnectOptions): Promise<DeviceCredential | undefined> {
-  if (opts.tokenFile || process.env.TG_BRIDGE_TOKEN) return undefined;
-  const credential = await loadCredential(credentialPathIn(opts.home));
-  if (!credential) return undefined;
-  if (credential.relay !== relayBaseUrl(opts.relay!)) {
-    throw new Error(`this device is paired with ${credential.relay}, not ${relayBaseUrl(opts.relay!)}; run tg-bridge pair --relay ${opts.relay}`);
-  }
-  return credential;
-}
-
 /** Options the audit subcommands share. `key` is false with `--no-key`. */
 interface AuditFileOptions {
   file: string;
@@ -452,62 +314,6 @@ async function auditVerify(opts: AuditFileOptions & { json?: boolean }, io: CliI
   const result = await verifyAuditFile(opts.file, { deviceKey: deviceKey ?? undefined });
   io.out(opts.json ? `${JSON.stringify(result)}\n` : `${describeVerify(result)}\n`);
   return result.ok ? 0 : 1;
-}
-
-/**
- * The verdict, first line starting `audit chain:` (the demo and CI grep for it), then what was proven: with the
- * key, or consistency only; entries without MACs; incidents the device recorded earlier.
- */
-export function describeVerify(r: VerifyResult): string {
-  const lines: string[] = [];
-  if (r.ok) {
-    const torn = r.torn_tail ? ' (a torn final line from a crash will be repaired on next start)' : '';
-    const nl = r.missing_newline ? ' (the last entry lacks its newline; it is added on next start)' : '';
-    lines.push(`audit chain: ok — ${r.verified} entries verified${torn}${nl}`);
-  } else {
-    lines.push(
-      `audit chain: BROKEN at entry ${r.first_bad_seq ?? '?'} — ${r.reason ?? 'unknown reason'} (${r.verified} entries before it verify)`,
-    );
-  }
-  lines.push(
-    r.keyed
-      ? '  checked with this device\'s key: entry MACs and the head record (nothing cut from the end, no rollback, no rewrite without the key)'
-      : '  checked WITHOUT the device key: internal consistency only — this does not show who wrote the file, nor that entries were not cut from its end or the whole file rewritten',
-  );
-  if (r.legacy_unkeyed) {
-    lines.push(`  ${r.legacy_unkeyed} entries predate keying (no MAC of their own; anchored by the keyed entries after them)`);
-  }
-  for (const i of r.incidents ?? []) lines.push(`  WARNING: at entry ${i.seq} this device recorded: ${i.what}`);
-  return lines.join('\n');
-}
-
-/** Human line for a link status. */
-export function describeStatus(s: LinkStatus): string {
-  switch (s.state) {
-    case 'connecting':
-      return `relay: connecting (attempt ${s.attempt})…`;
-    case 'connected':
-      return 'relay: connected — AI tool calls now reach this device';
-    case 'waiting':
-      return `relay: ${s.reason}; retrying in ${(s.retryInMs / 1000).toFixed(1)} s`;
-    case 'stopped':
-      return 'relay: disconnected';
-  }
-}
-
-async function secretFrom(file: string | undefined, env: string, what: string): Promise<string> {
-  if (file) {
-    const st = await stat(file).catch(() => null);
-    if (!st) throw new Error(`${what} file not found: ${file}`);
-    if ((st.mode & 0o077) !== 0)
-      throw new Error(`${what} file ${file} is readable by others; run: chmod 600 ${file}`);
-    const value = (await readFile(file, 'utf8')).trim();
-    if (!value) throw new Error(`${what} file ${file} is empty`);
-    return value;
-  }
-  const value = process.env[env]?.trim();
-  if (!value) throw new Error(`no ${what}: set ${env} or pass the --*-file option`);
-  return value;
 }
 
 /** `--undo-window`: whole seconds from 0 (off) to 60 (MAX_UNDO_MS). */

@@ -19,6 +19,7 @@ import {
 import type { LogoutResult } from '../protocol/index.js';
 import type { TelegramGateway } from '../telegram/gateway.js';
 import { TOOL_NAMES } from '../tools/registry.js';
+import { relayBaseUrl } from '../link/devicePairing.js';
 import { APP_NAME, APP_VERSION } from '../version.js';
 
 /** Options of {@link startBridgeHost}. */
@@ -63,6 +64,8 @@ export interface BridgeHost {
   engine: BridgeEngine;
   /** The AI clients the person approved on this device, with their scopes. */
   clientScopes: ClientScopes;
+  /** The Telegram gateway (the UI lists chats through it for an AI app's scope; not an AI call, not audited). */
+  gateway: TelegramGateway;
   approvals: ApprovalQueue;
   audit: AuditChain;
   /** The relay link, when a relay is configured (replaced by {@link setRelay}). */
@@ -72,9 +75,16 @@ export interface BridgeHost {
   /**
    * Points the device at another relay (the connection screen): the new link starts dialing, then the old one
    * is stopped (its calls in flight are aborted).
+   * `connectHeaders` is a paired device's proof of possession (RelayLinkOptions.connectHeaders).
    * @throws Error on a bad URL (see bridgeUrlOf) or after {@link stop}.
    */
-  setRelay(url: string, token: RelayLinkOptions['token']): Promise<void>;
+  setRelay(
+    url: string,
+    token: RelayLinkOptions['token'],
+    connectHeaders?: RelayLinkOptions['connectHeaders'],
+  ): Promise<void>;
+  /** Stops and forgets the relay link (the connection screen's "Forget"): local front doors keep working. */
+  clearRelay(): Promise<void>;
   /** The key the audit chain is keyed with (to verify it after `stop`). */
   deviceKey: DeviceKey;
   /** The control socket, when one was requested. */
@@ -138,7 +148,13 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
     }
   }
   const scopes = options.clientScopes ?? (await ClientScopes.open());
-  const makeLink = (url: string, token: RelayLinkOptions['token']): RelayLink => {
+  const makeLink = (
+    url: string,
+    token: RelayLinkOptions['token'],
+    connectHeaders: RelayLinkOptions['connectHeaders'] | undefined,
+  ): RelayLink => {
+    // Approvals of AI apps are bound to the relay they were granted through (ClientApproval.via).
+    const via = relayBaseUrl(url);
     const relayLink: RelayLink = new RelayLink({
       url,
       token,
@@ -159,10 +175,11 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
               approvalCeilingMs: BridgeEngine.relayApprovalCeilingMs(relayLink.relayLimits),
             }),
           // Our relay (paired, or it sent `welcome`) names every caller; an unnamed call is a lying relay.
-          Boolean(options.connectHeaders) || relayLink.relayLimits !== null,
+          Boolean(connectHeaders) || relayLink.relayLimits !== null,
+          via,
         ),
-      onClientConsent: clientConsentHandler(scopes, options.clientConsent),
-      ...(options.connectHeaders ? { connectHeaders: options.connectHeaders } : {}),
+      onClientConsent: clientConsentHandler(scopes, options.clientConsent, Date.now, via),
+      ...(connectHeaders ? { connectHeaders } : {}),
       ...options.link,
       ...(options.logger ? { logger: options.logger } : {}),
     });
@@ -170,12 +187,15 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
     return relayLink;
   };
   let link: RelayLink | null =
-    options.relayUrl && options.bridgeToken ? makeLink(options.relayUrl, options.bridgeToken) : null;
+        options.relayUrl && options.bridgeToken
+      ? makeLink(options.relayUrl, options.bridgeToken, options.connectHeaders)
+      : null;
   let relayUrl = link ? options.relayUrl : undefined;
   let stopped = false;
   return {
     engine,
     clientScopes: scopes,
+    gateway: options.gateway,
     approvals,
     audit,
     get link() {
@@ -187,12 +207,18 @@ export async function startBridgeHost(options: BridgeHostOptions): Promise<Bridg
     deviceKey,
     control,
     loggedOut,
-    async setRelay(url, token) {
+    async setRelay(url, token, connectHeaders) {
       if (stopped) throw new Error('the bridge has stopped');
-      const next = makeLink(url, token);
+      const next = makeLink(url, token, connectHeaders);
       const previous = link;
       link = next;
       relayUrl = url;
+      await previous?.stop();
+    },
+    async clearRelay() {
+      const previous = link;
+      link = null;
+      relayUrl = undefined;
       await previous?.stop();
     },
     waitConnected: (timeoutMs = 10_000) =>
@@ -229,3 +255,4 @@ function waitForStatus(link: RelayLink, state: LinkStatus['state'], timeoutMs: n
     link.on('status', onStatus);
   });
 }
+

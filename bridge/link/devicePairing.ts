@@ -7,6 +7,7 @@
 import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { writePrivateFileAtomic } from '../storage/privateFile.js';
 
@@ -43,8 +44,8 @@ export interface PairOptions {
   relay: string;
   /** Name shown on the relay's device list. */
   deviceName: string;
-  /** Shows the person the code and where to enter it. */
-  show(code: string, verificationUri: string, completeUri: string | undefined): void;
+  /** Shows the person the code and where to enter it; `expiresInMs` is how long the code lives, in ms. */
+  show(code: string, verificationUri: string, completeUri: string | undefined, expiresInMs: number): void;
   /** Poll interval override, in ms (tests); default the relay's `interval`. */
   pollIntervalMs?: number;
   signal?: AbortSignal;
@@ -95,12 +96,17 @@ export async function pairDevice(options: PairOptions): Promise<DeviceCredential
   if (start.status !== 200 || !auth.success) {
     throw new Error(`the relay at ${base} did not start pairing (HTTP ${start.status}); is it a tg-relay?`);
   }
-  options.show(auth.data.user_code, auth.data.verification_uri, auth.data.verification_uri_complete);
+  options.show(
+    auth.data.user_code,
+    auth.data.verification_uri,
+    auth.data.verification_uri_complete,
+    auth.data.expires_in * 1000,
+  );
   const now = options.now ?? Date.now;
   const deadline = now() + auth.data.expires_in * 1000;
   const interval = options.pollIntervalMs ?? auth.data.interval * 1000;
   for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, interval));
+    await sleep(interval, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
     if (options.signal?.aborted) throw new Error('pairing cancelled');
     const poll = await postJson(`${base}/pair/token`, { device_code: auth.data.device_code }, options.signal);
     const ok = TokenResponse.safeParse(poll.json);

@@ -30,11 +30,18 @@ import type { ClientConsentAnswer } from '../link/relayLink.js';
 import { writePrivateFileAtomic } from '../storage/privateFile.js';
 import type { TelegramGateway } from '../telegram/gateway.js';
 
-/** One approved client. `approvedAt` in ms since the epoch. */
+/**
+ * One approved client. `approvedAt` in ms since the epoch. `relay` is the relay's own name for itself (from its
+ * consent frame: display only); `via` is the origin of the relay this device was connected to when the person
+ * approved (`https://relay.example`), known by the device itself: the approval holds only for calls through
+ * that relay, so another relay cannot borrow it by naming the same client. Approvals recorded before `via`
+ * existed have none and hold through any relay (the person can revoke them).
+ */
 export const ClientApproval = z.object({
   clientId: z.string().min(1).max(200),
   clientName: z.string().max(100),
   relay: z.string().max(200),
+  via: z.string().max(2048).optional(),
   scope: ClientScope,
   approvedAt: z.number(),
 });
@@ -60,6 +67,7 @@ export class ClientScopes {
   private readonly clients = new Map<string, ClientApproval>();
   /** mtime of the file as last read or written, in ms; a change by another process (the CLI) reloads it. */
   private loadedMtimeMs = 0;
+  private readonly listeners = new Set<(clients: ClientApproval[]) => void>();
 
   private constructor(private readonly path: string | undefined) {}
 
@@ -107,19 +115,34 @@ export class ClientScopes {
     return this.clients.get(clientId);
   }
 
+  /** Calls `listener` with the new list after every approve or revoke here. @returns the unsubscribe function. */
+  onChanged(listener: (clients: ClientApproval[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /** Records (or replaces) an approval and saves the file. */
   async approve(approval: ClientApproval): Promise<void> {
     await this.reload();
     this.clients.set(approval.clientId, ClientApproval.parse(approval));
     await this.save();
+    this.changed();
   }
 
   /** Revokes a client: its calls are refused from now on. @returns false when it was not approved. */
   async revoke(clientId: string): Promise<boolean> {
     await this.reload();
     const had = this.clients.delete(clientId);
-    if (had) await this.save();
+    if (had) {
+      await this.save();
+      this.changed();
+    }
     return had;
+  }
+
+  private changed(): void {
+    const list = this.list();
+    for (const listener of [...this.listeners]) listener(list);
   }
 
   /**
@@ -127,6 +150,8 @@ export class ClientScopes {
    * @param clientId the call frame's `oauth_client`; undefined = a caller the relay did not name.
    * @param requireClient true when the relay must name every caller (paired, or it sent `welcome`): an unnamed
    *   caller is then refused; false only for a plain mctl-style relay, whose unnamed callers run unrestricted.
+   * @param via the origin of the relay the call came through (see {@link ClientApproval.via}); undefined = not
+   *   checked (local front doors).
    * @throws ToolError `not_permitted` with a sentence the AI and the person can act on.
    */
   async check(
@@ -135,6 +160,7 @@ export class ClientScopes {
     args: unknown,
     canonical: PeerCanonicalizer,
     requireClient = false,
+    via?: string,
   ): Promise<void> {
     if (clientId === undefined) {
       if (!requireClient) return;
@@ -154,6 +180,12 @@ export class ClientScopes {
       );
     }
     const name = approval.clientName;
+    if (via !== undefined && approval.via !== undefined && approval.via !== via) {
+      throw new ToolError(
+        ToolErrorCode.notPermitted,
+        `The person approved "${name}" through another relay, not this one. They must approve it again for this relay.`,
+      );
+    }
     if (isToolName(tool) && TOOLS[tool].write && approval.scope.access === 'read') {
       throw new ToolError(
         ToolErrorCode.notPermitted,
@@ -222,12 +254,15 @@ export function clientConsentHandler(
   scopes: ClientScopes,
   prompt: ClientConsentPrompt | undefined,
   now: () => number = Date.now,
+  via?: string,
 ): (frame: ClientConsentFrame) => Promise<ClientConsentAnswer> {
   return async (frame) => {
-    // A token caller (`pat:` / `cli:`) is asked about before each MCP session; once approved, the person is
-    // not asked again (OAuth clients are asked on every authorization: the person may change their scope).
+    // A token caller (`pat:` / `cli:`) is asked about before each MCP session; once approved (through this
+    // relay), the person is not asked again (OAuth clients are asked on every authorization: the person may
+    // change their scope).
     const known = scopes.get(frame.client_id);
-    if (known && /^(pat|cli):/.test(frame.client_id)) return { approved: true, scope: known.scope };
+    const sameRelay = via === undefined || known?.via === undefined || known.via === via;
+    if (known && sameRelay && /^(pat|cli):/.test(frame.client_id)) return { approved: true, scope: known.scope };
     if (!prompt) return { approved: false, reason: 'This tg-bridge app has no way to ask you about new AI clients.' };
     const answer = await prompt({ clientId: frame.client_id, clientName: frame.client_name, relay: frame.relay });
     if (answer.approved) {
@@ -235,6 +270,7 @@ export function clientConsentHandler(
         clientId: frame.client_id,
         clientName: frame.client_name,
         relay: frame.relay,
+        ...(via !== undefined ? { via } : {}),
         scope: answer.scope,
         approvedAt: now(),
       });
@@ -247,6 +283,7 @@ export function clientConsentHandler(
  * Runs a relay call under its client's scope: checks first (refusing with `not_permitted`), then `run`, then
  * filters a chat-spanning read's result. Peers are canonicalised through the gateway.
  * @param requireClient see {@link ClientScopes.check}: true for a paired relay or one that sent `welcome`.
+ * @param via the origin of the relay the call came through (see {@link ClientApproval.via}).
  */
 export async function runScoped(
   scopes: ClientScopes,
@@ -254,6 +291,7 @@ export async function runScoped(
   call: Pick<CallFrame, 'tool' | 'args' | 'oauth_client'>,
   run: () => Promise<unknown>,
   requireClient = false,
+  via?: string,
 ): Promise<unknown> {
   await scopes.check(
     call.oauth_client,
@@ -261,6 +299,7 @@ export async function runScoped(
     call.args,
     async (ref) => (await gateway.resolvePeer(ref)).ref,
     requireClient,
+    via,
   );
   return scopes.filterResult(call.oauth_client, call.tool, await run());
 }

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { ApprovalHold, ApprovalView } from './approvalView.js';
+import { ClientScope } from './frames.js';
 
 /** Longest deny reason the UI sends, in characters (the approval queue caps reasons at 500 — approvals.ts). */
 export const MAX_DENY_REASON_LENGTH = 500;
@@ -24,6 +25,8 @@ export const LinkView = z.object({
   /** When the link will retry (ms since the epoch), for the reconnect countdown. */
   retryAt: z.number().optional(),
   lastError: z.string().optional(),
+  /** The relay account this device is paired with (device pairing), absent for a pasted bridge token. */
+  pairedAs: z.string().optional(),
 });
 export type LinkView = z.infer<typeof LinkView>;
 
@@ -75,6 +78,61 @@ export const LoginStep = z.discriminatedUnion('step', [
   z.object({ step: z.literal('failed'), error: z.string() }),
 ]);
 export type LoginStep = z.infer<typeof LoginStep>;
+
+/**
+ * Device pairing as the connection screen shows it (PROTOCOL.md "Transport", RFC 8628 style): the device asks
+ * the relay for a code, the person confirms that code on the relay's page while signed in. `expiresAt` in ms
+ * since the epoch; `verificationUri` is the relay page to open (`verificationUriComplete` has the code filled in).
+ */
+export const PairingStep = z.discriminatedUnion('step', [
+  /** `suggestedRelayUrl`: a `tgbridge://pair` link asked to pair with this relay; the person checks and starts it. */
+  z.object({ step: z.literal('idle'), suggestedRelayUrl: z.string().optional() }),
+  z.object({ step: z.literal('starting'), relayUrl: z.string() }),
+  z.object({
+    step: z.literal('code'),
+    relayUrl: z.string(),
+    code: z.string(),
+    verificationUri: z.string(),
+    verificationUriComplete: z.string().optional(),
+    expiresAt: z.number(),
+  }),
+  z.object({ step: z.literal('done'), relayUrl: z.string(), user: z.string() }),
+  z.object({ step: z.literal('failed'), error: z.string() }),
+]);
+export type PairingStep = z.infer<typeof PairingStep>;
+
+/**
+ * A new AI app asking to use the account (custody rule 7), waiting for the person on this device. Names come
+ * from the relay: the UI shows them through `visibleText` (hidden characters escaped, capped). `askedAt` and
+ * `expiresAt` in ms since the epoch (unanswered by then = denied).
+ */
+export const ConsentRequestView = z.object({
+  id: z.string(),
+  clientId: z.string(),
+  clientName: z.string(),
+  relay: z.string(),
+  askedAt: z.number(),
+  expiresAt: z.number(),
+});
+export type ConsentRequestView = z.infer<typeof ConsentRequestView>;
+
+/**
+ * An AI app the person allowed, with its scope (chats as canonical refs, `user:42`); `approvedAt` in ms.
+ * `via`: the relay origin the approval is bound to (absent for approvals made before binding existed).
+ */
+export const ClientView = z.object({
+  clientId: z.string(),
+  clientName: z.string(),
+  relay: z.string(),
+  via: z.string().optional(),
+  scope: ClientScope,
+  approvedAt: z.number(),
+});
+export type ClientView = z.infer<typeof ClientView>;
+
+/** A chat the person can pick for an AI app's scope: canonical ref, title and kind. */
+export const ChatOption = z.object({ peer: z.string(), title: z.string(), type: z.string() });
+export type ChatOption = z.infer<typeof ChatOption>;
 
 /** A standing rule as listed in settings; times in ms since the epoch. */
 export const RuleView = z.object({
@@ -131,6 +189,14 @@ export const DEVICE_METHODS = {
     result: Ok,
   },
   'approvals.undo': { params: z.object({ callId: CallId }), result: Ok },
+  /**
+   * How an edited text of a formatted (Markdown/HTML) write will show in Telegram, before the person approves
+   * it: the rendered text and where its links point (display-safe), `empty` when nothing would show.
+   */
+  'approvals.previewEdit': {
+    params: z.object({ callId: CallId, text: z.string().max(4096) }),
+    result: z.object({ rendered: z.string(), links: z.array(z.string()), empty: z.boolean(), hidden: z.boolean() }),
+  },
   'approvals.deny': {
     params: z.object({ callId: CallId, reason: z.string().max(MAX_DENY_REASON_LENGTH).optional() }),
     result: Ok,
@@ -140,6 +206,28 @@ export const DEVICE_METHODS = {
   'link.configure': {
     params: z.object({ relayUrl: z.string().min(1).max(2048), bridgeToken: z.string().min(1).max(512) }),
     result: Ok,
+  },
+  /** Starts device pairing with the relay at `relayUrl`; the steps arrive as `pairing.step` events. */
+  'link.pair': { params: z.object({ relayUrl: z.string().min(1).max(2048) }), result: PairingStep },
+  'link.pairCancel': { params: z.object({}), result: Ok },
+  'link.pairState': { params: z.object({}), result: PairingStep },
+  /** Disconnects and forgets the saved relay set-up (pairing credential or token). */
+  'link.forget': { params: z.object({}), result: Ok },
+  'consent.list': { params: z.object({}), result: z.array(ConsentRequestView) },
+  /** Answers a new AI app: denied, or allowed with the scope the person chose (`chats`: 'all' or refs). */
+  'consent.decide': {
+    params: z.union([
+      z.object({ id: z.string().min(1).max(128), approved: z.literal(false) }),
+      z.object({ id: z.string().min(1).max(128), approved: z.literal(true), scope: ClientScope }),
+    ]),
+    result: Ok,
+  },
+  'clients.list': { params: z.object({}), result: z.array(ClientView) },
+  'clients.revoke': { params: z.object({ clientId: z.string().min(1).max(200) }), result: Ok },
+  /** The person's chats for picking an AI app's scope (newest first; `query` filters by title/username). */
+  'chats.list': {
+    params: z.object({ query: z.string().max(64).optional(), limit: z.number().int().min(1).max(100).default(50) }),
+    result: z.array(ChatOption),
   },
   'login.start': { params: z.object({ method: z.enum(['phone', 'qr']) }), result: LoginStep },
   'login.answer': {
@@ -192,6 +280,11 @@ export const DeviceEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('approval.held'), hold: ApprovalHold }),
   z.object({ type: z.literal('status'), status: DeviceStatus }),
   z.object({ type: z.literal('login.step'), step: LoginStep }),
+  z.object({ type: z.literal('pairing.step'), step: PairingStep }),
+  z.object({ type: z.literal('consent.added'), request: ConsentRequestView }),
+  /** A consent request was answered (here, elsewhere) or expired. */
+  z.object({ type: z.literal('consent.settled'), id: z.string() }),
+  z.object({ type: z.literal('clients.changed'), clients: z.array(ClientView) }),
   z.object({ type: z.literal('rules.changed'), rules: z.array(RuleView) }),
   z.object({ type: z.literal('audit.appended'), row: AuditRow }),
 ]);

@@ -9,11 +9,14 @@ import { type AuditEntry, readAuditEntries, type VerifyResult } from '../audit/a
 import type { BridgeHost } from '../host/bridgeHost.js';
 import type { LinkStatus } from '../link/relayLink.js';
 import type { ApprovalOutcome, HeldApproval, PendingApproval } from '../policy/approvals.js';
+import type { ClientApproval } from '../policy/clientScopes.js';
 import type { StandingRule } from '../policy/standingRules.js';
 import {
   type AccountView,
   type ApprovalOutcomeView,
   type AuditRow,
+  type ClientView,
+  type ConsentRequestView,
   DEVICE_METHODS,
   type DeviceEvent,
   type DeviceMethod,
@@ -26,7 +29,12 @@ import {
   type RuleView,
   type TrayState,
 } from '../protocol/index.js';
+import { visibleText } from '../protocol/visibleText.js';
+import { describeEntities, renderText } from '../telegram/formatting.js';
 import type { LoginPrompts, LoginResult } from '../telegram/login.js';
+import type { ConsentDesk } from './consentDesk.js';
+import { RelaySetup, type RelaySetupOptions } from './relaySetup.js';
+import { sentence } from '../protocol/sentence.js';
 
 /** Where the person's settings live: the headless host keeps a 0600 JSON file, the app electron-store. */
 export interface SettingsStore {
@@ -61,6 +69,13 @@ export interface DeviceServiceOptions {
   /** Called when the person changes start-at-login (the app registers with the OS). */
   onStartAtLogin?: (enabled: boolean) => void;
   settings?: SettingsStore;
+  /**
+   * Where new AI apps wait for the person (give its `prompt` to the host as `clientConsent`); absent = the
+   * UI shows no such requests (another prompt answers them, e.g. the terminal).
+   */
+  consent?: ConsentDesk;
+  /** The saved relay set-up and where to keep changes (pairing, token, forget); see {@link RelaySetup}. */
+  relay?: RelaySetupOptions;
   /** Current time in ms (default Date.now). */
   now?: () => number;
 }
@@ -85,13 +100,27 @@ export class DeviceService {
   readonly #settings: SettingsStore;
   readonly #now: () => number;
   readonly #handlers: Handlers;
+  readonly #relay: RelaySetup;
+  /** Listeners that live as long as the service (not replaced by {@link attach}). */
+  readonly #closers: Array<() => void> = [];
 
   constructor(private readonly options: DeviceServiceOptions = {}) {
     this.#settings = options.settings ?? memorySettings();
     this.#now = options.now ?? Date.now;
+    this.#relay = new RelaySetup({ now: this.#now, ...options.relay }, (step) => {
+      this.#emit({ type: 'pairing.step', step });
+      if (step.step === 'done') this.#afterRelayChange();
+    });
     this.#account = options.account ?? null;
     this.#handlers = this.#makeHandlers();
     if (options.host) this.attach(options.host, options.account);
+    const desk = options.consent;
+    if (desk) {
+      const onAdded = (request: ConsentRequestView) => this.#emit({ type: 'consent.added', request });
+      const onSettled = (id: string) => this.#emit({ type: 'consent.settled', id });
+      desk.on('added', onAdded).on('settled', onSettled);
+      this.#closers.push(() => desk.off('added', onAdded).off('settled', onSettled));
+    }
   }
 
   /** The running device, if any. */
@@ -127,11 +156,13 @@ export class DeviceService {
     const onRules = (rules: StandingRule[]) => this.#emit({ type: 'rules.changed', rules: rules.map(ruleView) });
     host.engine.rules.on('changed', onRules);
     const offAudit = host.audit.onAppended((entry) => this.#emit({ type: 'audit.appended', row: auditRow(entry) }));
+    const offClients = host.clientScopes.onChanged((clients) => this.#emit({ type: 'clients.changed', clients }));
     this.#detach.push(
       () => host.approvals.off('added', onAddedView).off('added', onAdded).off('decided', onDecided),
       () => host.approvals.off('expired', onExpired).off('held', onHeld),
       () => host.engine.rules.off('changed', onRules),
       offAudit,
+      offClients,
     );
     this.#watchLink();
     this.#emitStatus();
@@ -199,9 +230,21 @@ export class DeviceService {
     return { state: trayState(account, link, this.#paused), link, account, pendingCount };
   }
 
+  /** A `tgbridge://pair` link's relay, offered on the connection screen (see {@link RelaySetup.suggest}). */
+  suggestRelay(relayUrl: string): void {
+    this.#relay.suggest(relayUrl);
+  }
+
+  /** The relay pairing page the person is asked to open right now, if any. */
+  get pairingPage(): string | undefined {
+    return this.#relay.pairingPage;
+  }
+
   /** Cancels a login in progress and stops emitting. Does not stop the host (its owner does). */
   close(): void {
     this.#loginAbort?.abort();
+    this.#relay.close();
+    for (const off of this.#closers.splice(0)) off();
     for (const off of this.#detach.splice(0)) off();
     this.#listeners.clear();
   }
@@ -211,9 +254,11 @@ export class DeviceService {
     const link = host?.link;
     if (!host || !link) return { state: 'unconfigured' };
     const s = link.status;
+    const pairedAs = this.#relay.pairedAs;
     const base = {
       ...(host.relayUrl ? { relayUrl: redactRelayUrl(host.relayUrl) } : {}),
       ...(this.#lastError ? { lastError: this.#lastError } : {}),
+      ...(pairedAs ? { pairedAs } : {}),
     };
     switch (s.state) {
       case 'connected':
@@ -264,6 +309,10 @@ export class DeviceService {
         if (text !== undefined && !pending.editable) {
           return { ok: false, error: 'this request cannot be edited; approve or deny it as it is' };
         }
+        const format = pending.view.text?.format ?? 'plain';
+        if (text !== undefined && format !== 'plain' && previewEdit(text, format).empty) {
+          return { ok: false, error: `read as ${format === 'html' ? 'HTML' : 'Markdown'}, the edited text shows nothing in Telegram` };
+        }
         const offer = pending.view.rule;
         if (always && (!offer.allowed || !pending.rule)) {
           return { ok: false, error: `no standing rule can be made for this request: ${offer.allowed ? 'none offered' : offer.why}` };
@@ -283,6 +332,11 @@ export class DeviceService {
       'approvals.undo': async ({ callId }) => {
         const ok = this.#requireHost().approvals.undo(callId);
         return ok ? { ok } : { ok, error: 'nothing to undo: the undo window has passed or this was not approved' };
+      },
+      'approvals.previewEdit': async ({ callId, text }) => {
+        const pending = this.#requireHost().approvals.pending().find((p) => p.callId === callId);
+        if (!pending) throw new DeviceCallError('conflict', 'this request is no longer waiting (decided, expired or withdrawn)');
+        return previewEdit(text, pending.view.text?.format ?? 'plain');
       },
       'approvals.deny': async ({ callId, reason }) => {
         const ok = this.#requireHost().approvals.deny(callId, reason);
@@ -305,19 +359,43 @@ export class DeviceService {
         return { ok: true };
       },
       'link.configure': async ({ relayUrl, bridgeToken }) => {
-        const host = this.#requireHost();
-        try {
-          await host.setRelay(relayUrl, bridgeToken);
-        } catch (err) {
-          return { ok: false, error: (err as Error).message };
-        }
-        this.#paused = false;
-        this.#lastError = undefined;
-        this.#retryAt = undefined;
-        this.#watchLink();
-        await this.#saveSettings({ ...this.#settings.load(), relayUrl });
-        this.#emitStatus();
+        const result = await this.#relay.useToken(this.#host, relayUrl, bridgeToken);
+        if (!result.ok) return result;
+        this.#afterRelayChange();
+        await this.#saveSettings({ ...this.#settings.load(), relayUrl: shownRelayUrl(relayUrl) });
+        return result;
+      },
+      'link.pair': async ({ relayUrl }) => this.#relay.pair(() => this.#host, relayUrl),
+      'link.pairCancel': async () => {
+        this.#relay.cancel();
         return { ok: true };
+      },
+      'link.pairState': async () => this.#relay.step,
+      'link.forget': async () => {
+        const result = await this.#relay.forget(this.#host);
+        if (result.ok) {
+          const { relayUrl: _forgotten, ...rest } = this.#settings.load();
+          await this.#saveSettings(rest);
+          this.#lastError = undefined;
+          this.#retryAt = undefined;
+          this.#emitStatus();
+        }
+        return result;
+      },
+      'consent.list': async () => this.options.consent?.pending() ?? [],
+      'consent.decide': async (params) => {
+        const desk = this.options.consent;
+        const ok = desk ? desk.decide(params.id, params.approved ? params.scope : null) : false;
+        return ok ? { ok } : { ok, error: 'this AI app is no longer waiting for an answer (answered or timed out)' };
+      },
+      'clients.list': async () => (this.#host?.clientScopes.list() ?? []).map(clientView),
+      'clients.revoke': async ({ clientId }) => {
+        const ok = await this.#requireHost().clientScopes.revoke(clientId);
+        return ok ? { ok } : { ok, error: 'that AI app is not allowed on this computer (already revoked?)' };
+      },
+      'chats.list': async ({ query, limit }) => {
+        const dialogs = await this.#requireHost().gateway.listDialogs({ limit, ...(query ? { query } : {}) });
+        return dialogs.map((d) => ({ peer: d.peer.ref, title: d.peer.title, type: d.type }));
       },
       'login.start': async ({ method }) => this.#startLogin(method),
       'login.answer': async ({ step, value }) => {
@@ -371,6 +449,15 @@ export class DeviceService {
         return next;
       },
     };
+  }
+
+  /** A new relay link is running: forget the old link's error and countdown, follow the new one. */
+  #afterRelayChange(): void {
+    this.#paused = false;
+    this.#lastError = undefined;
+    this.#retryAt = undefined;
+    if (this.#host?.link) this.#watchLink();
+    this.#emitStatus();
   }
 
   async #saveSettings(next: DeviceSettings): Promise<void> {
@@ -478,6 +565,29 @@ function ruleView(r: StandingRule): RuleView {
   };
 }
 
+/**
+ * An edited text as Telegram will show it (the terminal's edit preview, for the UI): rendered with the same
+ * parser the send uses (telegram/formatting.ts), hidden characters made visible, links on their own lines.
+ */
+function previewEdit(text: string, format: 'plain' | 'markdown' | 'html') {
+  const rendered = format === 'plain' ? { text } : renderText(text, format);
+  const shown = visibleText(rendered.text, { multiline: true });
+  const links =
+    format === 'plain' ? [] : describeEntities(rendered as ReturnType<typeof renderText>).map((l) => visibleText(l, { maxLength: 400 }).text);
+  return { rendered: shown.text, links, empty: rendered.text.trim() === '', hidden: shown.hidden };
+}
+
+function clientView(c: ClientApproval): ClientView {
+  return {
+    clientId: c.clientId,
+    clientName: c.clientName,
+    relay: c.relay,
+    ...(c.via ? { via: c.via } : {}),
+    scope: c.scope,
+    approvedAt: c.approvedAt,
+  };
+}
+
 function auditRow(e: AuditEntry): AuditRow {
   const { prev_hash: _prev, ...row } = e;
   return row;
@@ -494,6 +604,12 @@ function plainVerify(r: VerifyResult): string {
     `The audit chain is broken at entry ${r.first_bad_seq ?? '?'} (${r.reason ?? 'unknown reason'}). ` +
     `The ${r.verified} entries before it check out; entries from there on may have been changed or removed.`
   );
+}
+
+/** The relay URL as typed, unless it has a query or fragment (which may carry a token): then without them. */
+function shownRelayUrl(url: string): string {
+  const trimmed = url.trim();
+  return /[?#]/.test(trimmed) ? redactRelayUrl(trimmed) : trimmed;
 }
 
 /** A relay URL without credentials or query (it may carry a token). */
@@ -519,14 +635,6 @@ export function loginSentence(message: string): string {
     return `Telegram asks you to wait ${wait} before trying again (too many login attempts).`;
   }
   return sentence(message.replace(/run `tg-bridge login(?: --qr)?` again/g, 'start the login again'));
-}
-
-/** First letter capitalised and a full stop, so a login error reads as a sentence. */
-function sentence(message: string): string {
-  const s = message.trim();
-  if (!s) return 'Something went wrong.';
-  const first = s[0]!.toUpperCase() + s.slice(1);
-  return /[.!?]$/.test(first) ? first : `${first}.`;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

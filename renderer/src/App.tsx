@@ -9,6 +9,7 @@ import { formatLeft, useDeviceState, useNow } from './deviceState.js';
 import { ApprovalDetail } from './screens/ApprovalDetail.js';
 import { Approvals } from './screens/Approvals.js';
 import { Audit } from './screens/Audit.js';
+import { ConsentCard } from './screens/ClientConsent.js';
 import { Connection } from './screens/Connection.js';
 import { Login } from './screens/Login.js';
 import { Settings } from './screens/Settings.js';
@@ -30,9 +31,10 @@ const STATE_WORDS: Record<TrayState, string> = {
   paused: 'Paused',
 };
 
-function readRoute(): { section: Section; popup?: string } {
+function readRoute(): { section: Section; popup?: string; consent?: string } {
   const hash = location.hash.replace(/^#\/?/, '');
   if (hash.startsWith('popup/')) return { section: 'approvals', popup: decodeURIComponent(hash.slice(6)) };
+  if (hash.startsWith('consent/')) return { section: 'approvals', consent: decodeURIComponent(hash.slice(8)) };
   const found = SECTIONS.find(([id]) => id === hash);
   return { section: found ? found[0] : 'approvals' };
 }
@@ -71,6 +73,24 @@ export function App({ api, closeWindow }: { api: DeviceApi; closeWindow?: () => 
     [account],
   );
 
+  if (route.consent !== undefined) {
+    const request = state.consents.find((c) => c.id === route.consent);
+    return (
+      <main
+        className="popup"
+        onKeyDown={(e) =>
+          e.key === 'Escape' && request && void api.call('consent.decide', { id: request.id, approved: false }).finally(() => closeWindow?.())
+        }
+      >
+        {request ? (
+          <ConsentCard api={api} request={request} autoFocus onDone={() => closeWindow?.()} />
+        ) : (
+          <p role="status">This AI app is no longer waiting for an answer.</p>
+        )}
+      </main>
+    );
+  }
+
   if (route.popup !== undefined) {
     const view = state.approvals.find((a) => a.callId === route.popup);
     const hold = state.held.find((h) => h.callId === route.popup);
@@ -101,9 +121,9 @@ export function App({ api, closeWindow }: { api: DeviceApi; closeWindow?: () => 
         {SECTIONS.map(([id, label]) => (
           <a key={id} href={`#/${id}`} aria-current={route.section === id ? 'page' : undefined} onClick={() => go(id)}>
             {label}
-            {id === 'approvals' && state.approvals.length > 0 ? (
-              <span className="count" aria-label={`${state.approvals.length} waiting`}>
-                {state.approvals.length}
+            {id === 'approvals' && state.approvals.length + state.consents.length > 0 ? (
+              <span className="count" aria-label={`${state.approvals.length + state.consents.length} waiting`}>
+                {state.approvals.length + state.consents.length}
               </span>
             ) : null}
           </a>
@@ -116,10 +136,10 @@ export function App({ api, closeWindow }: { api: DeviceApi; closeWindow?: () => 
           </p>
         )}
         {route.section === 'approvals' && <Approvals api={api} state={state} />}
-        {route.section === 'connection' && <Connection api={api} status={status} />}
+        {route.section === 'connection' && <Connection api={api} status={status} pairing={state.pairing} />}
         {route.section === 'login' && <Login api={api} step={state.login} loggedIn={loggedIn} />}
         {route.section === 'audit' && <Audit api={api} auditSeq={state.auditSeq} />}
-        {route.section === 'settings' && <Settings api={api} rules={state.rules} onTheme={applyTheme} />}
+        {route.section === 'settings' && <Settings api={api} rules={state.rules} clients={state.clients} link={status?.link} onTheme={applyTheme} />}
       </main>
     </div>
   );

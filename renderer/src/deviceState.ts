@@ -6,9 +6,12 @@ import { useEffect, useState } from 'react';
 import type {
   ApprovalHold,
   ApprovalView,
+  ClientView,
+  ConsentRequestView,
   DeviceApi,
   DeviceStatus,
   LoginStep,
+  PairingStep,
   RuleView,
 } from '../../bridge/protocol/index.js';
 
@@ -19,6 +22,12 @@ export interface DeviceState {
   /** Approvals inside their undo window, oldest first. */
   held: ApprovalHold[];
   login: LoginStep;
+  /** New AI apps waiting for the person's answer, oldest first. */
+  consents: ConsentRequestView[];
+  /** AI apps allowed on this device. */
+  clients: ClientView[];
+  /** Device pairing with a relay (the connection screen). */
+  pairing: PairingStep;
   rules: RuleView[];
   auditSeq: number;
   /** A sentence when the device could not be reached. */
@@ -30,6 +39,9 @@ const INITIAL: DeviceState = {
   approvals: [],
   held: [],
   login: { step: 'idle' },
+  pairing: { step: 'idle' },
+  consents: [],
+  clients: [],
   rules: [],
   auditSeq: 0,
   error: null,
@@ -67,6 +79,17 @@ export function useDeviceState(api: DeviceApi): DeviceState {
             };
           case 'login.step':
             return { ...s, login: event.step };
+          case 'pairing.step':
+            return { ...s, pairing: event.step };
+          case 'consent.added':
+            return s.consents.some((c) => c.id === event.request.id)
+              ? s
+              : { ...s, consents: [...s.consents, event.request] };
+          case 'consent.settled':
+            settled.add(event.id);
+            return { ...s, consents: s.consents.filter((c) => c.id !== event.id) };
+          case 'clients.changed':
+            return { ...s, clients: event.clients };
           case 'rules.changed':
             return { ...s, rules: event.rules };
           case 'audit.appended':
@@ -80,8 +103,11 @@ export function useDeviceState(api: DeviceApi): DeviceState {
       api.call('login.state', {}),
       api.call('rules.list', {}),
       api.call('approvals.held', {}),
+      api.call('link.pairState', {}),
+      api.call('consent.list', {}),
+      api.call('clients.list', {}),
     ]).then(
-      ([status, approvals, login, rules, held]) => {
+      ([status, approvals, login, rules, held, pairing, consents, clients]) => {
         if (!live) return;
         setState((s) => ({
           ...s,
@@ -93,6 +119,9 @@ export function useDeviceState(api: DeviceApi): DeviceState {
           ],
           held: [...held.filter((h) => !settled.has(h.callId) && !s.held.some((x) => x.callId === h.callId)), ...s.held],
           login: s.login.step === 'idle' ? login : s.login,
+          pairing: s.pairing.step === 'idle' && !s.pairing.suggestedRelayUrl ? pairing : s.pairing,
+          consents: [...consents.filter((c) => !settled.has(c.id) && !s.consents.some((x) => x.id === c.id)), ...s.consents],
+          clients,
           rules,
           error: null,
         }));

@@ -159,6 +159,40 @@ describe('the UI against a logged-in device', () => {
     expect((await sending).status).toBe('denied');
   });
 
+  it('editing a formatted (HTML) text shows what Telegram will show, links included; an edit that shows nothing cannot be approved', async () => {
+    const dialogs = (await world.ai.callTool({ name: 'list_dialogs', arguments: { limit: 10 } })).structuredContent as {
+      dialogs: Array<{ peer: string; type: string }>;
+    };
+    const peer = dialogs.dialogs.find((d) => d.type === 'user')!.peer;
+    const sending = world.ai.callTool(
+      { name: 'send_message', arguments: { peer, text: '<b>Hello</b> there', format: 'html', mode: 'send' } },
+      undefined,
+      { timeout: 60_000 },
+    );
+    const card = page.getByRole('article');
+    await card.getByText('<b>Hello</b> there', { exact: true }).waitFor();
+    await card.getByRole('button', { name: 'Edit' }).click();
+    const box = card.getByLabel('Text to send (read as HTML)');
+    await box.fill('<b>new</b> <a href="https://evil.example">x</a>');
+    const preview = card.getByRole('region', { name: 'Telegram will show' });
+    await preview.locator('pre').getByText('new x', { exact: true }).waitFor();
+    await preview.getByText('link "x" → https://evil.example').waitFor();
+    await shot(page, 'approval-edit-preview');
+    await box.fill('<b></b>');
+    await preview.getByText(/this text shows nothing/).waitFor();
+    expect(await card.getByRole('button', { name: 'Approve' }).isDisabled()).toBe(true);
+    // The device refuses it too, whatever a page sends.
+    const callId = world.host().approvals.pending()[0]!.callId;
+    expect(await world.service.call('approvals.approve', { callId, text: '<b></b>' })).toMatchObject({ ok: false });
+    await box.fill('<b>Hi</b> again');
+    await preview.locator('pre').getByText('Hi again', { exact: true }).waitFor();
+    await card.getByRole('button', { name: 'Approve' }).click();
+    const result = (await sending).structuredContent as { sent: boolean };
+    expect(result.sent).toBe(true);
+    expect(world.sandbox.control.sentMessages().map((m) => m.text)).toContain('Hi again');
+    await page.getByText('Nothing is waiting for you.').waitFor();
+  });
+
   it('the popup view: one request alone; Escape denies it (the AI is told), and the popup never approves', async () => {
     const sending = aiSends(world, 'Popup request');
     await page.getByRole('article').getByText('Popup request', { exact: true }).waitFor();

@@ -13,6 +13,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type BridgeHost, startBridgeHost } from '../../bridge/host/bridgeHost.js';
 import { login } from '../../bridge/telegram/login.js';
+import { ConsentDesk } from '../../bridge/ui/consentDesk.js';
 import { DeviceService, type DeviceServiceOptions, memorySettings } from '../../bridge/ui/deviceService.js';
 import { startUiServer, type UiServer } from '../../bridge/ui/uiServer.js';
 import { type Relay, startRelay } from '../../relay/index.js';
@@ -64,6 +65,8 @@ export interface UiWorld {
   sandbox: Sandbox;
   relay: Relay;
   service: DeviceService;
+  /** Where new AI apps wait for the person (with `consent: 'ui'`). */
+  consentDesk: ConsentDesk | null;
   ui: UiServer;
   ai: Client;
   /** The host, once logged in. */
@@ -77,7 +80,13 @@ export interface UiWorld {
  * session; otherwise the UI's login wizard logs in (phone → code → 2FA) and the host starts after it.
  * `undoMs` is the undo window after an approval (default 0: approvals send at once).
  */
-export async function startUiWorld(opts: { staticDir: string; loggedIn: boolean; undoMs?: number }): Promise<UiWorld> {
+export async function startUiWorld(opts: {
+  staticDir: string;
+  loggedIn: boolean;
+  undoMs?: number;
+  /** Who answers a new AI app: `auto` allows read + ask-to-write in all chats (default); `ui` = the person in the UI. */
+  consent?: 'auto' | 'ui';
+}): Promise<UiWorld> {
   const f = defaultFixture();
   const sandbox = await startSandbox({
     fixture: { ...f, account: { ...f.account, password: SANDBOX_2FA, passwordHint: 'horse' } },
@@ -88,9 +97,10 @@ export async function startUiWorld(opts: { staticDir: string; loggedIn: boolean;
   const home = await mkdtemp(join(tmpdir(), 'tg-bridge-ui-home-'));
   let host: BridgeHost | null = null;
   const me = sandbox.control.account();
+  const desk = opts.consent === 'ui' ? new ConsentDesk() : null;
   const startHost = async (session: string) => {
     host = await startBridgeHost({
-      clientConsent: personApproves(),
+      clientConsent: desk ? desk.prompt : personApproves(),
       relayUrl: relay.url,
       bridgeToken,
       gateway: sandboxGateway(sandbox, { session }),
@@ -101,6 +111,7 @@ export async function startUiWorld(opts: { staticDir: string; loggedIn: boolean;
   };
   const service = new DeviceService({
     settings: memorySettings(),
+    ...(desk ? { consent: desk } : {}),
     login: sandboxLogin(sandbox),
     onLoggedIn: async (result) => {
       const started = await startHost(result.session);
@@ -121,6 +132,7 @@ export async function startUiWorld(opts: { staticDir: string; loggedIn: boolean;
     sandbox,
     relay,
     service,
+    consentDesk: desk,
     ui,
     ai,
     home,
@@ -159,4 +171,29 @@ export async function openUi(
   const page = await context.newPage();
   await page.goto(url);
   return { context, page };
+}
+
+/**
+ * A whole product and a Chromium page on its UI, for a test file of its own: builds the UI, launches
+ * Chromium, starts a {@link startUiWorld} (waiting for the relay link when logged in) and opens the UI once.
+ * `stop` undoes all of it.
+ */
+export async function startBrowserWorld(
+  opts: Omit<Parameters<typeof startUiWorld>[0], 'staticDir'>,
+): Promise<{ world: UiWorld; page: Page; stop(): Promise<void> }> {
+  const ui = await builtUi();
+  const browser = await launchChromium();
+  const world = await startUiWorld({ ...opts, staticDir: ui.dir });
+  if (opts.loggedIn) await world.host().waitConnected();
+  const { page } = await openUi(browser, world.ui.url);
+  return {
+    world,
+    page,
+    async stop() {
+      await page.context().close();
+      await world.stop();
+      await browser.close();
+      await ui.remove();
+    },
+  };
 }

@@ -105,6 +105,23 @@ describe('main/app.ts', () => {
     expect(contents.windowOpenHandler!({ url: 'https://evil.example' })).toEqual({ action: 'deny' });
   });
 
+  it('a tgbridge://pair link opens the connection screen with the relay filled in; it starts nothing', async () => {
+    await startApp();
+    await vi.waitFor(() => expect(FakeTray.last).not.toBeNull());
+    const win = FakeBrowserWindow.all[0]!;
+    const sent = win.webContents.sent;
+    const e = { preventDefault: vi.fn() };
+    app.emit('open-url', e, 'tgbridge://pair?relay=https%3A%2F%2Frelay.example');
+    expect(e.preventDefault).toHaveBeenCalled();
+    const events = sent.map((m) => m.args[0]);
+    expect(events).toContainEqual({ type: 'pairing.step', step: { step: 'idle', suggestedRelayUrl: 'https://relay.example' } });
+    expect(events.some((ev) => (ev as { step?: { step?: string } }).step?.step === 'starting')).toBe(false);
+    // A link to anything else is ignored.
+    const before = sent.length;
+    app.emit('open-url', { preventDefault: vi.fn() }, 'tgbridge://pair?relay=http%3A%2F%2Frelay.example');
+    expect(sent.length).toBe(before);
+  });
+
   it('closing the window keeps the app in the tray; Quit really quits', async () => {
     await startApp();
     await vi.waitFor(() => expect(FakeTray.last).not.toBeNull());

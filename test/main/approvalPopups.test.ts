@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import type { ApprovalView, DeviceEvent } from '../../bridge/protocol/index.js';
-import { ApprovalPopups, CLOSED_REASON } from '../../main/approvalPopups.js';
+import { ApprovalPopups, CLOSED_REASON, ConsentPopups } from '../../main/approvalPopups.js';
 import { FakeBrowserWindow } from './electronMock.js';
 
 function view(callId: string): ApprovalView {
@@ -109,5 +109,49 @@ describe('ApprovalPopups', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('ConsentPopups', () => {
+  const request = (id: string) => ({
+    id,
+    clientId: `client-${id}`,
+    clientName: 'Claude',
+    relay: 'https://relay.example',
+    askedAt: 0,
+    expiresAt: 120_000,
+  });
+  function consentSetup() {
+    FakeBrowserWindow.all = [];
+    const call = vi.fn(async () => ({ ok: true }));
+    const popups = new ConsentPopups({
+      service: { call } as never,
+      createWindow: (id) => {
+        const win = new FakeBrowserWindow({ alwaysOnTop: true });
+        void win.loadURL(`file:///app/index.html#/consent/${id}`);
+        return win as never;
+      },
+    });
+    const win = (id: string) => FakeBrowserWindow.all.find((w) => w.loaded?.endsWith(`/consent/${id}`))!;
+    return { popups, call, win };
+  }
+
+  it('one popup per new AI app; Escape or closing denies it; an answer given elsewhere closes it without a deny', () => {
+    const { popups, call, win } = consentSetup();
+    popups.onEvent({ type: 'consent.added', request: request('r1') });
+    popups.onEvent({ type: 'consent.added', request: request('r2') });
+    popups.onEvent({ type: 'consent.added', request: request('r3') });
+    expect(FakeBrowserWindow.all).toHaveLength(3);
+    win('r1').webContents.emit('before-input-event', { preventDefault: vi.fn() }, { type: 'keyDown', key: 'Escape' });
+    win('r2').close();
+    popups.onEvent({ type: 'consent.settled', id: 'r3' });
+    expect(win('r3').destroyed).toBe(true);
+    expect(call.mock.calls).toEqual([
+      ['consent.decide', { id: 'r1', approved: false }],
+      ['consent.decide', { id: 'r2', approved: false }],
+    ]);
+    // Approval events never open a consent popup, and the reverse.
+    popups.onEvent({ type: 'approval.added', view: view('c9') });
+    expect(FakeBrowserWindow.all).toHaveLength(3);
   });
 });

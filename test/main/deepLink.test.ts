@@ -4,15 +4,16 @@ import { deepLinkInArgv, parseDeepLink } from '../../main/deepLink.js';
 
 describe('parseDeepLink', () => {
   it('reads a pairing link', () => {
-    expect(parseDeepLink('tgbridge://pair?relay=https%3A%2F%2Frelay.example%2F&code=AB12-CD34')).toEqual({
+    expect(parseDeepLink('tgbridge://pair?relay=https%3A%2F%2Frelay.example%2F')).toEqual({
       kind: 'pair',
       relayUrl: 'https://relay.example',
-      code: 'AB12-CD34',
     });
-    expect(parseDeepLink('tgbridge://pair?relay=http://127.0.0.1:8787&code=abcd')?.relayUrl).toBe('http://127.0.0.1:8787');
+    expect(parseDeepLink('tgbridge://pair?relay=http://127.0.0.1:8787')?.relayUrl).toBe('http://127.0.0.1:8787');
+    // Other parameters carry nothing the app uses.
+    expect(parseDeepLink('tgbridge://pair?relay=https://relay.example&code=abcd')).toEqual({ kind: 'pair', relayUrl: 'https://relay.example' });
   });
 
-  it('refuses other schemes, hosts, plain-http remote relays, credentials in the URL and odd codes', () => {
+  it('refuses other schemes, hosts, plain-http remote relays, credentials in the URL and a missing relay', () => {
     for (const link of [
       'https://pair?relay=https://relay.example&code=abcd',
       'tgbridge://approve?call=1',
@@ -20,10 +21,9 @@ describe('parseDeepLink', () => {
       'tgbridge://pair?relay=https://user:pw@relay.example&code=abcd',
       'tgbridge://pair?relay=javascript:alert(1)&code=abcd',
       'tgbridge://pair?relay=file:///etc/passwd&code=abcd',
-      'tgbridge://pair?relay=https://relay.example&code=ab',
-      'tgbridge://pair?relay=https://relay.example&code=<script>',
-      'tgbridge://pair?relay=https://relay.example',
-      `tgbridge://pair?relay=https://relay.example&code=${'a'.repeat(3000)}`,
+      'tgbridge://pair?code=abcd',
+      'tgbridge://pair?relay=',
+      `tgbridge://pair?relay=https://relay.example/${'a'.repeat(3000)}`,
       'not a url',
     ]) {
       expect(parseDeepLink(link)).toBeNull();
@@ -31,7 +31,7 @@ describe('parseDeepLink', () => {
   });
 
   it('finds the link among process arguments (Windows and Linux pass it there)', () => {
-    expect(deepLinkInArgv(['/usr/bin/tg-bridge', '--flag', 'tgbridge://pair?relay=https://r.example&code=abcd'])).toMatchObject({ code: 'abcd' });
+    expect(deepLinkInArgv(['/usr/bin/tg-bridge', '--flag', 'tgbridge://pair?relay=https://r.example'])).toMatchObject({ relayUrl: 'https://r.example' });
     expect(deepLinkInArgv(['/usr/bin/tg-bridge'])).toBeNull();
   });
 });

@@ -91,6 +91,22 @@ describe('hardenWebContents', () => {
   });
 });
 
+describe('the relay pairing page', () => {
+  it('opens exactly the page of the pairing under way, nothing else from that relay, and nothing once it ends', () => {
+    const contents = new FakeWebContents();
+    const shell = { openExternal: vi.fn(async () => undefined) };
+    let page: string | undefined = 'https://relay.example/pair?code=BCDF-GHJK';
+    hardenWebContents(contents as never, shell, (url) => url === page);
+    const open = (url: string) => contents.windowOpenHandler!({ url });
+    expect(open('https://relay.example/pair?code=BCDF-GHJK')).toEqual({ action: 'deny' });
+    expect(shell.openExternal).toHaveBeenCalledWith('https://relay.example/pair?code=BCDF-GHJK');
+    for (const url of ['https://relay.example/', 'https://relay.example/pair?code=XXXX-XXXX', 'javascript:alert(1)']) open(url);
+    page = undefined;
+    open('https://relay.example/pair?code=BCDF-GHJK');
+    expect(shell.openExternal).toHaveBeenCalledTimes(1);
+  });
+});
+
 describe('installSessionPolicy', () => {
   it('denies every permission request and check, and sets the CSP header', () => {
     resetElectronMock();

@@ -6,7 +6,7 @@
  * made with the approval. The view never decides on its own.
  */
 import { useEffect, useId, useRef, useState } from 'react';
-import type { ApprovalView, DeviceApi } from '../../../bridge/protocol/index.js';
+import type { ApprovalView, DeviceApi, DeviceResult } from '../../../bridge/protocol/index.js';
 import { formatLeft, useNow } from '../deviceState.js';
 
 /** Props of {@link ApprovalDetail}. `onDone` runs after a decision the device accepted. */
@@ -37,6 +37,9 @@ export function ApprovalDetail({ api, view, autoFocus, onDone }: ApprovalDetailP
   const [busy, setBusy] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
   const ids = useId();
+  const formatted = view.text !== undefined && view.text.format !== 'plain';
+  const preview = useEditPreview(api, view.callId, editing && formatted ? draft : null);
+  const editShowsNothing = editing && formatted && preview?.empty === true;
 
   useEffect(() => {
     setEditing(false);
@@ -160,9 +163,26 @@ export function ApprovalDetail({ api, view, autoFocus, onDone }: ApprovalDetailP
       )}
       {editing && (
         <label className="field">
-          <span>Text to send</span>
+          <span>Text to send{formatted ? ` (read as ${view.text?.format === 'html' ? 'HTML' : 'Markdown'})` : ''}</span>
           <textarea value={draft} onChange={(e) => setDraft(e.target.value)} rows={5} maxLength={4096} />
         </label>
+      )}
+      {editing && formatted && preview && (
+        <section aria-label="Telegram will show" className="edit-preview">
+          <p className="muted">Telegram will show:</p>
+          {preview.empty ? (
+            <p className="error">Read as {view.text?.format === 'html' ? 'HTML' : 'Markdown'}, this text shows nothing; change it before approving.</p>
+          ) : (
+            <pre className="exact-text">{preview.rendered}</pre>
+          )}
+          {preview.links.length > 0 && (
+            <ul className="links" aria-label="Where the edited text's links point">
+              {preview.links.map((l, i) => (
+                <li key={`${i}:${l}`}>{l}</li>
+              ))}
+            </ul>
+          )}
+        </section>
       )}
       <label className="field">
         <span>Reason for denying (optional, sent to the AI)</span>
@@ -178,7 +198,7 @@ export function ApprovalDetail({ api, view, autoFocus, onDone }: ApprovalDetailP
         </label>
       )}
       <div className="actions">
-        <button type="button" className="primary" disabled={busy} onClick={() => void decide('approve')}>
+        <button type="button" className="primary" disabled={busy || editShowsNothing} onClick={() => void decide('approve')}>
           Approve
         </button>
         <button type="button" className="danger" disabled={busy} onClick={() => void decide('deny')}>
@@ -202,4 +222,27 @@ function formatBytes(n: number): string {
   if (n < 1024) return `${n} bytes`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** The device's rendering of an edited formatted text (debounced 150 ms); null while not editing one. */
+function useEditPreview(api: DeviceApi, callId: string, draft: string | null) {
+  const [preview, setPreview] = useState<DeviceResult<'approvals.previewEdit'> | null>(null);
+  useEffect(() => {
+    if (draft === null) {
+      setPreview(null);
+      return;
+    }
+    let live = true;
+    const timer = setTimeout(() => {
+      api.call('approvals.previewEdit', { callId, text: draft }).then(
+        (p) => live && setPreview(p),
+        () => live && setPreview(null),
+      );
+    }, 150);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [api, callId, draft]);
+  return preview;
 }

@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { ApprovalHold, DeviceApi } from '../../../bridge/protocol/index.js';
 import { type DeviceState, formatLeft, useNow } from '../deviceState.js';
 import { ApprovalDetail } from './ApprovalDetail.js';
+import { ConsentCard } from './ClientConsent.js';
 
 /** The approvals screen. */
 export function Approvals({ api, state }: { api: DeviceApi; state: DeviceState }) {
@@ -29,15 +30,24 @@ export function Approvals({ api, state }: { api: DeviceApi; state: DeviceState }
     e.preventDefault();
   };
 
-  const held = <HeldList api={api} held={state.held} now={now} />;
+  const held = (
+    <>
+      {state.consents.map((c) => (
+        <ConsentCard key={c.id} api={api} request={c} />
+      ))}
+      <HeldList api={api} held={state.held} now={now} />
+    </>
+  );
   if (state.approvals.length === 0) {
     return (
       <section className="screen" aria-labelledby="approvals-title">
         <h1 id="approvals-title">Approvals</h1>
         {held}
-        <p className="empty" role="status">
-          Nothing is waiting for you. When an AI asks to write in Telegram, the request appears here.
-        </p>
+        {state.consents.length === 0 && (
+          <p className="empty" role="status">
+            Nothing is waiting for you. When an AI asks to write in Telegram, the request appears here.
+          </p>
+        )}
       </section>
     );
   }

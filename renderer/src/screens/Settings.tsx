@@ -1,18 +1,25 @@
 /**
- * Settings: standing rules (listed, revocable), the undo window, the media folder, start at login, theme.
+ * Settings: standing rules and AI apps (listed, revocable), the undo window, the media folder, start at login,
+ * theme.
  */
 import { useEffect, useState } from 'react';
-import type { DeviceApi, DeviceSettings, RuleView } from '../../../bridge/protocol/index.js';
+import type { ClientView, DeviceApi, DeviceSettings, LinkView, RuleView } from '../../../bridge/protocol/index.js';
 import { formatLeft, useNow } from '../deviceState.js';
+import { AllowedApps } from './ClientConsent.js';
 
 /** The settings screen. `onTheme` applies a theme change at once. */
 export function Settings({
   api,
   rules,
+  clients,
+  link,
   onTheme,
 }: {
   api: DeviceApi;
+  /** The relay link, for the relay line (changed on the connection screen). */
+  link: LinkView | undefined;
   rules: RuleView[];
+  clients: ClientView[];
   onTheme: (theme: DeviceSettings['theme']) => void;
 }) {
   const now = useNow();
@@ -41,6 +48,15 @@ export function Settings({
     <section className="screen" aria-labelledby="settings-title">
       <h1 id="settings-title">Settings</h1>
       <div className="card">
+        <h2>Relay</h2>
+        <p>
+          {link?.relayUrl
+            ? `${link.relayUrl}${link.pairedAs ? ` — paired as ${link.pairedAs}` : ' — set by bridge token'}`
+            : 'No relay set up: AI assistants cannot reach this computer.'}{' '}
+          <a href="#/connection">Change the relay</a>
+        </p>
+      </div>
+      <div className="card">
         <h2>Standing rules</h2>
         {rules.length === 0 ? (
           <p className="muted">No standing rules: every write asks you.</p>
@@ -59,6 +75,7 @@ export function Settings({
           </ul>
         )}
       </div>
+      <AllowedApps api={api} clients={clients} />
       {settings && (
         <form className="card" onSubmit={(e) => e.preventDefault()}>
           <h2>Behaviour</h2>

@@ -16,6 +16,7 @@ import { type Sandbox, startSandbox } from '../../../sandbox/index.js';
 import { sandboxGateway } from '../../helpers/sandboxGateway.js';
 import { sandboxLogin } from '../../helpers/uiHarness.js';
 import { personApproves } from '../../helpers/clientConsent.js';
+import { until } from '../../helpers/until.js';
 
 function loginService(sandbox: Sandbox): { service: DeviceService; steps: LoginStep[] } {
   const steps: LoginStep[] = [];
@@ -27,14 +28,6 @@ function loginService(sandbox: Sandbox): { service: DeviceService; steps: LoginS
   return { service, steps };
 }
 
-async function until<T>(fn: () => T | undefined, what: string): Promise<T> {
-  for (let i = 0; i < 400; i += 1) {
-    const v = fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`never happened: ${what}`);
-}
 
 describe('login through the device API', () => {
   it('an expired code ends the login with a sentence that says to start again', async () => {
