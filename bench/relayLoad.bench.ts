@@ -65,12 +65,18 @@ async function profileWave() {
 say({ mcpUrl: relay.mcpUrl, bridgeUrl: relay.bridgeUrl });
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === 'rss') { globalThis.gc(); globalThis.gc(); await new Promise((r) => setTimeout(r, 200)); say({ rss: process.memoryUsage().rss }); }
-  else if (line === 'cpu') { await profileWave(); const u = process.cpuUsage(); say({ cpuUs: u.user + u.system }); }
+  else if (line === 'cpu') { await profileWave(); const u = process.cpuUsage(); say({ userUs: u.user, systemUs: u.system }); }
   else if (line === 'devices') say({ devices: relay.connectedDevices().length });
 }
 await relay.close();
 process.exit(0);
 `;
+
+/** The relay process's CPU time so far, in µs (process.cpuUsage). */
+interface Cpu {
+  userUs: number;
+  systemUs: number;
+}
 
 /** Nonces of every call a device received (the relay forwarded it). */
 const delivered = new Set<string>();
@@ -147,14 +153,16 @@ export async function benchRelayLoad(): Promise<void> {
       // (ECONNRESET), which would count as lost though the relay never saw it. Each call then opens its own
       // connection, as 5,000 distinct clients would; the relay's CPU per call includes accepting it.
       await new Promise((r) => setTimeout(r, 6_000));
-      const cpu0 = ((await relay.ask('cpu')) as { cpuUs: number }).cpuUs;
+      const cpu0 = (await relay.ask('cpu')) as Cpu;
       const r = await step(`${progress ? 'SSE' : 'JSON'} wave`, wave(users, sessions, CALLS_PER_DEVICE, progress));
-      const cpu1 = ((await relay.ask('cpu')) as { cpuUs: number }).cpuUs;
+      const cpu1 = (await relay.ask('cpu')) as Cpu;
       const total = users.length * CALLS_PER_DEVICE;
+      const perCall = (us: number) => (us / 1000 / total).toFixed(3);
       process.stdout.write(
         `${total.toLocaleString('en')} concurrent calls over ${users.length} devices, ${progress ? 'SSE path (progress token)' : 'JSON path (no progress token)'}: ` +
           `${r.lost} lost, ${r.misrouted} misrouted (${r.resent} resent after a connection reset before delivery); p50 ${ms(percentile(r.latencies, 50))}, p99 ${ms(percentile(r.latencies, 99))}, wall ${ms(r.wallMs)}; ` +
-          `relay CPU ${((cpu1 - cpu0) / 1000 / total).toFixed(3)} ms per forwarded call${progress ? '' : ' (target ≤ 0.4 ms)'}\n`,
+          `relay CPU ${perCall(cpu1.userUs + cpu1.systemUs - cpu0.userUs - cpu0.systemUs)} ms per forwarded call${progress ? '' : ' (target ≤ 0.4 ms)'} ` +
+          `(user ${perCall(cpu1.userUs - cpu0.userUs)}, system ${perCall(cpu1.systemUs - cpu0.systemUs)})\n`,
       );
       for (const [reason, n] of r.reasons) process.stdout.write(`  lost ×${n}: ${reason}\n`);
     }
