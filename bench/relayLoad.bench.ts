@@ -16,7 +16,8 @@
  * finish in time ends the run with an error naming it, instead of hanging.
  *
  * Env: BENCH_DEVICES (default 500), BENCH_CALLS_PER_DEVICE (default 10), BENCH_JSON_ONLY (skip the SSE wave),
- * BENCH_RELAY_PROF=<dir> (write a CPU profile of the relay during each measured wave there).
+ * BENCH_RELAY_PROF=<dir> (write a CPU profile of the relay during each measured wave there), BENCH_RELAY_MODULE
+ * (file URL of another build's relay/index.js, e.g. an older commit's, to compare under the same load).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -99,7 +100,7 @@ export async function benchRelayLoad(): Promise<void> {
   const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', CHILD], {
     env: {
       ...process.env,
-      RELAY_MODULE: new URL('../dist/relay/index.js', import.meta.url).href,
+      RELAY_MODULE: process.env.BENCH_RELAY_MODULE ?? new URL('../dist/relay/index.js', import.meta.url).href,
       RELAY_USERS: join(dir, 'users.json'),
       ...(process.env.BENCH_RELAY_PROF ? { RELAY_PROF_DIR: process.env.BENCH_RELAY_PROF } : {}),
       // Every device socket plus every call's own connection, with room for retries.
