@@ -49,9 +49,10 @@ function compress(state: Int32Array, w: Int32Array, out: Int32Array): void {
   let h = state[7]!;
   for (let i = 0; i < 64; i++) {
     const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-    const t1 = (h + s1 + ((e & f) ^ (~e & g)) + K[i]! + w[i]!) | 0;
+    // Ch(e,f,g) = g ^ (e & (f ^ g)) and Maj(a,b,c) = (a & b) | (c & (a | b)): the same functions, fewer operations.
+    const t1 = (h + s1 + (g ^ (e & (f ^ g))) + K[i]! + w[i]!) | 0;
     const s0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
-    const t2 = (s0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+    const t2 = (s0 + ((a & b) | (c & (a | b)))) | 0;
     h = g;
     g = f;
     f = e;
@@ -90,6 +91,18 @@ for (let i = 0; i < 16; i++) HEX['0123456789abcdef'.charCodeAt(i)] = i + 1;
 /** Bit length of the message each second block ends: a 64-byte pad plus a 32-byte value. */
 const PADDED_BITS = (64 + 32) * 8;
 
+/** Words 8–15 of a block holding a 32-byte value after a 64-byte pad: the `1` bit, zeros, the bit length. */
+function padAfterEightWords(w: Int32Array): void {
+  w[8] = 0x80000000 | 0;
+  w[9] = 0;
+  w[10] = 0;
+  w[11] = 0;
+  w[12] = 0;
+  w[13] = 0;
+  w[14] = 0;
+  w[15] = PADDED_BITS;
+}
+
 /** HMAC-SHA-256 over 32-byte values with one key, compared against stored hex MACs. Not thread-safe per instance. */
 export class EntryMacCheck {
   readonly #inner: Int32Array;
@@ -113,15 +126,11 @@ export class EntryMacCheck {
     for (let i = 0; i < 8; i++) {
       w[i] = (value[4 * i]! << 24) | (value[4 * i + 1]! << 16) | (value[4 * i + 2]! << 8) | value[4 * i + 3]!;
     }
-    w[8] = 0x80000000 | 0;
-    w.fill(0, 9, 15);
-    w[15] = PADDED_BITS;
+    padAfterEightWords(w);
     compress(this.#inner, w, this.#mid);
     const mid = this.#mid;
     for (let i = 0; i < 8; i++) w[i] = mid[i]!;
-    w[8] = 0x80000000 | 0;
-    w.fill(0, 9, 15);
-    w[15] = PADDED_BITS;
+    padAfterEightWords(w);
     compress(this.#outer, w, this.#mac);
     return this.#mac;
   }
