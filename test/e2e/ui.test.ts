@@ -59,7 +59,7 @@ describe('the UI against a logged-in device', () => {
   let page: Page;
 
   beforeAll(async () => {
-    world = await startUiWorld({ staticDir: ui.dir, loggedIn: true, undoMs: 1_500 });
+    world = await startUiWorld({ staticDir: ui.dir, loggedIn: true, undoMs: 4_000 });
     await world.host().waitConnected();
     ({ page } = await openUi(browser, world.ui.url));
   }, 60_000);
