@@ -4,7 +4,9 @@
  *   (each append awaited before the next), entries/s and the ratio; keyed vs unkeyed append;
  * - verify: entries/s over a chain of BENCH_AUDIT_VERIFY_ENTRIES entries (default 1,000,000; target
  *   ≥ 500,000/s), unkeyed (consistency only) and keyed (MACs and head), and the keying cost as a ratio.
- * The verify chains are generated directly (hash and MAC as the writer makes them), not through `append`.
+ * The verify chains are generated directly (hash and MAC as the writer makes them), not through `append`, and
+ * verified by the compiled build (`dist/`, which `npm run bench` builds first): what `tg-bridge audit verify`
+ * runs. (Under tsx, each verify worker thread would first load tsx and transpile the audit modules.)
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, open, rm } from 'node:fs/promises';
@@ -18,7 +20,6 @@ import {
   DeviceKey,
   GENESIS_HASH,
   headPathFor,
-  verifyAuditFile,
 } from '../bridge/audit/auditChain.js';
 import { writeHead } from '../bridge/audit/headAnchor.js';
 import { serialiseEntry } from '../bridge/audit/entry.js';
@@ -106,6 +107,9 @@ const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.len
 
 /** Runs the audit benchmark and prints its table. */
 export async function benchAudit(): Promise<void> {
+  const compiled = (await import(
+    new URL('../dist/bridge/audit/auditChain.js', import.meta.url).href
+  )) as typeof import('../bridge/audit/auditChain.js');
   const dir = await mkdtemp(join(tmpdir(), 'tgb-audit-bench-'));
   try {
     const key = DeviceKey.fromSecret(randomBytes(32));
@@ -145,7 +149,7 @@ export async function benchAudit(): Promise<void> {
         ['oneThread', plainPath, { parallelMinBytes: Infinity }],
       ] as const) {
         const t0 = performance.now();
-        const r = await verifyAuditFile(path, opts);
+        const r = await compiled.verifyAuditFile(path, opts);
         const seconds = (performance.now() - t0) / 1000;
         if (!r.ok || r.verified !== VERIFY_ENTRIES) throw new Error(`bench chain failed to verify: ${r.reason}`);
         rates[which].push(VERIFY_ENTRIES / seconds);

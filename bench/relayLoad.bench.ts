@@ -9,7 +9,15 @@
  * - relay CPU (user + system) per forwarded call in that wave, for the JSON path (no progress token, what
  *   clients send by default) and, side by side, the SSE path (with a progress token).
  *
- * Env: BENCH_DEVICES (default 500), BENCH_CALLS_PER_DEVICE (default 10).
+ * Every device and client dials from 127.0.0.1, where in production each would have its own address: the
+ * relay runs with per-address and total connection caps raised to fit the simulated crowd (the defaults,
+ * 256 per address and 4,096 in all, would refuse most of it; a refused device redials with backoff and the
+ * run never ends). Each step has a time limit (BENCH_RELAY_LOAD_STEP_MS, default 120 s): a step that does not
+ * finish in time ends the run with an error naming it, instead of hanging.
+ *
+ * Env: BENCH_DEVICES (default 500), BENCH_CALLS_PER_DEVICE (default 10), BENCH_JSON_ONLY (skip the SSE wave),
+ * BENCH_RELAY_PROF=<dir> (write a CPU profile of the relay during each measured wave there), BENCH_RELAY_MODULE
+ * (file URL of another build's relay/index.js, e.g. an older commit's, to compare under the same load).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +31,7 @@ import { ms, percentile } from './stats.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 500);
 const CALLS_PER_DEVICE = Number(process.env.BENCH_CALLS_PER_DEVICE ?? 10);
+const STEP_MS = Number(process.env.BENCH_RELAY_LOAD_STEP_MS ?? 120_000);
 const root = join(import.meta.dirname, '..');
 
 /** The relay process: starts the compiled relay and answers `rss` / `cpu` lines on stdin with JSON lines. */
@@ -31,17 +40,44 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 const { startRelay } = await import(process.env.RELAY_MODULE);
 const users = JSON.parse(readFileSync(process.env.RELAY_USERS, 'utf8'));
-const relay = await startRelay({ users });
+const crowd = Number(process.env.RELAY_CONNECTIONS);
+const relay = await startRelay({ users, connectionLimits: { perAddress: crowd, total: crowd } });
 const say = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
+// BENCH_RELAY_PROF=<dir>: a CPU profile of each measured wave (from one 'cpu' line to the next).
+const { Session } = await import('node:inspector/promises');
+let profiler;
+let waves = 0;
+async function profileWave() {
+  if (!process.env.RELAY_PROF_DIR) return;
+  if (!profiler) {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+    return;
+  }
+  const { profile } = await profiler.post('Profiler.stop');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  mkdirSync(process.env.RELAY_PROF_DIR, { recursive: true });
+  writeFileSync(\`\${process.env.RELAY_PROF_DIR}/wave-\${++waves}.cpuprofile\`, JSON.stringify(profile));
+  profiler.disconnect();
+  profiler = undefined;
+}
 say({ mcpUrl: relay.mcpUrl, bridgeUrl: relay.bridgeUrl });
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === 'rss') { globalThis.gc(); globalThis.gc(); await new Promise((r) => setTimeout(r, 200)); say({ rss: process.memoryUsage().rss }); }
-  else if (line === 'cpu') { const u = process.cpuUsage(); say({ cpuUs: u.user + u.system }); }
+  else if (line === 'cpu') { await profileWave(); const u = process.cpuUsage(); say({ userUs: u.user, systemUs: u.system }); }
   else if (line === 'devices') say({ devices: relay.connectedDevices().length });
 }
 await relay.close();
 process.exit(0);
 `;
+
+/** The relay process's CPU time so far, in µs (process.cpuUsage). */
+interface Cpu {
+  userUs: number;
+  systemUs: number;
+}
 
 /** Nonces of every call a device received (the relay forwarded it). */
 const delivered = new Set<string>();
@@ -61,21 +97,24 @@ export async function benchRelayLoad(): Promise<void> {
     bridgeToken: randomBytes(24).toString('base64url'),
   }));
   await writeFile(join(dir, 'users.json'), JSON.stringify(users), { mode: 0o600 });
-  const child = spawn(process.execPath, [...(process.env.BENCH_RELAY_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_RELAY_PROF] : []), '--expose-gc', '--input-type=module', '-e', CHILD], {
+  const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', CHILD], {
     env: {
       ...process.env,
-      RELAY_MODULE: new URL('../dist/relay/index.js', import.meta.url).href,
+      RELAY_MODULE: process.env.BENCH_RELAY_MODULE ?? new URL('../dist/relay/index.js', import.meta.url).href,
       RELAY_USERS: join(dir, 'users.json'),
+      ...(process.env.BENCH_RELAY_PROF ? { RELAY_PROF_DIR: process.env.BENCH_RELAY_PROF } : {}),
+      // Every device socket plus every call's own connection, with room for retries.
+      RELAY_CONNECTIONS: String(2 * DEVICES * (CALLS_PER_DEVICE + 1)),
     },
     cwd: root,
   });
   const relay = relayControl(child);
   const links: RelayLink[] = [];
   try {
-    const { mcpUrl, bridgeUrl } = (await relay.next()) as { mcpUrl: string; bridgeUrl: string };
+    const { mcpUrl, bridgeUrl } = (await step('relay start', relay.next())) as { mcpUrl: string; bridgeUrl: string };
     const rssEmpty = ((await relay.ask('rss')) as { rss: number }).rss;
 
-    await Promise.all(
+    await step(`${DEVICES} devices connecting`, Promise.all(
       users.map(async (u) => {
         const link = new RelayLink({
           url: bridgeUrl,
@@ -94,7 +133,7 @@ export async function benchRelayLoad(): Promise<void> {
         link.start();
         await welcomed;
       }),
-    );
+    ));
     const connected = ((await relay.ask('devices')) as { devices: number }).devices;
     await new Promise((r) => setTimeout(r, 1_000));
     const rssDevices = ((await relay.ask('rss')) as { rss: number }).rss;
@@ -104,33 +143,50 @@ export async function benchRelayLoad(): Promise<void> {
     );
 
     // 500 clients initialize at once; like real clients, one retries if its connection was reset.
-    const sessions = await Promise.all(
+    const sessions = await step(`${DEVICES} MCP sessions opening`, Promise.all(
       users.map((u) => openSession(mcpUrl, u.mcpToken).catch(() => openSession(mcpUrl, u.mcpToken))),
-    );
-    await wave(users, sessions, 1, false); // warm-up: JIT, connection pools
-    await wave(users, sessions, 1, true);
+    ));
+    await step('warm-up wave (JSON)', wave(users, sessions, 1, false)); // warm-up: JIT, connection pools
+    await step('warm-up wave (SSE)', wave(users, sessions, 1, true));
     for (const progress of process.env.BENCH_JSON_ONLY ? [false] : [false, true]) {
       // Let the relay close every idle keep-alive socket (Node's 5 s keepAliveTimeout) and the client see it
       // close, before the wave: reusing a socket the server is closing fails the request in the client
       // (ECONNRESET), which would count as lost though the relay never saw it. Each call then opens its own
       // connection, as 5,000 distinct clients would; the relay's CPU per call includes accepting it.
       await new Promise((r) => setTimeout(r, 6_000));
-      const cpu0 = ((await relay.ask('cpu')) as { cpuUs: number }).cpuUs;
-      const r = await wave(users, sessions, CALLS_PER_DEVICE, progress);
-      const cpu1 = ((await relay.ask('cpu')) as { cpuUs: number }).cpuUs;
+      const cpu0 = (await relay.ask('cpu')) as Cpu;
+      const r = await step(`${progress ? 'SSE' : 'JSON'} wave`, wave(users, sessions, CALLS_PER_DEVICE, progress));
+      const cpu1 = (await relay.ask('cpu')) as Cpu;
       const total = users.length * CALLS_PER_DEVICE;
+      const perCall = (us: number) => (us / 1000 / total).toFixed(3);
       process.stdout.write(
         `${total.toLocaleString('en')} concurrent calls over ${users.length} devices, ${progress ? 'SSE path (progress token)' : 'JSON path (no progress token)'}: ` +
           `${r.lost} lost, ${r.misrouted} misrouted (${r.resent} resent after a connection reset before delivery); p50 ${ms(percentile(r.latencies, 50))}, p99 ${ms(percentile(r.latencies, 99))}, wall ${ms(r.wallMs)}; ` +
-          `relay CPU ${((cpu1 - cpu0) / 1000 / total).toFixed(3)} ms per forwarded call${progress ? '' : ' (target ≤ 0.4 ms)'}\n`,
+          `relay CPU ${perCall(cpu1.userUs + cpu1.systemUs - cpu0.userUs - cpu0.systemUs)} ms per forwarded call${progress ? '' : ' (target ≤ 0.4 ms)'} ` +
+          `(user ${perCall(cpu1.userUs - cpu0.userUs)}, system ${perCall(cpu1.systemUs - cpu0.systemUs)})\n`,
       );
       for (const [reason, n] of r.reasons) process.stdout.write(`  lost ×${n}: ${reason}\n`);
     }
   } finally {
     await Promise.all(links.map((l) => l.stop()));
     child.stdin.end();
-    await new Promise((r) => child.once('close', r));
+    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('close', r));
+    clearTimeout(kill);
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Resolves with `work`, or rejects naming `what` when it takes longer than STEP_MS. */
+async function step<T>(what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`relay load bench: "${what}" did not finish within ${STEP_MS / 1000} s`)), STEP_MS);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

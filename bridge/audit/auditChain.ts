@@ -15,8 +15,10 @@
  * one `write` and, if any of it was asked durable, one `fdatasync`; appends arriving meanwhile form the next
  * batch. A durable append resolves only once its line is on disk, so a caller that awaits it before acting has
  * the entry in the chain before the effect (custody rule 4). `{ durable: false }` resolves once queued: its line
- * is written with the next batch and made durable by the next durable append or `close` (a read's intent: the
- * result entry that follows makes both durable, one fdatasync per read call).
+ * is written with the next batch and made durable by the next durable append or `close`. `{ durable: 'soon' }`
+ * resolves once its line is written (in the file, not yet synced) and is made durable by the next durable
+ * append, at the latest {@link LAZY_SYNC_MS} later: a read call's result entry, whose call was already in the
+ * chain durably (its intent) before the answer left, so a read costs one fdatasync, overlapped with Telegram.
  */
 import { chmod, type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -68,6 +70,8 @@ export interface AuditChainOptions {
   clock?: Clock;
   /** fdatasync durable appends (default true). Only tests and benchmarks turn it off. */
   fsync?: boolean;
+  /** How long a 'soon' append may stay unsynced, in ms (default {@link LAZY_SYNC_MS}). Tests lengthen it. */
+  lazySyncMs?: number;
   /**
    * The device key (deviceKey.ts): entries get MACs, the head record is kept beside the file, peer tags are
    * keyed. The host always passes one (`device.key`, or the desktop app's safeStorage-sealed key). Without it
@@ -84,14 +88,16 @@ export interface AppendOptions {
   /**
    * true (default): resolve once the entry is on disk. false: resolve once queued; the next durable append or
    * `close` makes it durable (a crash before then may lose it; kill -9 only when it was still queued).
+   * 'soon': resolve once written to the file (not synced); the next durable append makes it durable, or a sync
+   * at most {@link LAZY_SYNC_MS} later (a crash within that window may lose it).
    */
-  durable?: boolean;
+  durable?: boolean | 'soon';
 }
 
 interface Pending {
   line: Buffer;
   entry: AuditEntry;
-  durable: boolean;
+  durable: boolean | 'soon';
   resolve?: (e: AuditEntry) => void;
   reject?: (err: unknown) => void;
 }
@@ -102,6 +108,12 @@ interface Pending {
  * within that window after a crash look like the crash window verify accepts); `flush`/`close` catch it up.
  */
 export const HEAD_INTERVAL_MS = 50;
+
+/**
+ * Longest time an entry appended `{ durable: 'soon' }` stays written but not synced when no durable append comes
+ * after it, in ms (the head record's lag, {@link HEAD_INTERVAL_MS}, is the same window).
+ */
+export const LAZY_SYNC_MS = HEAD_INTERVAL_MS;
 
 /** Prefix of the `error` code of entries the writer records about its own anchor (verify lists them). */
 export const ANCHOR_INCIDENT = 'anchor';
@@ -130,6 +142,7 @@ export class AuditChain {
   readonly #fh: FileHandle;
   readonly #clock: Clock;
   readonly #fsync: boolean;
+  readonly #lazySyncMs: number;
   readonly #key: DeviceKey | undefined;
   #legacyUntil: number;
   #seq: number;
@@ -143,6 +156,8 @@ export class AuditChain {
   #headWanted: ChainHead | null = null;
   #headWriting: Promise<void> | null = null;
   #headTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Armed while entries appended 'soon' are written but not synced. */
+  #lazySyncTimer: ReturnType<typeof setTimeout> | null = null;
   /** When the last head write started (performance.now(), ms). */
   #lastHeadAt = -Infinity;
   #failed: Error | null = null;
@@ -158,6 +173,7 @@ export class AuditChain {
     opts: {
       clock: Clock;
       fsync: boolean;
+      lazySyncMs: number;
       key: DeviceKey | undefined;
       headPath: string;
       legacyUntil: number;
@@ -172,6 +188,7 @@ export class AuditChain {
     this.#hash = this.#durableHash = head.hash;
     this.#clock = opts.clock;
     this.#fsync = opts.fsync;
+    this.#lazySyncMs = opts.lazySyncMs;
     this.#key = opts.key;
     this.#legacyUntil = opts.legacyUntil;
     this.repairedTail = opts.repaired;
@@ -238,7 +255,7 @@ export class AuditChain {
       const clock = opts.clock ?? systemClock;
       const fsync = opts.fsync ?? true;
       const tip = last ? { seq: last.seq, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
-      const base = { clock, fsync, key, headPath, repaired };
+      const base = { clock, fsync, lazySyncMs: opts.lazySyncMs ?? LAZY_SYNC_MS, key, headPath, repaired };
       if (!key) {
         if (last?.mac !== undefined || (await readHeadExists(headPath))) {
           throw new AuditChainError(
@@ -349,7 +366,7 @@ export class AuditChain {
     const entry = this.#next(parsed.data);
     const durable = opts.durable ?? true;
     const line = Buffer.from(`${serialiseEntry(entry)}\n`, 'utf8');
-    if (!durable) {
+    if (durable === false) {
       this.#pending.push({ line, entry, durable });
       this.#kick();
       return Promise.resolve(entry);
@@ -386,6 +403,8 @@ export class AuditChain {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#lazySyncTimer) clearTimeout(this.#lazySyncTimer);
+    this.#lazySyncTimer = null;
     try {
       await this.flush();
     } catch {
@@ -437,7 +456,7 @@ export class AuditChain {
       while (this.#pending.length > 0) {
         const batch = this.#pending;
         this.#pending = [];
-        const durable = batch.some((p) => p.durable);
+        const durable = batch.some((p) => p.durable === true);
         try {
           const data = batch.length === 1 ? batch[0]!.line : Buffer.concat(batch.map((p) => p.line));
           let written = 0;
@@ -449,7 +468,10 @@ export class AuditChain {
           for (const p of batch) this.#notDurable.push(p.entry);
           const last = batch[batch.length - 1]!.entry;
           if (durable || !this.#fsync) await this.#sync(last);
-          else this.#pendingTip = last;
+          else {
+            this.#pendingTip = last;
+            if (batch.some((p) => p.durable === 'soon')) this.#armLazySync();
+          }
         } catch (err) {
           this.#failed ??= err instanceof Error ? err : new Error(String(err));
           const failure = new AuditChainError(
@@ -471,6 +493,30 @@ export class AuditChain {
 
   /** Last entry written but not yet fdatasync'd. */
   #pendingTip: AuditEntry | null = null;
+
+  /** Makes written entries durable within `lazySyncMs` unless a durable append does it first. */
+  #armLazySync(): void {
+    if (this.#lazySyncTimer) return;
+    this.#lazySyncTimer = setTimeout(() => {
+      this.#lazySyncTimer = null;
+      if (!this.#unsynced || this.#closed || this.#failed) return;
+      if (this.#draining) {
+        // The batch being written syncs, or arms this again.
+        this.#armLazySync();
+        return;
+      }
+      // Runs as the drain, so no batch is written while this fdatasync is under way.
+      this.#draining = this.#sync()
+        .catch((err: unknown) => {
+          this.#failed ??= err instanceof Error ? err : new Error(String(err));
+        })
+        .finally(() => {
+          this.#draining = null;
+          if (this.#pending.length > 0) this.#kick();
+        });
+    }, this.#lazySyncMs);
+    this.#lazySyncTimer.unref();
+  }
 
   async #sync(last?: AuditEntry): Promise<void> {
     const tip = last ?? this.#pendingTip;

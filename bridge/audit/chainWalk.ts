@@ -4,8 +4,10 @@
  * reports its first line's seq and prev_hash and its last hash, which the caller links up.
  */
 import type { AuditIncident } from './verify.js';
+import { ENTRY_MAC_BYTES } from './deviceKey.js';
 import { AuditChainError, GENESIS_HASH } from './entry.js';
-import { hashScanned, hashScratch, hexEquals, macMatches, parseLine, ScannedLine, scanLine } from './entryHash.js';
+import { EntryMacCheck } from './entryMacCheck.js';
+import { hashScanned, hashScratch, hexDecode, hexEquals, parseLine, ScannedLine, scanLine } from './entryHash.js';
 import { streamLines } from './fileIo.js';
 
 /** Why a line the fast reader refused is bad, in the schema's words. */
@@ -35,8 +37,8 @@ export function schemaProblem(buf: Buffer, start: number, end: number): string |
 /** Walks a chain line by line, keeping only what the next line and the final checks need. */
 export class ChainWalk {
   verified = 0;
-  /** Hex of the last entry's hash, as stored (64 ASCII bytes). */
-  readonly prevHex = Buffer.from(GENESIS_HASH, 'latin1');
+  /** The last entry's hash (32 bytes; the genesis value before the first): its stored hex matched it. */
+  #prev: Uint8Array = Buffer.from(GENESIS_HASH, 'hex');
   /** `keyedCount` entries have a MAC, `legacy` don't. */
   keyedCount = 0;
   /** Lines taken in by this walk, and the index of the first one without a MAC (-1: none). */
@@ -52,15 +54,22 @@ export class ChainWalk {
   readonly incidents: AuditIncident[] = [];
   readonly #line = new ScannedLine();
   readonly #scratch = hashScratch();
-  readonly #macScratch = Buffer.alloc(96);
+  readonly #macs: EntryMacCheck | null;
 
   constructor(
     /** Entries after this seq must carry a MAC (from the head record); Infinity when unknown. */
     private readonly legacyUntil: number,
     private readonly watchSeq: number,
     /** The entry-MAC key's pads when checking with the device key; null for consistency only. */
-    private readonly pads: { ipad: Buffer; opad: Buffer } | null,
-  ) {}
+    pads: { ipad: Uint8Array; opad: Uint8Array } | null,
+  ) {
+    this.#macs = pads ? new EntryMacCheck(pads) : null;
+  }
+
+  /** Hex of the last entry's hash (the genesis value before the first), as stored. */
+  get lastHex(): string {
+    return Buffer.from(this.#prev).toString('hex');
+  }
 
   /**
    * Checks one line against the chain so far and takes it in when it is fine.
@@ -74,10 +83,12 @@ export class ChainWalk {
       if (!scanLine(buf, start, end, line)) return explain(buf, start, end);
       this.floating = false;
       this.verified = line.seq - 1;
-      buf.copy(this.prevHex, 0, line.prevStart, line.prevStart + 64);
+      const prev = Buffer.alloc(32);
+      hexDecode(buf, line.prevStart, 32, prev);
+      this.#prev = prev;
       this.first = {
         seq: line.seq,
-        prevHex: this.prevHex.toString('latin1'),
+        prevHex: buf.toString('latin1', line.prevStart, line.prevStart + 64),
         schemaProblem: schemaProblem(buf, start, end),
       };
     }
@@ -87,7 +98,7 @@ export class ChainWalk {
       const how = line.seq < expected ? 'repeated or reordered' : 'missing or reordered';
       return `found seq ${line.seq} where ${expected} was expected (entry ${how}?)`;
     }
-    if (buf.compare(this.prevHex, 0, 64, line.prevStart, line.prevStart + 64) !== 0) {
+    if (!hexEquals(buf, line.prevStart, this.#prev, 32)) {
       return (
         schemaProblem(buf, start, end) ??
         (expected === 1
@@ -101,19 +112,19 @@ export class ChainWalk {
       if (this.keyedCount > 0) return 'has no MAC though the entries before it have one (MAC removed?)';
       if (expected > this.legacyUntil)
         return `has no MAC, though this device keys every entry after seq ${this.legacyUntil} (rewritten without the key?)`;
-    } else if (this.pads && !macMatches(this.pads, digest, buf, line.macStart, this.#macScratch)) {
+    } else if (this.#macs && !this.#macs.matches(digest, buf, line.macStart, ENTRY_MAC_BYTES)) {
       return "its MAC does not match this device's key (written or rewritten without the key, or another device's chain)";
     }
     // Taken in.
     this.verified = expected;
-    buf.copy(this.prevHex, 0, line.hashStart, line.hashStart + 64);
+    this.#prev = digest;
     if (line.macStart >= 0) this.keyedCount++;
     else {
       if (this.firstUnkeyed < 0) this.firstUnkeyed = this.taken;
       this.legacy++;
     }
     this.taken++;
-    if (expected === this.watchSeq) this.watchedHex = this.prevHex.toString('latin1');
+    if (expected === this.watchSeq) this.watchedHex = this.lastHex;
     if (line.isAuditError(buf)) {
       const s = line.spans;
       if (s[16]! >= 0) this.incidents.push({ seq: expected, what: buf.toString('latin1', s[16]!, s[17]!) });
@@ -158,8 +169,7 @@ export interface RangeResult {
  * @throws fs errors as is.
  */
 export async function walkRange(spec: RangeSpec): Promise<RangeResult> {
-  const pads = spec.pads ? { ipad: Buffer.from(spec.pads.ipad), opad: Buffer.from(spec.pads.opad) } : null;
-  const w = new ChainWalk(spec.legacyUntil, spec.watchSeq, pads);
+  const w = new ChainWalk(spec.legacyUntil, spec.watchSeq, spec.pads);
   w.floating = !spec.fromGenesis;
   let problem: { index: number; reason: string } | null = null;
   let torn = false;
@@ -184,7 +194,7 @@ export async function walkRange(spec: RangeSpec): Promise<RangeResult> {
   return {
     taken: w.taken,
     first: w.first,
-    lastHex: w.prevHex.toString('latin1'),
+    lastHex: w.lastHex,
     keyedCount: w.keyedCount,
     legacy: w.legacy,
     firstUnkeyed: w.firstUnkeyed,

@@ -314,23 +314,3 @@ export function hashScanned(buf: Uint8Array, line: ScannedLine, scratch: Buffer)
   }
   return oneShotHash('sha256', scratch.subarray(0, n), 'buffer') as unknown as Buffer;
 }
-
-/**
- * HMAC-SHA-256 with precomputed pads (RFC 2104), first 16 bytes compared with the hex at `buf[macAt…]`.
- * @param scratch at least 96 bytes, reused.
- */
-export function macMatches(
-  pads: { ipad: Buffer; opad: Buffer },
-  hash: Uint8Array,
-  buf: Uint8Array,
-  macAt: number,
-  scratch: Buffer,
-): boolean {
-  pads.ipad.copy(scratch, 0);
-  scratch.set(hash.subarray(0, 32), 64);
-  const inner = oneShotHash('sha256', scratch.subarray(0, 96), 'buffer') as unknown as Buffer;
-  pads.opad.copy(scratch, 0);
-  scratch.set(inner, 64);
-  const outer = oneShotHash('sha256', scratch.subarray(0, 96), 'buffer') as unknown as Buffer;
-  return hexEquals(buf, macAt, outer, 16);
-}

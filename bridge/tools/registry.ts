@@ -80,17 +80,39 @@ export async function runTool(tool: string, rawArgs: unknown, ctx: ToolContext):
   audit.setPeer(peerArg);
   const handler = HANDLERS[tool] as ToolHandler<unknown, unknown>;
 
-  // A read's intent rides on the durable write of its result: one fdatasync per read call (issue 12).
-  if (!contract.write) await audit.record({ phase: 'intent', status: 'ok' }, { durable: false });
+  if (!contract.write) return runRead(handler, args, ctx);
   try {
-    const result = await handler(args, ctx);
-    if (!contract.write) await audit.record({ phase: 'result', status: 'ok' });
-    return result;
+    return await handler(args, ctx);
   } catch (err) {
     // A write's gate records its own outcome; whatever failed before it got that far is recorded here.
     if (!audit.hasResult) await audit.record({ phase: 'result', status: 'error', error: errorCode(err) });
     throw err;
   }
+}
+
+/**
+ * A read call (issue 12: one fdatasync per read, off the answer's path). Its intent is appended durably while
+ * Telegram answers, so the fdatasync overlaps the call; the answer waits for it, so the call is in the chain
+ * before its result is reported (custody rule 4). The result entry is then written ('soon': in the file before
+ * the answer leaves) and made durable with the next call's intent, or within LAZY_SYNC_MS: a crash in that
+ * window leaves the intent without its result, which the chain shows as a call that may have run.
+ */
+async function runRead(handler: ToolHandler<unknown, unknown>, args: Record<string, unknown>, ctx: ToolContext): Promise<unknown> {
+  const audit = ctx.audit;
+  const intent = audit.record({ phase: 'intent', status: 'ok' });
+  // Awaited on every path below; this only keeps a failure that comes first from counting as unhandled.
+  intent.catch(() => undefined);
+  let result: unknown;
+  try {
+    result = await handler(args, ctx);
+  } catch (err) {
+    await intent;
+    if (!audit.hasResult) await audit.record({ phase: 'result', status: 'error', error: errorCode(err) });
+    throw err;
+  }
+  await intent;
+  await audit.record({ phase: 'result', status: 'ok' }, { durable: 'soon' });
+  return result;
 }
 
 /** The tool name as the audit chain may hold it: itself when it looks like one, else `unknown`. */

@@ -5,6 +5,7 @@
  * the table's primary key: an indexed lookup, never a scan, and the secret itself is never stored.
  * Times are ms since the epoch.
  */
+import { LiveTokenCache, watchWrites } from './liveTokenCache.js';
 import { migrate } from './migrations.js';
 import { openPglite, openPostgres, type SqlDriver } from './sqlDriver.js';
 
@@ -282,9 +283,20 @@ const CONFIG_TOKENS_LOCK = 7_215_001;
 
 const INSERT_TOKEN = `INSERT INTO relay_tokens (${TOKEN_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`;
 
-/** {@link RelayStore} on a {@link SqlDriver}. */
+/**
+ * {@link RelayStore} on a {@link SqlDriver}. On PGlite, live token lookups are answered from memory until the
+ * next write ({@link LiveTokenCache}: exact, since one process owns an embedded database); on PostgreSQL every
+ * lookup asks the database, which other relays may change.
+ */
 export class SqlRelayStore implements RelayStore {
-  constructor(private readonly db: SqlDriver) {}
+  private readonly db: SqlDriver;
+  private readonly liveTokens: LiveTokenCache | undefined;
+
+  constructor(db: SqlDriver) {
+    const cache = db.kind === 'pglite' ? new LiveTokenCache() : undefined;
+    this.liveTokens = cache;
+    this.db = cache ? watchWrites(db, () => cache.invalidate()) : db;
+  }
 
   get kind(): 'pglite' | 'postgres' {
     return this.db.kind;
@@ -327,6 +339,10 @@ export class SqlRelayStore implements RelayStore {
   }
 
   async findToken(tokenHash: string, kind: TokenKind, now: number): Promise<TokenRecord | undefined> {
+    const cache = this.liveTokens;
+    const known = cache?.lookup(tokenHash, kind, now);
+    if (known !== undefined) return known ?? undefined;
+    const generation = cache?.generation ?? 0;
     const [row] = await this.db.query(
       `SELECT t.* FROM relay_tokens t
          LEFT JOIN relay_oauth_clients c ON c.client_id = t.client_id
@@ -337,7 +353,10 @@ export class SqlRelayStore implements RelayStore {
           AND (t.device_id IS NULL OR d.revoked_at IS NULL)`,
       [tokenHash, kind, now],
     );
-    return row ? toToken(row) : undefined;
+    if (!row) return undefined;
+    const record = toToken(row);
+    cache?.remember(record, generation);
+    return record;
   }
 
   async findAnyToken(tokenHash: string): Promise<TokenRecord | undefined> {

@@ -89,6 +89,53 @@ describe.each(backends)('relay store on $name', ({ name, open }) => {
     }
   });
 
+  it('stops finding a token the moment any revocation runs, though it was just looked up', async (ctx) => {
+    if (skip()) return ctx.skip(pgMissing);
+    const store = await open();
+    const u = `u-${randomBytes(4).toString('hex')}`;
+    await store.addUser({ id: u, passwordHash: null, totpSecret: null, createdAt: 1 });
+    await store.insertDevice({ id: `d-${u}`, userId: u, name: 'laptop', publicKey: null, createdAt: 1, lastSeenAt: null, revokedAt: null });
+    for (const c of ['a', 'b', 'c']) {
+      await store.insertClient({ clientId: `${c}-${u}`, clientName: null, metadata: {}, createdAt: 1, deletedAt: null });
+    }
+    // One token per revocation path, each looked up (twice) before it is revoked.
+    const paths: [TokenRecord, () => Promise<unknown>][] = [
+      [personal({ tokenHash: hashToken(token()), userId: u }), async () => undefined],
+      [personal({ tokenHash: hashToken(token()), userId: u, kind: 'access', clientId: `a-${u}`, family: `f-${u}` }), async () => undefined],
+      [personal({ tokenHash: hashToken(token()), userId: u, kind: 'access', clientId: `b-${u}` }), () => store.revokeClientTokens(u, `b-${u}`, 2)],
+      [personal({ tokenHash: hashToken(token()), userId: u, kind: 'access', clientId: `c-${u}` }), () => store.deleteClient(`c-${u}`, 2)],
+      [personal({ tokenHash: hashToken(token()), userId: u, kind: 'bridge', deviceId: `d-${u}` }), () => store.revokeDevice(u, `d-${u}`, 2)],
+    ];
+    paths[0]![1] = () => store.revokeToken(paths[0]![0].tokenHash, 2);
+    paths[1]![1] = () => store.revokeFamily(`f-${u}`, 2);
+    for (const [record] of paths) await store.insertToken(record);
+    for (const [record, revoke] of paths) {
+      expect((await store.findToken(record.tokenHash, record.kind, 2))?.userId).toBe(u);
+      expect((await store.findToken(record.tokenHash, record.kind, 2))?.userId).toBe(u);
+      expect(await store.findToken(record.tokenHash, 'refresh', 2)).toBeUndefined(); // a digest has one kind
+      await revoke();
+      expect(await store.findToken(record.tokenHash, record.kind, 3)).toBeUndefined();
+    }
+    // A lookup still running when a revocation is issued does not bring the token back.
+    const late = personal({ tokenHash: hashToken(token()), userId: u, expiresAt: 100 });
+    await store.insertToken(late);
+    expect(await store.findToken(late.tokenHash, 'personal', 3)).toBeDefined();
+    const racing = store.findToken(late.tokenHash, 'personal', 3);
+    const revoked = store.revokeToken(late.tokenHash, 3);
+    await Promise.all([racing, revoked]);
+    expect(await store.findToken(late.tokenHash, 'personal', 4)).toBeUndefined();
+    // Expiry is checked on every lookup; deleting the account ends its tokens too.
+    const expiring = personal({ tokenHash: hashToken(token()), userId: u, expiresAt: 100 });
+    await store.insertToken(expiring);
+    expect(await store.findToken(expiring.tokenHash, 'personal', 99)).toBeDefined();
+    expect(await store.findToken(expiring.tokenHash, 'personal', 100)).toBeUndefined();
+    const kept = personal({ tokenHash: hashToken(token()), userId: u });
+    await store.insertToken(kept);
+    expect(await store.findToken(kept.tokenHash, 'personal', 5)).toBeDefined();
+    await store.removeUser(u);
+    expect(await store.findToken(kept.tokenHash, 'personal', 5)).toBeUndefined();
+  });
+
   it('uses an authorization code once, even when two exchanges race', async (ctx) => {
     if (skip()) return ctx.skip(pgMissing);
     const store = await open();

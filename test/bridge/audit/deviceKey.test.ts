@@ -3,12 +3,13 @@
  * created once, 0600, plain or sealed with a SecretBox; tags that a dictionary of candidate ids or usernames
  * cannot match without the key.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditChain, DeviceKey, deviceKeyPathFor, loadDeviceKey } from '../../../bridge/audit/auditChain.js';
+import { EntryMacCheck } from '../../../bridge/audit/entryMacCheck.js';
 import { redactPeer } from '../../../bridge/audit/redactPeer.js';
 import { PassphraseSecretBox, WrongPassphraseError } from '../../../bridge/vault/secretBox.js';
 
@@ -107,5 +108,36 @@ describe('keyed peer tags', () => {
     expect(e.peer).toBe(key.peerTag('user:42'));
     await keyed.close();
     await plain.close();
+  });
+});
+
+describe('entry MAC check (verify)', () => {
+  it('computes exactly HMAC-SHA-256 with the entry key, and matches only its own stored hex', () => {
+    for (let round = 0; round < 200; round++) {
+      const secret = randomBytes(32);
+      const key = DeviceKey.fromSecret(secret);
+      const check = new EntryMacCheck(key.entryMacPads());
+      const hash = randomBytes(32);
+      const mac = key.entryMac(hash);
+      const full = Buffer.from(Int32Array.from(check.words(hash), (w) => w).buffer).swap32();
+      // The same full HMAC as node:crypto computes over the hash with the pads' key.
+      const pads = key.entryMacPads();
+      const keyBytes = Buffer.from(pads.ipad.map((b) => b ^ 0x36));
+      expect(full.toString('hex')).toBe(createHmac('sha256', keyBytes).update(hash).digest('hex'));
+      expect(full.subarray(0, 16).equals(mac)).toBe(true);
+      const hex = Buffer.from(`xx${mac.toString('hex')}`, 'latin1');
+      expect(check.matches(hash, hex, 2, 16)).toBe(true);
+      // Any other digit, an upper-case digit, another hash or another key: no match.
+      const i = 2 + (round % 32);
+      const flipped = Buffer.from(hex);
+      flipped[i] = flipped[i] === 0x30 ? 0x31 : 0x30;
+      expect(check.matches(hash, flipped, 2, 16)).toBe(false);
+      const upper = Buffer.from(`xx${mac.toString('hex').toUpperCase()}`, 'latin1');
+      if (!upper.equals(hex)) expect(check.matches(hash, upper, 2, 16)).toBe(false);
+      const other = Buffer.from(hash);
+      other[round % 32]! ^= 1;
+      expect(check.matches(other, hex, 2, 16)).toBe(false);
+      expect(new EntryMacCheck(DeviceKey.fromSecret(randomBytes(32)).entryMacPads()).matches(hash, hex, 2, 16)).toBe(false);
+    }
   });
 });

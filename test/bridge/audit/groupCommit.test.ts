@@ -1,7 +1,9 @@
 /**
  * Group commit (issue 12): concurrent appends share one write and one fdatasync; a durable append resolves
- * only once its line is on disk; a read call costs one fdatasync; a write's intent is durable before Telegram is
- * called (custody rule 4). fdatasync calls are counted on the FileHandle prototype.
+ * only once its line is on disk; a read call costs one fdatasync (its intent's, overlapped with Telegram; the
+ * answer waits for it), its result entry is in the file when the answer leaves and durable with the next call or
+ * soon after; a write's intent is durable before Telegram is called (custody rule 4). fdatasync calls are
+ * counted on the FileHandle prototype.
  */
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdtemp, open, readFile, rm } from 'node:fs/promises';
@@ -97,6 +99,31 @@ describe('group commit', () => {
     await chain.close();
   });
 
+  it("a 'soon' append resolves once written, and becomes durable by itself shortly after", async () => {
+    const path = join(dir, 'audit.jsonl');
+    const chain = await AuditChain.open(path);
+    const heard: number[] = [];
+    const synced = new Promise<void>((resolve) => chain.onAppended(() => resolve()));
+    chain.onAppended((e) => heard.push(e.seq));
+    const before = syncs.finished;
+    const e = await chain.append(entry(1), { durable: 'soon' });
+    // In the file as soon as the append resolves; no fdatasync was waited for.
+    expect((await readFile(path, 'utf8')).trim().split('\n').map((l) => JSON.parse(l).seq)).toEqual([e.seq]);
+    expect(heard).toEqual([]);
+    // Nothing else is appended, yet it becomes durable (the lazy sync).
+    await synced;
+    expect(heard).toEqual([1]);
+    expect(syncs.finished - before).toBe(1);
+    // A 'soon' entry followed by a durable one: both durable with one fdatasync.
+    const mid = syncs.finished;
+    await chain.append(entry(2), { durable: 'soon' });
+    await chain.append(entry(3));
+    expect(heard).toEqual([1, 2, 3]);
+    expect(syncs.finished - mid).toBe(1);
+    await chain.close();
+    expect(syncs.finished - mid).toBe(1);
+  });
+
   it('close makes a trailing non-durable append durable', async () => {
     const path = join(dir, 'audit.jsonl');
     const chain = await AuditChain.open(path);
@@ -142,10 +169,11 @@ describe('head record pacing', () => {
 });
 
 describe('engine calls and fdatasync', () => {
-  it('a read call costs one fdatasync; a write has its intent durable before Telegram is called', async () => {
+  it('a read call costs one fdatasync, its intent durable before the answer; a write has its intent durable before Telegram is called', async () => {
     const sandbox = await startSandbox();
     const path = join(dir, 'audit.jsonl');
-    const audit = await AuditChain.open(path, { deviceKey: DeviceKey.fromSecret(randomBytes(32)) });
+    // No lazy sync during the test: every fdatasync counted below is one a call waited for.
+    const audit = await AuditChain.open(path, { deviceKey: DeviceKey.fromSecret(randomBytes(32)), lazySyncMs: 3_600_000 });
     const approvals = new ApprovalQueue({ timeoutMs: 5_000 });
     approvals.on('added', (p) => approvals.approve(p.callId));
     const gateway = sandboxGateway(sandbox);
@@ -159,16 +187,23 @@ describe('engine calls and fdatasync', () => {
       for (const h of syncs.handles) counts.set(h, (counts.get(h) ?? 0) + 1);
       const logHandle = [...counts].sort((a, b) => b[1] - a[1])[0]![0];
       const logSyncs = () => syncs.done.filter((h) => h === logHandle).length;
+      const durableSeqs: number[] = [];
+      audit.onAppended((e) => durableSeqs.push(e.seq));
       for (let i = 0; i < 3; i++) {
         const before = logSyncs();
         await engine.call({ callId: `r${i}`, tool: 'list_dialogs', args: { limit: 5 } });
         expect(logSyncs() - before).toBe(1);
+        // Both entries are in the file when the answer comes; the intent is durable (custody rule 4).
+        const entries = await readAuditEntries(path);
+        expect(entries.slice(-2).map((e) => [e.call_id, e.phase])).toEqual([
+          [`r${i}`, 'intent'],
+          [`r${i}`, 'result'],
+        ]);
+        expect(durableSeqs).toContain(entries.at(-2)!.seq);
       }
-      const entries = await readAuditEntries(path);
-      expect(entries.slice(-2).map((e) => [e.call_id, e.phase])).toEqual([
-        ['r2', 'intent'],
-        ['r2', 'result'],
-      ]);
+      // The last result entry needs no call after it to become durable.
+      await audit.flush();
+      expect(durableSeqs).toContain((await readAuditEntries(path)).at(-1)!.seq);
 
       // Custody rule 4: when the gateway is asked to send, the intent is in the file and synced.
       const friend = sandbox.control.users().find((u) => u.username)!;
