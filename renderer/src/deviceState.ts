@@ -49,79 +49,25 @@ const INITIAL: DeviceState = {
 };
 
 /**
- * What happened since a snapshot was asked for: ids added or settled by events, and whole values replaced by
- * events. The snapshot is older than those events, so they win over it.
- */
-interface SinceSnapshot {
-  added: Set<string>;
-  settled: Set<string>;
-  replaced: Set<'status' | 'login' | 'pairing' | 'rules' | 'clients'>;
-}
-
-/** A snapshot list merged with the live one: the snapshot minus what settled since, plus what was added since. */
-function mergeList<T>(snapshot: T[], current: T[], id: (t: T) => string, since: SinceSnapshot): T[] {
-  const fresh = snapshot.filter((x) => !since.settled.has(id(x)));
-  const known = new Set(fresh.map(id));
-  return [...fresh, ...current.filter((x) => since.added.has(id(x)) && !known.has(id(x)))];
-}
-
-/** Records what an event changes, so a snapshot asked for before it does not undo it. */
-function track(since: SinceSnapshot, event: DeviceEvent): void {
-  switch (event.type) {
-    case 'approval.added':
-      since.added.add(event.view.callId);
-      break;
-    case 'approval.held':
-      since.added.add(event.hold.callId);
-      break;
-    case 'consent.added':
-      since.added.add(event.request.id);
-      break;
-    case 'approval.decided':
-    case 'approval.expired':
-      since.settled.add(event.callId);
-      break;
-    case 'consent.settled':
-      since.settled.add(event.id);
-      break;
-    case 'status':
-      since.replaced.add('status');
-      break;
-    case 'login.step':
-      since.replaced.add('login');
-      break;
-    case 'pairing.step':
-      since.replaced.add('pairing');
-      break;
-    case 'rules.changed':
-      since.replaced.add('rules');
-      break;
-    case 'clients.changed':
-      since.replaced.add('clients');
-      break;
-    default:
-      break;
-  }
-}
-
-/**
  * Subscribes to the device and loads the current state each time the event stream is live (first connect and
  * every reconnect, so nothing missed while it connected or was down stays missing); re-renders on every event.
+ * Events that arrive while a snapshot is in flight are newer than it: they are replayed on top of it.
  */
 export function useDeviceState(api: DeviceApi): DeviceState {
   const [state, setState] = useState<DeviceState>(INITIAL);
   useEffect(() => {
     let live = true;
     let loads = 0;
-    let since: SinceSnapshot = { added: new Set(), settled: new Set(), replaced: new Set() };
+    /** Events since the newest snapshot was asked for; null once it has been applied. */
+    let since: DeviceEvent[] | null = null;
     const onEvent = (event: DeviceEvent) => {
-      track(since, event);
+      since?.push(event);
       setState((s) => applyEvent(s, event));
     };
     const load = () => {
       const epoch = ++loads;
-      const mine: SinceSnapshot = { added: new Set(), settled: new Set(), replaced: new Set() };
-      since = mine;
+      const newer: DeviceEvent[] = [];
+      since = newer;
       Promise.all([
         api.call('status.get', {}),
         api.call('approvals.list', {}),
@@ -134,22 +80,10 @@ export function useDeviceState(api: DeviceApi): DeviceState {
       ]).then(
         ([status, approvals, login, rules, held, pairing, consents, clients]) => {
           if (!live || epoch !== loads) return;
-          setState((s) => ({
-            ...s,
-            status: mine.replaced.has('status') ? s.status : status,
-            // A held approval is no longer pending: it left the list when it was approved.
-            approvals: mergeList(approvals, s.approvals, (a) => a.callId, mine).filter(
-              (a) => !s.held.some((h) => h.callId === a.callId),
-            ),
-            held: mergeList(held, s.held, (h) => h.callId, mine),
-            login: mine.replaced.has('login') ? s.login : login,
-            pairing:
-              mine.replaced.has('pairing') || s.pairing.step !== 'idle' || s.pairing.suggestedRelayUrl ? s.pairing : pairing,
-            consents: mergeList(consents, s.consents, (c) => c.id, mine),
-            clients: mine.replaced.has('clients') ? s.clients : clients,
-            rules: mine.replaced.has('rules') ? s.rules : rules,
-            error: null,
-          }));
+          since = null;
+          setState((s) =>
+            newer.reduce(applyEvent, { ...s, status, approvals, held, login, pairing, consents, clients, rules, error: null }),
+          );
         },
         (err: unknown) => {
           if (live && epoch === loads) setState((s) => ({ ...s, error: `Cannot reach the bridge: ${(err as Error).message}` }));
