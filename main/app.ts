@@ -107,7 +107,13 @@ async function start(): Promise<void> {
   };
   // The relay set up on the connection screen (pairing or token), sealed like the session.
   const relayStore = DEMO ? undefined : sealedRelayConfig(join(dataDir, 'relay.sealed'), box);
-  const savedRelay = async (): Promise<RelayConfig | null> => {
+  /**
+   * The relay the engine dials: the environment's, else the saved one. Read again for an engine started after a
+   * login: the person may have paired meanwhile.
+   */
+  const relayNow = async (): Promise<RelayConfig | null> => {
+    const fromEnv = relayFromEnv();
+    if (fromEnv) return fromEnv;
     try {
       return (await relayStore?.load()) ?? null;
     } catch (err) {
@@ -115,12 +121,10 @@ async function start(): Promise<void> {
       return null;
     }
   };
-  const relayAtStart = await savedRelay();
+  const relayAtStart = await relayNow();
   const consentDesk = new ConsentDesk();
-  const startEngine = async (telegramSession: string) => {
+  const startEngine = async (telegramSession: string, relay: RelayConfig | null) => {
     const { undoMs, mediaDir } = settings.device.load();
-    const relay = relayFromEnv() ?? (await savedRelay());
-    const link = relay ? relayConnectOptions(relay) : null;
     return startBridgeHost({
       gateway: new GramjsGateway({ ...apiCredentials(), session: telegramSession }),
       auditPath: join(dataDir, 'audit.jsonl'),
@@ -128,24 +132,18 @@ async function start(): Promise<void> {
       media: { ...(mediaDir ? { mediaDir } : {}), allowFileUrl: false },
       // A new AI app waits in a consent popup (read-only or read + ask-to-write, all or chosen chats).
       clientConsent: consentDesk.prompt,
-      ...(link
-        ? {
-            relayUrl: link.relayUrl,
-            bridgeToken: link.bridgeToken,
-            ...(link.connectHeaders ? { connectHeaders: link.connectHeaders } : {}),
-          }
-        : {}),
+      ...(relay ? relayConnectOptions(relay) : {}),
     });
   };
 
   const service = new DeviceService({
     settings: settings.device,
     consent: consentDesk,
-    relay: { ...(relayStore ? { store: relayStore } : {}), current: relayFromEnv() ?? relayAtStart },
+    relay: { ...(relayStore ? { store: relayStore } : {}), current: relayAtStart },
     login: (method, prompts) => login({ ...apiCredentials(), method, prompts }),
     onLoggedIn: async (result) => {
       await writePrivateFileAtomic(sessionFile, await box.seal(Buffer.from(result.session, 'utf8')));
-      host = await startEngine(result.session);
+      host = await startEngine(result.session, await relayNow());
       service.attach(host, { name: result.user.name, username: result.user.username });
     },
     onStartAtLogin: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled }),
@@ -161,7 +159,7 @@ async function start(): Promise<void> {
     const sealed = await readFile(sessionFile).catch(() => null);
     if (sealed) {
       try {
-        host = await startEngine((await box.open(sealed)).toString('utf8'));
+        host = await startEngine((await box.open(sealed)).toString('utf8'), relayAtStart);
         service.attach(host);
       } catch (err) {
         dialog.showErrorBox('tg-bridge could not start the bridge', (err as Error).message);

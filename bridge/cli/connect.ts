@@ -12,13 +12,7 @@ import { verifyAuditFile } from '../audit/auditChain.js';
 import { controlSocketPath } from '../control/controlSocket.js';
 import type { BridgeHost } from '../host/bridgeHost.js';
 import { credentialPathIn, loadCredential, relayBaseUrl } from '../link/devicePairing.js';
-import {
-  fileRelayConfig,
-  type RelayConfig,
-  type RelayConfigStore,
-  type RelayConnectOptions,
-  relayConnectOptions,
-} from '../link/relayConfig.js';
+import { fileRelayConfig, type RelayConfig, relayConnectOptions } from '../link/relayConfig.js';
 import { ClientScopes, clientsPathIn } from '../policy/clientScopes.js';
 import { visibleText } from '../protocol/visibleText.js';
 import type { DeviceService } from '../ui/deviceService.js';
@@ -71,6 +65,12 @@ export async function connect(opts: ConnectOptions, io: ConnectIo): Promise<numb
     ]);
   const relayStore = opts.ui ? fileRelayConfig(relayConfigPathIn(opts.home), credentialPathIn(opts.home)) : null;
   const fromFlags = opts.relay ? await relayFromFlags(opts) : null;
+  /**
+   * The relay the engine dials: the flags', else the one set up on the connection screen (or by `tg-bridge pair`).
+   * Read again for an engine started after a login from the UI: the person may have paired meanwhile.
+   */
+  const relayNow = async (): Promise<RelayConfig | null> => fromFlags ?? (await relayStore?.load()) ?? null;
+  const relayAtStart = await relayNow();
   const asker = terminalAsker();
   const found = await loadCredentialsOrLogin(
     opts,
@@ -96,21 +96,14 @@ export async function connect(opts: ConnectOptions, io: ConnectIo): Promise<numb
   let detach = () => {};
   let onHost: (h: BridgeHost) => void = () => {};
   const hostStarted = new Promise<BridgeHost>((resolveHost) => (onHost = resolveHost));
-  /** Starts the engine with these Telegram credentials and the relay from the flags or the saved set-up. */
-  const startHost = async (creds: TelegramCredentials): Promise<BridgeHost> => {
-    const relay = fromFlags ?? (await savedRelay(relayStore));
+  /** Starts the engine with these Telegram credentials, dialing `relay` (none = local front doors only). */
+  const startHost = async (creds: TelegramCredentials, relay: RelayConfig | null): Promise<BridgeHost> => {
     const gateway = new GramjsGateway(creds);
     const askClient = stdinClientConsent(io.out, async (ref) => (await gateway.resolvePeer(ref)).ref);
     const started = await startBridgeHost({
       clientScopes,
       ...(desk ? { clientConsent: desk.prompt } : opts.prompt ? { clientConsent: askClient } : {}),
-      ...(relay
-        ? {
-            relayUrl: relay.link.relayUrl,
-            bridgeToken: relay.link.bridgeToken,
-            ...(relay.link.connectHeaders ? { connectHeaders: relay.link.connectHeaders } : {}),
-          }
-        : {}),
+      ...(relay ? relayConnectOptions(relay) : {}),
       controlSocketPath: controlSocketPath(opts.home),
       gateway,
       auditPath: auditPathIn(opts.home),
@@ -131,7 +124,7 @@ export async function connect(opts: ConnectOptions, io: ConnectIo): Promise<numb
     onHost(started);
     return started;
   };
-  if ('credentials' in found) await startHost(found.credentials);
+  if ('credentials' in found) await startHost(found.credentials, relayAtStart);
 
   let ui: { service: DeviceService; server: UiServer } | null = null;
   if (opts.ui) {
@@ -141,13 +134,12 @@ export async function connect(opts: ConnectOptions, io: ConnectIo): Promise<numb
       import('../ui/fileSettings.js'),
       import('../ui/uiServer.js'),
     ]);
-    const current = fromFlags?.config ?? (await relayStore?.load()) ?? null;
     let loggedIn: TelegramCredentials | null = null;
     const service: DeviceService = new DeviceService({
       ...(host ? { host } : {}),
       settings: await fileSettings(join(opts.home, 'ui-settings.json')),
       ...(desk ? { consent: desk } : {}),
-      relay: { ...(relayStore ? { store: relayStore } : {}), current },
+      relay: { ...(relayStore ? { store: relayStore } : {}), current: relayAtStart },
       ...('pending' in found
         ? {
             login: async (method, prompts) => {
@@ -157,7 +149,7 @@ export async function connect(opts: ConnectOptions, io: ConnectIo): Promise<numb
             },
             onLoggedIn: async (result) => {
               if (!loggedIn) throw new Error('the login did not finish');
-              service.attach(await startHost(loggedIn), { name: result.user.name, username: result.user.username });
+              service.attach(await startHost(loggedIn, await relayNow()), { name: result.user.name, username: result.user.username });
             },
           }
         : {}),
@@ -197,7 +189,7 @@ export async function connect(opts: ConnectOptions, io: ConnectIo): Promise<numb
 }
 
 /** The relay from `--relay`: the pairing credential for it (from `tg-bridge pair`), else a bridge token. */
-async function relayFromFlags(opts: ConnectOptions): Promise<{ link: RelayConnectOptions; config: RelayConfig }> {
+async function relayFromFlags(opts: ConnectOptions): Promise<RelayConfig> {
   const relay = opts.relay!;
   const explicitToken = Boolean(opts.tokenFile || process.env.TG_BRIDGE_TOKEN);
   const credential = explicitToken ? undefined : await loadCredential(credentialPathIn(opts.home));
@@ -205,21 +197,9 @@ async function relayFromFlags(opts: ConnectOptions): Promise<{ link: RelayConnec
     if (credential.relay !== relayBaseUrl(relay)) {
       throw new Error(`this device is paired with ${credential.relay}, not ${relayBaseUrl(relay)}; run tg-bridge pair --relay ${relay}`);
     }
-    const config: RelayConfig = { kind: 'paired', credential };
-    return { link: relayConnectOptions(config), config };
+    return { kind: 'paired', credential };
   }
-  const config: RelayConfig = {
-    kind: 'token',
-    relayUrl: relay,
-    bridgeToken: await secretFrom(opts.tokenFile, 'TG_BRIDGE_TOKEN', 'bridge token'),
-  };
-  return { link: relayConnectOptions(config), config };
-}
-
-/** The relay set up earlier on the connection screen (or by `tg-bridge pair`), for `ui` without `--relay`. */
-async function savedRelay(store: RelayConfigStore | null): Promise<{ link: RelayConnectOptions } | null> {
-  const config = await store?.load();
-  return config ? { link: relayConnectOptions(config) } : null;
+  return { kind: 'token', relayUrl: relay, bridgeToken: await secretFrom(opts.tokenFile, 'TG_BRIDGE_TOKEN', 'bridge token') };
 }
 
 /**
