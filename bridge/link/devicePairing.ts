@@ -5,11 +5,10 @@
  * proves possession of the key: it fetches a single-use nonce from the relay and signs `device_id.nonce`.
  */
 import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { writePrivateFileAtomic } from '../storage/privateFile.js';
+import { readPrivateFile, writePrivateFileAtomic } from '../storage/privateFile.js';
 
 /** A paired device's credential as kept on disk. `pairedAt` in ms since the epoch. */
 export const DeviceCredential = z.object({
@@ -137,10 +136,9 @@ export async function saveCredential(path: string, credential: DeviceCredential)
  * @throws Error when the file is readable by others or is not a credential.
  */
 export async function loadCredential(path: string): Promise<DeviceCredential | undefined> {
-  const st = await stat(path).catch(() => null);
-  if (!st) return undefined;
-  if ((st.mode & 0o077) !== 0) throw new Error(`${path} is readable by others; run: chmod 600 ${path}`);
-  const parsed = DeviceCredential.safeParse(JSON.parse(await readFile(path, 'utf8')));
+  const text = await readPrivateFile(path);
+  if (text === null) return undefined;
+  const parsed = DeviceCredential.safeParse(JSON.parse(text));
   if (!parsed.success) throw new Error(`${path} is not a device credential; pair again`);
   return parsed.data;
 }

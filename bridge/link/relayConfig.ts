@@ -4,9 +4,9 @@
  * bridge token. Both hold secrets, so both stores keep them private: the desktop app seals the record with
  * its SecretBox (safeStorage), the headless host writes a 0600 file (like `tg-bridge pair`'s `device.json`).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { writePrivateFileAtomic } from '../storage/privateFile.js';
+import { readPrivateFile, writePrivateFileAtomic } from '../storage/privateFile.js';
 import type { SecretBox } from '../vault/secretBox.js';
 import type { RelayLinkOptions } from './relayLink.js';
 import { DeviceCredential, loadCredential, proofHeaders } from './devicePairing.js';
@@ -66,11 +66,8 @@ function parseConfig(text: string, where: string): RelayConfig | null {
 export function fileRelayConfig(path: string, pairedPath?: string): RelayConfigStore {
   return {
     async load() {
-      const st = await stat(path).catch(() => null);
-      if (st) {
-        if ((st.mode & 0o077) !== 0) throw new Error(`${path} is readable by others; run: chmod 600 ${path}`);
-        return parseConfig(await readFile(path, 'utf8'), path);
-      }
+      const text = await readPrivateFile(path);
+      if (text !== null) return parseConfig(text, path);
       const credential = pairedPath ? await loadCredential(pairedPath) : undefined;
       return credential ? { kind: 'paired', credential } : null;
     },

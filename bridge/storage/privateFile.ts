@@ -4,7 +4,7 @@
  * either the old or the new content, never a torn file.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** Mode of private directories. */
@@ -61,4 +61,17 @@ async function syncDir(dir: string): Promise<void> {
   } catch {
     /* best effort: the rename itself is already atomic */
   }
+}
+
+/**
+ * Reads an owner-only file as UTF-8 text.
+ * @returns null when there is no such file.
+ * @throws Error "`path` is readable by others; run: chmod 600 `path`" when group or others may read it (a secret
+ *   there may already have leaked: the person decides, nothing is read), or the fs error.
+ */
+export async function readPrivateFile(path: string): Promise<string | null> {
+  const st = await stat(path).catch(() => null);
+  if (!st) return null;
+  if ((st.mode & 0o077) !== 0) throw new Error(`${path} is readable by others; run: chmod 600 ${path}`);
+  return readFile(path, 'utf8');
 }
