@@ -9,13 +9,11 @@ import { type AuditEntry, readAuditEntries, type VerifyResult } from '../audit/a
 import type { BridgeHost } from '../host/bridgeHost.js';
 import type { LinkStatus } from '../link/relayLink.js';
 import type { ApprovalOutcome, HeldApproval, PendingApproval } from '../policy/approvals.js';
-import type { ClientApproval } from '../policy/clientScopes.js';
 import type { StandingRule } from '../policy/standingRules.js';
 import {
   type AccountView,
   type ApprovalOutcomeView,
   type AuditRow,
-  type ClientView,
   type ConsentRequestView,
   DEVICE_METHODS,
   type DeviceEvent,
@@ -388,7 +386,8 @@ export class DeviceService {
         const ok = desk ? desk.decide(params.id, params.approved ? params.scope : null) : false;
         return ok ? { ok } : { ok, error: 'this AI app is no longer waiting for an answer (answered or timed out)' };
       },
-      'clients.list': async () => (this.#host?.clientScopes.list() ?? []).map(clientView),
+      // A ClientApproval is already the ClientView shape (the clients.changed event sends the same list).
+      'clients.list': async () => this.#host?.clientScopes.list() ?? [],
       'clients.revoke': async ({ clientId }) => {
         const ok = await this.#requireHost().clientScopes.revoke(clientId);
         return ok ? { ok } : { ok, error: 'that AI app is not allowed on this computer (already revoked?)' };
@@ -570,22 +569,10 @@ function ruleView(r: StandingRule): RuleView {
  * parser the send uses (telegram/formatting.ts), hidden characters made visible, links on their own lines.
  */
 function previewEdit(text: string, format: 'plain' | 'markdown' | 'html') {
-  const rendered = format === 'plain' ? { text } : renderText(text, format);
+  const rendered = renderText(text, format);
   const shown = visibleText(rendered.text, { multiline: true });
-  const links =
-    format === 'plain' ? [] : describeEntities(rendered as ReturnType<typeof renderText>).map((l) => visibleText(l, { maxLength: 400 }).text);
+  const links = describeEntities(rendered).map((l) => visibleText(l, { maxLength: 400 }).text);
   return { rendered: shown.text, links, empty: rendered.text.trim() === '', hidden: shown.hidden };
-}
-
-function clientView(c: ClientApproval): ClientView {
-  return {
-    clientId: c.clientId,
-    clientName: c.clientName,
-    relay: c.relay,
-    ...(c.via ? { via: c.via } : {}),
-    scope: c.scope,
-    approvedAt: c.approvedAt,
-  };
 }
 
 function auditRow(e: AuditEntry): AuditRow {
