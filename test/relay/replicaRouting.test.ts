@@ -46,7 +46,9 @@ async function replica(id: string, logger: pino.Logger, callDeadlineMs = 2_000):
     store: await sharedStore(),
     redisUrl: redis.url,
     replicaId: id,
-    replicaTiming: { heartbeatMs: 100, presenceTtlMs: 900 },
+    // Long enough that an event-loop stall on a loaded CI machine (two cores, other test files) does not
+    // expire a key that refreshes would have kept; short enough for the TTL test below.
+    replicaTiming: { heartbeatMs: 250, presenceTtlMs: 2_000 },
     callDeadlineMs,
     approvalTimeoutMs: 3_000,
     logger,
@@ -101,7 +103,7 @@ describe('routing a call to the replica holding the device', () => {
 
   it('presence entries outlive their TTL while refreshed; a takeover whose broadcast was lost still closes the stale socket', async () => {
     const dev = await device(b);
-    await new Promise((r) => setTimeout(r, 1_500)); // > the 900 ms TTL: only refreshes keep it
+    await new Promise((r) => setTimeout(r, 2_600)); // > the 2 000 ms TTL: only refreshes keep it
     expect(await raw.get('tgr:device:alice')).toMatch(/^in-b /);
     // Another replica took the device over, and B never heard the `attached` broadcast.
     await raw.set('tgr:device:alice', 'in-a other-socket', 'PX', 5_000);
