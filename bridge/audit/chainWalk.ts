@@ -5,9 +5,10 @@
  */
 import type { AuditIncident } from './verify.js';
 import { ENTRY_MAC_BYTES } from './deviceKey.js';
-import { AuditChainError, GENESIS_HASH } from './entry.js';
+import { AuditChainError } from './entry.js';
 import { EntryMacCheck } from './entryMacCheck.js';
-import { hashScanned, hashScratch, hexDecode, hexEquals, parseLine, ScannedLine, scanLine } from './entryHash.js';
+import { parseLine } from './entryHash.js';
+import { digestEqualsHex, hexDecode, hexEquals, ScannedLine, scanLine } from './entryScan.js';
 import { streamLines } from './fileIo.js';
 
 /** Why a line the fast reader refused is bad, in the schema's words. */
@@ -37,8 +38,6 @@ export function schemaProblem(buf: Buffer, start: number, end: number): string |
 /** Walks a chain line by line, keeping only what the next line and the final checks need. */
 export class ChainWalk {
   verified = 0;
-  /** The last entry's hash (32 bytes; the genesis value before the first): its stored hex matched it. */
-  #prev: Uint8Array = Buffer.from(GENESIS_HASH, 'hex');
   /** `keyedCount` entries have a MAC, `legacy` don't. */
   keyedCount = 0;
   /** Lines taken in by this walk, and the index of the first one without a MAC (-1: none). */
@@ -52,8 +51,13 @@ export class ChainWalk {
   /** The stored hash hex at `watchSeq`, when that seq was reached. */
   watchedHex: string | null = null;
   readonly incidents: AuditIncident[] = [];
+  /**
+   * The line being checked. Its message's first 32 bytes hold the last entry's hash (zero, the genesis value,
+   * before the first): the next line's stored prev_hash must match them, and its hash covers them.
+   */
   readonly #line = new ScannedLine();
-  readonly #scratch = hashScratch();
+  /** The digest of the line being checked, as bytes. */
+  readonly #digest = new Uint8Array(32);
   readonly #macs: EntryMacCheck | null;
 
   constructor(
@@ -68,7 +72,7 @@ export class ChainWalk {
 
   /** Hex of the last entry's hash (the genesis value before the first), as stored. */
   get lastHex(): string {
-    return Buffer.from(this.#prev).toString('hex');
+    return this.#line.message.toString('hex', 0, 32);
   }
 
   /**
@@ -77,28 +81,25 @@ export class ChainWalk {
    */
   step(buf: Buffer, start: number, end: number): string | null {
     const line = this.#line;
+    if (!scanLine(buf, start, end, line)) return explain(buf, start, end);
     if (this.floating) {
       // The first line of a range verified on its own: take its seq and prev_hash as given; the caller checks
       // them against the end of the range before it.
-      if (!scanLine(buf, start, end, line)) return explain(buf, start, end);
       this.floating = false;
       this.verified = line.seq - 1;
-      const prev = Buffer.alloc(32);
-      hexDecode(buf, line.prevStart, 32, prev);
-      this.#prev = prev;
+      hexDecode(buf, line.prevStart, 32, line.message);
       this.first = {
         seq: line.seq,
         prevHex: buf.toString('latin1', line.prevStart, line.prevStart + 64),
         schemaProblem: schemaProblem(buf, start, end),
       };
     }
-    if (!scanLine(buf, start, end, line)) return explain(buf, start, end);
     const expected = this.verified + 1;
     if (line.seq !== expected) {
       const how = line.seq < expected ? 'repeated or reordered' : 'missing or reordered';
       return `found seq ${line.seq} where ${expected} was expected (entry ${how}?)`;
     }
-    if (!hexEquals(buf, line.prevStart, this.#prev, 32)) {
+    if (!hexEquals(buf, line.prevStart, line.message, 32)) {
       return (
         schemaProblem(buf, start, end) ??
         (expected === 1
@@ -106,8 +107,9 @@ export class ChainWalk {
           : `prev_hash does not match entry ${expected - 1} (inserted, deleted or reordered entry?)`)
       );
     }
-    const digest = hashScanned(buf, line, this.#scratch);
-    if (!hexEquals(buf, line.hashStart, digest, 32)) return schemaProblem(buf, start, end) ?? 'hash mismatch (edited?)';
+    const digest = this.#digest;
+    if (!digestEqualsHex(buf, line.hashStart, line.digest(), digest))
+      return schemaProblem(buf, start, end) ?? 'hash mismatch (edited?)';
     if (line.macStart < 0) {
       if (this.keyedCount > 0) return 'has no MAC though the entries before it have one (MAC removed?)';
       if (expected > this.legacyUntil)
@@ -115,9 +117,9 @@ export class ChainWalk {
     } else if (this.#macs && !this.#macs.matches(digest, buf, line.macStart, ENTRY_MAC_BYTES)) {
       return "its MAC does not match this device's key (written or rewritten without the key, or another device's chain)";
     }
-    // Taken in.
+    // Taken in: this hash is what the next line must link to.
+    line.message.set(digest);
     this.verified = expected;
-    this.#prev = digest;
     if (line.macStart >= 0) this.keyedCount++;
     else {
       if (this.firstUnkeyed < 0) this.firstUnkeyed = this.taken;
@@ -125,9 +127,8 @@ export class ChainWalk {
     }
     this.taken++;
     if (expected === this.watchSeq) this.watchedHex = this.lastHex;
-    if (line.isAuditError(buf)) {
-      const s = line.spans;
-      if (s[16]! >= 0) this.incidents.push({ seq: expected, what: buf.toString('latin1', s[16]!, s[17]!) });
+    if (line.errorStart >= 0 && line.isAuditError(buf)) {
+      this.incidents.push({ seq: expected, what: buf.toString('latin1', line.errorStart, line.errorEnd) });
     }
     return null;
   }
@@ -205,4 +206,23 @@ export async function walkRange(spec: RangeSpec): Promise<RangeResult> {
     tailEntry,
     end,
   };
+}
+
+/**
+ * Walks range `first` of `specs`, then claims ranges from the shared counter `claim[0]` (Atomics: other threads
+ * claim from the same counter) until none is left; a range with a problem ends the claiming for every thread,
+ * since nothing after it can change the outcome. Passes each result to `onResult` as it is done.
+ * @throws fs errors as is.
+ */
+export async function walkClaimed(
+  specs: RangeSpec[],
+  first: number,
+  claim: Int32Array,
+  onResult: (index: number, result: RangeResult) => void,
+): Promise<void> {
+  for (let i = first; i < specs.length; i = Atomics.add(claim, 0, 1)) {
+    const result = await walkRange(specs[i]!);
+    if (result.problem) Atomics.store(claim, 0, specs.length);
+    onResult(i, result);
+  }
 }

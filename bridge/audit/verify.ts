@@ -18,24 +18,22 @@
  *   and its head update leaves, which verify must accept. `flush`/`close` bring the head to the end.
  *
  * Speed: the stored bytes are streamed in bounded memory (two 1 MiB buffers per thread, the next read overlapped
- * with checking), each line checked and hashed in place (entryHash.ts) with no JSON parsing, no zod and no
- * re-serialising; with a key, each entry's MAC too (so a changed MAC byte is found at its entry). A file of
- * 32 MiB or more (about 100,000 entries) is split at line starts into up to 4 ranges checked by worker threads
- * (chainWalk.ts, verifyWorker.ts) and stitched back: each range's first line must carry the seq and prev_hash
- * the range before it ends with, so the result is exactly that of one thread.
+ * with checking), each line checked and hashed in place (entryScan.ts) with no JSON parsing, no zod and no
+ * re-serialising; with a key, each entry's MAC too (entryMacCheck.ts; so a changed MAC byte is found at its
+ * entry). A file of 32 MiB or more (about 100,000 entries) is cut at line starts into ranges of about 8 MiB that
+ * this thread and worker threads claim one after another (parallelWalk.ts, verifyWorker.ts), stitched back in
+ * order: each range's first line must carry the seq and prev_hash the range before it ends with, so the result
+ * is exactly that of one thread.
  */
-import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
-import { open, rename, rm, stat } from 'node:fs/promises';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { type DeviceKey } from './deviceKey.js';
-import { type AuditEntry, AuditChainError, GENESIS_HASH } from './entry.js';
-import { isTornTail, type RangeResult, type RangeSpec, walkRange } from './chainWalk.js';
+import { type AuditEntry, AuditChainError } from './entry.js';
+import { isTornTail } from './chainWalk.js';
 import { parseLine } from './entryHash.js';
 import { NEWLINE, streamLines, syncDirectory } from './fileIo.js';
+import { walkChain } from './parallelWalk.js';
 import { type HeadRead, headPathFor, readHead } from './headAnchor.js';
 
 /** An `anchor:` incident the writer recorded in the chain when it found the file and its head disagreeing. */
@@ -88,158 +86,6 @@ export interface VerifyOptions {
 
 /** Default of {@link VerifyOptions.parallelMinBytes}: below this, starting worker threads costs more than it saves. */
 const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
-/** At most this many threads (the calling one included) check one file. */
-const MAX_THREADS = 4;
-
-/** A whole chain walked, ranges stitched together. `problem.seq` is the seq of the first bad line. */
-interface ChainWalked {
-  verified: number;
-  problem: { seq: number; reason: string } | null;
-  torn: boolean;
-  tailEntry: Uint8Array | null;
-  end: number;
-  keyedCount: number;
-  legacy: number;
-  watchedHex: string | null;
-  incidents: AuditIncident[];
-}
-
-type WalkBase = Omit<RangeSpec, 'start' | 'end' | 'fromGenesis'>;
-
-/**
- * Walks the chain in one thread, or — for a file of at least `minParallel` bytes on a machine with more than one
- * core — in up to {@link MAX_THREADS} byte ranges at once (this thread walks the first), then links the ranges:
- * each range's first line must carry the seq and prev_hash the range before it ends with. Any failure to run
- * the workers falls back to one thread.
- */
-async function walkChain(
-  base: WalkBase,
-  minParallel: number,
-  onThreads: ((threads: number) => void) | undefined,
-): Promise<ChainWalked> {
-  const size = (await stat(base.path)).size;
-  const threads = Math.min(availableParallelism(), MAX_THREADS);
-  const bounds = threads > 1 && size >= minParallel ? await splitRanges(base.path, size, threads) : null;
-  if (bounds) {
-    try {
-      const results = await Promise.all(
-        bounds.map((r, i) =>
-          i === 0 ? walkRange({ ...base, ...r, fromGenesis: true }) : inWorker({ ...base, ...r, fromGenesis: false }),
-        ),
-      );
-      onThreads?.(bounds.length);
-      return stitch(results);
-    } catch {
-      /* workers unavailable here: one thread below */
-    }
-  }
-  const whole = await walkRange({ ...base, start: 0, end: Infinity, fromGenesis: true });
-  onThreads?.(1);
-  return stitch([whole]);
-}
-
-/** Range bounds starting at line starts, or null when a split point has no newline near it (not a chain). */
-async function splitRanges(path: string, size: number, n: number): Promise<{ start: number; end: number }[] | null> {
-  const fh = await open(path, 'r');
-  try {
-    const starts = [0];
-    const probe = Buffer.alloc(64 * 1024);
-    for (let k = 1; k < n; k++) {
-      const at = Math.floor((k * size) / n) - 1;
-      const { bytesRead } = await fh.read(probe, 0, probe.length, at);
-      const nl = probe.subarray(0, bytesRead).indexOf(NEWLINE);
-      if (nl === -1) return null;
-      const start = at + nl + 1;
-      if (start <= starts[starts.length - 1]! || start >= size) return null;
-      starts.push(start);
-    }
-    return starts.map((start, i) => ({ start, end: i + 1 < starts.length ? starts[i + 1]! : Infinity }));
-  } finally {
-    await fh.close();
-  }
-}
-
-/**
- * Walks a range in a worker thread. From TypeScript sources (tests, tsx) the worker loads tsx's loader first;
- * from compiled JavaScript it runs `verifyWorker.js` directly.
- * @throws when the worker can't start or fails.
- */
-function inWorker(spec: RangeSpec): Promise<RangeResult> {
-  const self = import.meta.url;
-  let worker: Worker;
-  if (self.endsWith('.ts')) {
-    const tsx = createRequire(self).resolve('tsx/esm/api').replace(/index\.cjs$/, 'index.mjs');
-    const target = new URL('./verifyWorker.ts', self).href;
-    const boot = `import(${JSON.stringify(pathToFileURL(tsx).href)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
-    worker = new Worker(boot, { eval: true, workerData: spec });
-  } else {
-    worker = new Worker(new URL('./verifyWorker.js', self), { workerData: spec });
-  }
-  return new Promise((resolve, reject) => {
-    worker.once('message', (m: RangeResult | { error: string }) => {
-      if ('error' in m) reject(new Error(m.error));
-      else resolve(m);
-      void worker.terminate();
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`verify worker exited (${code})`)));
-  });
-}
-
-/** Links range results in order into one outcome, reporting the first bad line as a one-thread walk would. */
-function stitch(results: RangeResult[]): ChainWalked {
-  let verified = 0;
-  let prevHex = GENESIS_HASH;
-  let keyedCount = 0;
-  let legacy = 0;
-  let watchedHex: string | null = null;
-  const incidents: AuditIncident[] = [];
-  const last = results[results.length - 1]!;
-  const out = (problem: ChainWalked['problem']): ChainWalked => ({
-    verified,
-    problem,
-    torn: problem ? false : last.torn,
-    tailEntry: problem ? null : last.tailEntry,
-    end: last.end,
-    keyedCount,
-    legacy,
-    watchedHex,
-    incidents,
-  });
-  for (const [i, r] of results.entries()) {
-    const expected = verified + 1;
-    if (i > 0 && r.first) {
-      if (r.first.seq !== expected) {
-        const how = r.first.seq < expected ? 'repeated or reordered' : 'missing or reordered';
-        return out({ seq: expected, reason: `found seq ${r.first.seq} where ${expected} was expected (entry ${how}?)` });
-      }
-      if (r.first.prevHex !== prevHex) {
-        return out({
-          seq: expected,
-          reason:
-            r.first.schemaProblem ??
-            `prev_hash does not match entry ${expected - 1} (inserted, deleted or reordered entry?)`,
-        });
-      }
-    }
-    if (keyedCount > 0 && r.firstUnkeyed >= 0 && (r.problem === null || r.firstUnkeyed < r.problem.index)) {
-      verified += r.firstUnkeyed;
-      return out({ seq: verified + 1, reason: 'has no MAC though the entries before it have one (MAC removed?)' });
-    }
-    incidents.push(...r.incidents);
-    watchedHex ??= r.watchedHex;
-    if (r.problem) {
-      verified += r.problem.index;
-      return out({ seq: verified + 1, reason: r.problem.reason });
-    }
-    verified += r.taken;
-    keyedCount += r.keyedCount;
-    legacy += r.legacy;
-    if (r.taken > 0) prevHex = r.lastHex;
-  }
-  return out(null);
-}
-
 
 export { isTornTail };
 
