@@ -35,6 +35,9 @@ export function schemaProblem(buf: Buffer, start: number, end: number): string |
   return 'problem' in checked ? checked.problem : null;
 }
 
+/** Why a line without a MAC after keyed entries is refused. */
+export const MAC_REMOVED = 'has no MAC though the entries before it have one (MAC removed?)';
+
 /** Walks a chain line by line, keeping only what the next line and the final checks need. */
 export class ChainWalk {
   verified = 0;
@@ -51,6 +54,11 @@ export class ChainWalk {
   /** The stored hash hex at `watchSeq`, when that seq was reached. */
   watchedHex: string | null = null;
   readonly incidents: AuditIncident[] = [];
+  /**
+   * Set when a line was refused for lacking a MAC with no keyed entry before it in this walk: in a range walked
+   * on its own, keyed entries in the ranges before make that {@link MAC_REMOVED} (see parallelWalk.ts `stitch`).
+   */
+  refusedForNoMac = false;
   /**
    * The line being checked. Its message's first 32 bytes hold the last entry's hash (zero, the genesis value,
    * before the first): the next line's stored prev_hash must match them, and its hash covers them.
@@ -111,9 +119,11 @@ export class ChainWalk {
     if (!digestEqualsHex(buf, line.hashStart, line.digest(), digest))
       return schemaProblem(buf, start, end) ?? 'hash mismatch (edited?)';
     if (line.macStart < 0) {
-      if (this.keyedCount > 0) return 'has no MAC though the entries before it have one (MAC removed?)';
-      if (expected > this.legacyUntil)
+      if (this.keyedCount > 0) return MAC_REMOVED;
+      if (expected > this.legacyUntil) {
+        this.refusedForNoMac = true;
         return `has no MAC, though this device keys every entry after seq ${this.legacyUntil} (rewritten without the key?)`;
+      }
     } else if (this.#macs && !this.#macs.matches(digest, buf, line.macStart, ENTRY_MAC_BYTES)) {
       return "its MAC does not match this device's key (written or rewritten without the key, or another device's chain)";
     }
@@ -146,6 +156,8 @@ export interface RangeSpec {
   legacyUntil: number;
   watchSeq: number;
   pads: { ipad: Uint8Array; opad: Uint8Array } | null;
+  /** Read size in bytes (default: streamLines' 1 MiB). */
+  readBytes?: number;
 }
 
 /** What a range walk found (plain data). `problem.index` counts lines taken in before the bad one. */
@@ -158,7 +170,8 @@ export interface RangeResult {
   firstUnkeyed: number;
   watchedHex: string | null;
   incidents: AuditIncident[];
-  problem: { index: number; reason: string } | null;
+  /** `noMac`: refused for lacking a MAC with no keyed entry before it in the range. */
+  problem: { index: number; reason: string; noMac: boolean } | null;
   torn: boolean;
   tailEntry: Uint8Array | null;
   /** Offset just after the last line taken in. */
@@ -172,7 +185,7 @@ export interface RangeResult {
 export async function walkRange(spec: RangeSpec): Promise<RangeResult> {
   const w = new ChainWalk(spec.legacyUntil, spec.watchSeq, spec.pads);
   w.floating = !spec.fromGenesis;
-  let problem: { index: number; reason: string } | null = null;
+  let problem: RangeResult['problem'] = null;
   let torn = false;
   let tailEntry: Uint8Array | null = null;
   const end = await streamLines(
@@ -180,7 +193,7 @@ export async function walkRange(spec: RangeSpec): Promise<RangeResult> {
     (buf, s, e) => {
       const p = w.step(buf, s, e);
       if (p === null) return true;
-      problem = { index: w.taken, reason: p };
+      problem = { index: w.taken, reason: p, noMac: w.refusedForNoMac };
       return false;
     },
     (tail) => {
@@ -188,9 +201,9 @@ export async function walkRange(spec: RangeSpec): Promise<RangeResult> {
       const p = w.step(tail, 0, tail.length);
       if (p === null) tailEntry = new Uint8Array(tail);
       else if (isTornTail(tail)) torn = true;
-      else problem = { index: w.taken, reason: p };
+      else problem = { index: w.taken, reason: p, noMac: w.refusedForNoMac };
     },
-    { start: spec.start, end: spec.end },
+    { start: spec.start, end: spec.end, ...(spec.readBytes === undefined ? {} : { chunkBytes: spec.readBytes }) },
   );
   return {
     taken: w.taken,

@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AuditIncident } from './verify.js';
 import { GENESIS_HASH } from './entry.js';
-import { type RangeResult, type RangeSpec, walkClaimed, walkRange } from './chainWalk.js';
+import { MAC_REMOVED, type RangeResult, type RangeSpec, walkClaimed, walkRange } from './chainWalk.js';
 import { NEWLINE } from './fileIo.js';
 
 /** At most this many threads (the calling one included) check one file. */
@@ -56,20 +56,25 @@ export interface WorkerTask {
 export type WorkerMessage = { index: number; result: RangeResult } | { done: true } | { error: string };
 
 /**
- * Walks the chain in one thread, or — for a file of at least `minParallel` bytes on a machine with more than one
+ * Walks the chain in one thread, or — for a file of at least `opts.minBytes` bytes on a machine with more than one
  * core — in several (see the module comment).
- * @param onThreads told how many threads walked at least one range.
+ * @param opts.rangeBytes range size in bytes (default {@link RANGE_BYTES}).
+ * @param opts.onThreads told how many threads walked at least one range.
  * @throws fs errors as is.
  */
 export async function walkChain(
   base: WalkBase,
-  minParallel: number,
-  onThreads: ((threads: number) => void) | undefined,
+  opts: {
+    minBytes: number;
+    rangeBytes?: number | undefined;
+    onThreads?: ((threads: number) => void) | undefined;
+  },
 ): Promise<ChainWalked> {
+  const { onThreads } = opts;
   const size = (await stat(base.path)).size;
   const threads = Math.min(availableParallelism(), MAX_THREADS);
-  const wanted = Math.min(MAX_RANGES, Math.max(threads, Math.ceil(size / RANGE_BYTES)));
-  const bounds = threads > 1 && size >= minParallel ? await splitRanges(base.path, size, wanted) : null;
+  const wanted = Math.min(MAX_RANGES, Math.max(threads, Math.ceil(size / (opts.rangeBytes ?? RANGE_BYTES))));
+  const bounds = threads > 1 && size >= opts.minBytes ? await splitRanges(base.path, size, wanted) : null;
   if (!bounds || bounds.length < 2) {
     const whole = await walkRange({ ...base, start: 0, end: Infinity, fromGenesis: true });
     onThreads?.(1);
@@ -191,9 +196,15 @@ function stitch(results: RangeResult[]): ChainWalked {
         });
       }
     }
+    // Keyed entries in the ranges before make the range's first entry without a MAC a removed MAC, whether the
+    // range took it in (no keyed entry before it there) or refused it (entries after legacy_until need one).
     if (keyedCount > 0 && r.firstUnkeyed >= 0 && (r.problem === null || r.firstUnkeyed < r.problem.index)) {
       verified += r.firstUnkeyed;
-      return out({ seq: verified + 1, reason: 'has no MAC though the entries before it have one (MAC removed?)' });
+      return out({ seq: verified + 1, reason: MAC_REMOVED });
+    }
+    if (keyedCount > 0 && r.problem?.noMac) {
+      verified += r.problem.index;
+      return out({ seq: verified + 1, reason: MAC_REMOVED });
     }
     incidents.push(...r.incidents);
     watchedHex ??= r.watchedHex;

@@ -80,6 +80,10 @@ export interface VerifyOptions {
    * entries; Infinity: always one thread). Tests lower it.
    */
   parallelMinBytes?: number | undefined;
+  /** Size of the ranges a parallel check cuts the file into, in bytes (default 8 MiB). Tests lower it. */
+  rangeBytes?: number | undefined;
+  /** Read size, in bytes (default 1 MiB; lines longer than this are joined across reads). Tests lower it. */
+  readBytes?: number | undefined;
   /** Told how many threads checked the file (1 when it was not split, or workers could not start). */
   onThreads?: ((threads: number) => void) | undefined;
 }
@@ -121,9 +125,14 @@ async function walk(path: string, opts: VerifyOptions): Promise<Walked> {
   const legacyUntil = head?.state === 'ok' ? head.head.legacy_until : Infinity;
   const pads = key ? key.entryMacPads() : null;
   const w = await walkChain(
-    { path, legacyUntil, watchSeq: head?.state === 'ok' ? head.head.seq : -1, pads },
-    opts.parallelMinBytes ?? PARALLEL_MIN_BYTES,
-    opts.onThreads,
+    {
+      path,
+      legacyUntil,
+      watchSeq: head?.state === 'ok' ? head.head.seq : -1,
+      pads,
+      ...(opts.readBytes === undefined ? {} : { readBytes: opts.readBytes }),
+    },
+    { minBytes: opts.parallelMinBytes ?? PARALLEL_MIN_BYTES, rangeBytes: opts.rangeBytes, onThreads: opts.onThreads },
   );
   const { problem, torn, end } = w;
   const tailEntry = w.tailEntry ? Buffer.from(w.tailEntry) : null;

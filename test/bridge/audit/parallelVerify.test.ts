@@ -76,3 +76,49 @@ describe.skipIf(availableParallelism() < 2)('verify over several threads', () =>
     }
   }, 60_000);
 });
+
+describe.skipIf(availableParallelism() < 2)('verify over many small ranges claimed by the threads', () => {
+  /** Line indexes where ranges of `rangeBytes` start (as verify cuts them: at the first line start after each cut). */
+  function rangeStarts(file: Buffer, rangeBytes: number): number[] {
+    const n = Math.ceil(file.length / rangeBytes);
+    const starts = new Set<number>();
+    for (let k = 1; k < n; k++) {
+      const at = Math.floor((k * file.length) / n) - 1;
+      const start = at + file.subarray(at).indexOf(0x0a) + 1;
+      starts.add(file.subarray(0, start).filter((b) => b === 0x0a).length);
+    }
+    return [...starts];
+  }
+
+  it('tampering at range starts gives the one-thread result, and more than one thread takes part', async () => {
+    const rangeBytes = 4096;
+    const starts = rangeStarts(bytes, rangeBytes);
+    expect(starts.length).toBeGreaterThan(20);
+    const ls = lines();
+    const picked = [starts[0]!, starts[starts.length - 1]!];
+    const cases: [string, Buffer][] = [['good', bytes]];
+    for (const at of picked) {
+      cases.push(
+        [`lines ${at - 1} and ${at} swapped`, Buffer.from(`${ls.map((l, i) => (i === at ? ls[at - 1] : i === at - 1 ? ls[at] : l)).join('\n')}\n`)],
+        [`line ${at} repeated`, Buffer.from(`${ls.flatMap((l, i) => (i === at ? [l, l] : [l])).join('\n')}\n`)],
+        [`MAC of line ${at} removed`, Buffer.from(`${ls.map((l, i) => (i === at ? l.replace(/,"mac":"[0-9a-f]{32}"/, '') : l)).join('\n')}\n`)],
+      );
+    }
+    const target = join(dir, 'ranges.jsonl');
+    await copyFile(headPathFor(path), headPathFor(target));
+    for (const [name, file] of cases) {
+      await writeFile(target, file);
+      const one = await verifyAuditFile(target, { deviceKey: key, parallelMinBytes: Infinity });
+      let threads = 0;
+      const many = await verifyAuditFile(target, {
+        deviceKey: key,
+        parallelMinBytes: 0,
+        rangeBytes,
+        onThreads: (n) => (threads = n),
+      });
+      expect({ name, ...many }).toEqual({ name, ...one });
+      expect(one.ok).toBe(name === 'good');
+      if (name === 'good') expect(threads).toBeGreaterThan(1);
+    }
+  }, 60_000);
+});
