@@ -20,6 +20,7 @@
  * append, at the latest {@link LAZY_SYNC_MS} later: a read call's result entry, whose call was already in the
  * chain durably (its intent) before the answer left, so a read costs one fdatasync, overlapped with Telegram.
  */
+import fs from 'node:fs';
 import { chmod, type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type Clock, systemClock } from '../clock.js';
@@ -422,7 +423,7 @@ export class AuditChain {
   }
 
   #next(input: AuditRecord): AuditEntry {
-    const unhashed = {
+    const entry: AuditEntry = {
       seq: this.#seq + 1,
       ts: new Date(this.#clock.now()).toISOString(),
       call_id: input.call_id,
@@ -433,15 +434,12 @@ export class AuditChain {
       decided_by: input.decided_by,
       ...(input.error === undefined ? {} : { error: input.error }),
       prev_hash: this.#hash,
+      hash: '',
     };
-    const hash = computeEntryHash(unhashed);
-    const entry: AuditEntry = {
-      ...unhashed,
-      hash,
-      ...(this.#key ? { mac: this.#key.entryMac(Buffer.from(hash, 'hex')).toString('hex') } : {}),
-    };
+    entry.hash = computeEntryHash(entry);
+    if (this.#key) entry.mac = this.#key.entryMacHex(entry.hash);
     this.#seq = entry.seq;
-    this.#hash = hash;
+    this.#hash = entry.hash;
     return entry;
   }
 
@@ -452,6 +450,7 @@ export class AuditChain {
 
   /** The group commit loop: one write (+ one fdatasync when any entry asked for it) per batch. */
   async #drain(): Promise<void> {
+    await Promise.resolve();
     try {
       while (this.#pending.length > 0) {
         const batch = this.#pending;
@@ -461,8 +460,7 @@ export class AuditChain {
           const data = batch.length === 1 ? batch[0]!.line : Buffer.concat(batch.map((p) => p.line));
           let written = 0;
           while (written < data.length) {
-            const { bytesWritten } = await this.#fh.write(data, written, data.length - written);
-            written += bytesWritten;
+            written += fs.writeSync(this.#fh.fd, data, written, data.length - written);
           }
           this.#unsynced = true;
           for (const p of batch) this.#notDurable.push(p.entry);
@@ -525,7 +523,7 @@ export class AuditChain {
     this.#pendingTip = null;
     const durable = this.#notDurable;
     this.#notDurable = [];
-    for (const entry of durable) {
+    for (const entry of this.#appended.size > 0 ? durable : []) {
       for (const listener of [...this.#appended]) {
         try {
           listener({ ...entry });

@@ -118,22 +118,20 @@ export const AuditEntrySchema = z.strictObject({
  */
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 
-/** The one canonical line of an entry (without the trailing newline): fixed key order, no spaces. */
+/**
+ * The one canonical line of an entry (without the trailing newline): fixed key order, no spaces — exactly
+ * `JSON.stringify` of the fields in that order. Written out directly: no value the schema accepts needs a JSON
+ * escape (see the module comment), so the template is that text without building an object per entry.
+ * @param e an entry that satisfies {@link AuditEntrySchema} (a value outside its alphabets would not be escaped).
+ */
 export function serialiseEntry(e: AuditEntry): string {
-  return JSON.stringify({
-    seq: e.seq,
-    ts: e.ts,
-    call_id: e.call_id,
-    tool: e.tool,
-    peer: e.peer,
-    phase: e.phase,
-    status: e.status,
-    decided_by: e.decided_by,
-    ...(e.error === undefined ? {} : { error: e.error }),
-    prev_hash: e.prev_hash,
-    hash: e.hash,
-    ...(e.mac === undefined ? {} : { mac: e.mac }),
-  });
+  const error = e.error === undefined ? '' : `,"error":"${e.error}"`;
+  const mac = e.mac === undefined ? '' : `,"mac":"${e.mac}"`;
+  return (
+    `{"seq":${e.seq},"ts":"${e.ts}","call_id":"${e.call_id}","tool":"${e.tool}","peer":"${e.peer}",` +
+    `"phase":"${e.phase}","status":"${e.status}","decided_by":"${e.decided_by}"${error},` +
+    `"prev_hash":"${e.prev_hash}","hash":"${e.hash}"${mac}}`
+  );
 }
 
 /** A caller tried to record something the schema forbids. Nothing was written. */

@@ -9,6 +9,7 @@ import {
   AuditChainError,
   AuditDecidedBy,
   type AuditEntry,
+  AuditEntrySchema,
   type AuditInput,
   AuditInputError,
   AuditPhase,
@@ -22,6 +23,7 @@ import {
 } from '../../../bridge/audit/auditChain.js';
 import { ManualClock } from '../../../bridge/clock.js';
 import { redactPeer } from '../../../bridge/audit/redactPeer.js';
+import { serialiseEntry } from '../../../bridge/audit/entry.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -116,6 +118,29 @@ describe('AuditChain: writing and verifying', () => {
       expect(computeEntryHash(rest)).toBe(hash);
       prev = hash;
     }
+  });
+
+  it('property: the hash of any field values (any Unicode, any length) is the spec hash', () => {
+    const anyText = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'binary', minLength: 1500, maxLength: 3000 }));
+    fc.assert(
+      fc.property(
+        fc.record({
+          seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+          ts: anyText,
+          call_id: anyText,
+          tool: anyText,
+          peer: anyText,
+          error: fc.option(anyText, { nil: undefined }),
+          prev_hash: fc.stringMatching(/^[0-9a-f]{64}$/),
+        }),
+        (fields) => {
+          const e = { ...fields, phase: 'intent', status: 'ok', decided_by: '—' } as Omit<AuditEntry, 'hash'>;
+          if (e.error === undefined) delete e.error;
+          expect(computeEntryHash(e)).toBe(specHash(e));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('a chain of N entries verifies; an empty file verifies with 0 entries', async () => {
@@ -510,6 +535,36 @@ describe('the fast line reader agrees with the schema', () => {
     status: fc.constantFrom(...AuditStatus.options),
     decided_by: fc.constantFrom(...AuditDecidedBy.options),
     error: fc.option(text(errorChars, 1, 200), { nil: undefined }),
+  });
+
+  it('property: the canonical line is JSON.stringify of the fields in their fixed order, for any entry the schema accepts', () => {
+    fc.assert(
+      fc.property(
+        anyInput,
+        fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+        fc.stringMatching(/^[0-9a-f]{64}$/),
+        fc.option(fc.stringMatching(/^[0-9a-f]{32}$/), { nil: undefined }),
+        (input, seq, hex, mac) => {
+          const entry = AuditEntrySchema.parse({ seq, ts: '2025-01-02T03:04:05.678Z', ...input, prev_hash: hex, hash: hex, mac });
+          const ordered = {
+            seq: entry.seq,
+            ts: entry.ts,
+            call_id: entry.call_id,
+            tool: entry.tool,
+            peer: entry.peer,
+            phase: entry.phase,
+            status: entry.status,
+            decided_by: entry.decided_by,
+            error: entry.error,
+            prev_hash: entry.prev_hash,
+            hash: entry.hash,
+            mac: entry.mac,
+          };
+          expect(serialiseEntry(entry)).toBe(JSON.stringify(ordered));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('property: any entry the schema accepts is written, read back and verified from its bytes', async () => {
