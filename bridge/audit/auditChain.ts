@@ -13,7 +13,9 @@
  *
  * Group commit (issue 12): appends are queued in call order; the writer takes everything queued, writes it with
  * one `write` and, if any of it was asked durable, one `fdatasync`; appends arriving meanwhile form the next
- * batch. A durable append resolves only once its line is on disk, so a caller that awaits it before acting has
+ * batch. The `write` is synchronous (`writeSync`: a few hundred bytes into the page cache, microseconds, where the
+ * promise API cost a thread-pool round trip and more main-thread CPU than the write itself); the `fdatasync`,
+ * which waits for the disk, runs on the thread pool. A durable append resolves only once its line is on disk, so a caller that awaits it before acting has
  * the entry in the chain before the effect (custody rule 4). `{ durable: false }` resolves once queued: its line
  * is written with the next batch and made durable by the next durable append or `close`. `{ durable: 'soon' }`
  * resolves once its line is written (in the file, not yet synced) and is made durable by the next durable
@@ -450,6 +452,8 @@ export class AuditChain {
 
   /** The group commit loop: one write (+ one fdatasync when any entry asked for it) per batch. */
   async #drain(): Promise<void> {
+    // Start after the current synchronous run: appends made in it join this batch, and #draining is set (by
+    // #kick) before anything below can finish.
     await Promise.resolve();
     try {
       while (this.#pending.length > 0) {

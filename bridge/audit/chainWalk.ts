@@ -4,17 +4,31 @@
  * reports its first line's seq and prev_hash and its last hash, which the caller links up.
  */
 import type { AuditIncident } from './verify.js';
-import { ENTRY_MAC_BYTES } from './deviceKey.js';
-import { AuditChainError } from './entry.js';
+import { ENTRY_MAC_BYTES } from './entryValues.js';
 import { EntryMacCheck } from './entryMacCheck.js';
-import { parseLine } from './entryHash.js';
 import { digestEqualsHex, hexDecode, hexEquals, ScannedLine, scanLine } from './entryScan.js';
 import { streamLines } from './fileIo.js';
 
-/** Why a line the fast reader refused is bad, in the schema's words. */
-function explain(buf: Buffer, start: number, end: number): string {
-  const checked = parseLine(buf.subarray(start, end));
+/**
+ * A line the fast reader refused, kept so the schema can name what is wrong with it once the walk has stopped:
+ * the slow reader (entryHash.ts `parseLine`) loads zod, which worker threads need not load for a good chain.
+ * `otherwise` is the reason when the schema finds nothing wrong (e.g. a hash mismatch); null when the schema
+ * must find something (the fast reader refused the line's form).
+ */
+export interface RefusedLine {
+  line: Uint8Array;
+  otherwise: string | null;
+}
+
+/**
+ * What is wrong with a refused line, in the schema's words, else its `otherwise` reason.
+ * @throws AuditChainError when the fast reader refused a line's form that the schema accepts (a bug).
+ */
+export async function explainRefused(refused: RefusedLine): Promise<string> {
+  const [{ parseLine }, { AuditChainError }] = await Promise.all([import('./entryHash.js'), import('./entry.js')]);
+  const checked = parseLine(refused.line);
   if ('problem' in checked) return checked.problem;
+  if (refused.otherwise !== null) return refused.otherwise;
   throw new AuditChainError(`verify: the fast reader rejected entry ${checked.entry.seq}, the schema did not (a bug)`);
 }
 
@@ -27,12 +41,6 @@ const CLOSE_BRACE = 0x7d;
 export function isTornTail(tail: Uint8Array): boolean {
   const brace = tail.indexOf(CLOSE_BRACE);
   return brace === -1 || brace === tail.length - 1;
-}
-
-/** What the schema says is wrong with a line the fast reader took in, if anything (e.g. a non-hex digit). */
-export function schemaProblem(buf: Buffer, start: number, end: number): string | null {
-  const checked = parseLine(buf.subarray(start, end));
-  return 'problem' in checked ? checked.problem : null;
 }
 
 /** Why a line without a MAC after keyed entries is refused. */
@@ -48,8 +56,10 @@ export class ChainWalk {
   firstUnkeyed = -1;
   /** Set for a range walked on its own: its first line is taken as the start (see {@link step}). */
   floating = false;
-  /** The first line of a floating range: its seq, prev_hash and what the schema says of it. */
-  first: { seq: number; prevHex: string; schemaProblem: string | null } | null = null;
+  /** The first line of a floating range: its seq, prev_hash and its bytes (for the schema, see stitch). */
+  first: { seq: number; prevHex: string; line: Uint8Array } | null = null;
+  /** The line {@link step} refused last, for {@link explainRefused}. */
+  refused: RefusedLine | null = null;
   legacy = 0;
   /** The stored hash hex at `watchSeq`, when that seq was reached. */
   watchedHex: string | null = null;
@@ -89,7 +99,7 @@ export class ChainWalk {
    */
   step(buf: Buffer, start: number, end: number): string | null {
     const line = this.#line;
-    if (!scanLine(buf, start, end, line)) return explain(buf, start, end);
+    if (!scanLine(buf, start, end, line)) return this.#refuse(buf, start, end, null);
     if (this.floating) {
       // The first line of a range verified on its own: take its seq and prev_hash as given; the caller checks
       // them against the end of the range before it.
@@ -99,7 +109,7 @@ export class ChainWalk {
       this.first = {
         seq: line.seq,
         prevHex: buf.toString('latin1', line.prevStart, line.prevStart + 64),
-        schemaProblem: schemaProblem(buf, start, end),
+        line: Uint8Array.prototype.slice.call(buf, start, end),
       };
     }
     const expected = this.verified + 1;
@@ -108,16 +118,18 @@ export class ChainWalk {
       return `found seq ${line.seq} where ${expected} was expected (entry ${how}?)`;
     }
     if (!hexEquals(buf, line.prevStart, line.message, 32)) {
-      return (
-        schemaProblem(buf, start, end) ??
-        (expected === 1
+      return this.#refuse(
+        buf,
+        start,
+        end,
+        expected === 1
           ? 'prev_hash is not the genesis value (entries before it deleted?)'
-          : `prev_hash does not match entry ${expected - 1} (inserted, deleted or reordered entry?)`)
+          : `prev_hash does not match entry ${expected - 1} (inserted, deleted or reordered entry?)`,
       );
     }
     const digest = this.#digest;
     if (!digestEqualsHex(buf, line.hashStart, line.digest(), digest))
-      return schemaProblem(buf, start, end) ?? 'hash mismatch (edited?)';
+      return this.#refuse(buf, start, end, 'hash mismatch (edited?)');
     if (line.macStart < 0) {
       if (this.keyedCount > 0) return MAC_REMOVED;
       if (expected > this.legacyUntil) {
@@ -142,6 +154,12 @@ export class ChainWalk {
     }
     return null;
   }
+
+  /** Keeps a refused line for {@link explainRefused}; the reason returned stands until then. */
+  #refuse(buf: Buffer, start: number, end: number, otherwise: string | null): string {
+    this.refused = { line: Uint8Array.prototype.slice.call(buf, start, end), otherwise };
+    return otherwise ?? 'refused by the fast reader';
+  }
 }
 
 
@@ -163,7 +181,7 @@ export interface RangeSpec {
 /** What a range walk found (plain data). `problem.index` counts lines taken in before the bad one. */
 export interface RangeResult {
   taken: number;
-  first: { seq: number; prevHex: string; schemaProblem: string | null } | null;
+  first: { seq: number; prevHex: string; line: Uint8Array } | null;
   lastHex: string;
   keyedCount: number;
   legacy: number;
@@ -205,6 +223,8 @@ export async function walkRange(spec: RangeSpec): Promise<RangeResult> {
     },
     { start: spec.start, end: spec.end, ...(spec.readBytes === undefined ? {} : { chunkBytes: spec.readBytes }) },
   );
+  const stopped = problem as RangeResult['problem'];
+  if (stopped && w.refused) stopped.reason = await explainRefused(w.refused);
   return {
     taken: w.taken,
     first: w.first,

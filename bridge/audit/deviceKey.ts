@@ -21,12 +21,12 @@ import { parsePeer } from '../protocol/index.js';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../storage/privateFile.js';
 import type { SecretBox } from '../vault/secretBox.js';
 import { AuditChainError } from './entry.js';
+import { ENTRY_MAC_BYTES } from './entryValues.js';
 import { syncDirectory } from './fileIo.js';
 
 /** Length of the device secret, in bytes. */
 export const DEVICE_SECRET_BYTES = 32;
-/** Length of an entry MAC, in bytes (HMAC-SHA-256 truncated to 128 bits, RFC 2104 §5). */
-export const ENTRY_MAC_BYTES = 16;
+export { ENTRY_MAC_BYTES };
 
 const HKDF_SALT = Buffer.from('tg-bridge device key v1', 'utf8');
 

@@ -13,6 +13,7 @@
  * stored bytes and tell a torn final line apart from a tampered one.
  */
 import { z } from 'zod';
+import { AUDIT_DECIDERS, AUDIT_PHASES, AUDIT_STATUSES } from './entryValues.js';
 
 /** `prev_hash` of the first entry: 32 zero bytes, hex (PROTOCOL.md). */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -22,26 +23,15 @@ export const GENESIS_HASH = '0'.repeat(64);
  * person's approval (`decision`, before any undo window), the start of a call's effect (`intent`), its outcome
  * (`result`).
  */
-export const AuditPhase = z.enum(['asked', 'decision', 'intent', 'result']);
+export const AuditPhase = z.enum(AUDIT_PHASES);
 export type AuditPhase = z.infer<typeof AuditPhase>;
 
 /** How a call ended (PROTOCOL.md "Audit chain"). */
-export const AuditStatus = z.enum([
-  'ok',
-  'pending',
-  'undone',
-  'dry_run',
-  'denied',
-  'expired',
-  'cancelled',
-  'rate_limited',
-  'invalid',
-  'error',
-]);
+export const AuditStatus = z.enum(AUDIT_STATUSES);
 export type AuditStatus = z.infer<typeof AuditStatus>;
 
 /** Who decided a write: the person, a standing rule they made, an automatic decision, or nobody (`—`). */
-export const AuditDecidedBy = z.enum(['person', 'rule', 'auto', '—']);
+export const AuditDecidedBy = z.enum(AUDIT_DECIDERS);
 export type AuditDecidedBy = z.infer<typeof AuditDecidedBy>;
 
 /** Relay call ids: uuids and similar, up to 128 characters of `[A-Za-z0-9._:-]`; empty when there is no call. */

@@ -14,7 +14,7 @@
  * overhead, not SHA-256 itself, dominates at this size.
  */
 import { hash as oneShotHash } from 'node:crypto';
-import { AuditDecidedBy, AuditPhase, AuditStatus } from './entry.js';
+import { AUDIT_DECIDERS, AUDIT_PHASES, AUDIT_STATUSES } from './entryValues.js';
 
 function table(chars: string): Uint8Array {
   const t = new Uint8Array(256);
@@ -45,10 +45,10 @@ const K_PREV = lit('","prev_hash":"');
 const K_HASH = lit('","hash":"');
 const K_MAC = lit('","mac":"');
 const K_END = lit('"}');
-// The enums come from the schema, so the fast reader can't drift from it.
-const PHASES = AuditPhase.options.map(lit);
-const STATUSES = AuditStatus.options.map(lit);
-const DECIDERS = AuditDecidedBy.options.map(lit);
+// The same values the schema's enums are built from, so the fast reader can't drift from it.
+const PHASES = AUDIT_PHASES.map(lit);
+const STATUSES = AUDIT_STATUSES.map(lit);
+const DECIDERS = AUDIT_DECIDERS.map(lit);
 const LONGEST = (lits: Buffer[]) => Math.max(...lits.map((l) => l.length));
 const [PHASE_MAX, STATUS_MAX, DECIDER_MAX] = [LONGEST(PHASES), LONGEST(STATUSES), LONGEST(DECIDERS)];
 const PEER_KINDS = ['user', 'chat', 'channel', 'username', 'peer'].map(lit);

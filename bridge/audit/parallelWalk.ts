@@ -17,6 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AuditIncident } from './verify.js';
 import { GENESIS_HASH } from './entry.js';
+import { parseLine } from './entryHash.js';
 import { MAC_REMOVED, type RangeResult, type RangeSpec, walkClaimed, walkRange } from './chainWalk.js';
 import { NEWLINE } from './fileIo.js';
 
@@ -146,7 +147,9 @@ function inWorker(task: WorkerTask, onResult: (index: number, result: RangeResul
     const boot = `import(${JSON.stringify(pathToFileURL(tsx).href)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
     worker = new Worker(boot, { eval: true, workerData: task });
   } else {
-    worker = new Worker(new URL('./verifyWorker.js', self), { workerData: task });
+    // Compiled JavaScript needs none of the parent's node flags: under a loader such as tsx (`--import tsx`, the
+    // benches, `npm run` scripts) inheriting them made every worker start the loader too (~40 ms).
+    worker = new Worker(new URL('./verifyWorker.js', self), { workerData: task, execArgv: [] });
   }
   return new Promise<void>((resolve, reject) => {
     worker.on('message', (m: WorkerMessage) => {
@@ -188,11 +191,13 @@ function stitch(results: RangeResult[]): ChainWalked {
         return out({ seq: expected, reason: `found seq ${r.first.seq} where ${expected} was expected (entry ${how}?)` });
       }
       if (r.first.prevHex !== prevHex) {
+        const checked = parseLine(r.first.line);
         return out({
           seq: expected,
           reason:
-            r.first.schemaProblem ??
-            `prev_hash does not match entry ${expected - 1} (inserted, deleted or reordered entry?)`,
+            'problem' in checked
+              ? checked.problem
+              : `prev_hash does not match entry ${expected - 1} (inserted, deleted or reordered entry?)`,
         });
       }
     }
