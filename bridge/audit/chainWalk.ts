@@ -86,6 +86,7 @@ export class ChainWalk {
     pads: { ipad: Uint8Array; opad: Uint8Array } | null,
   ) {
     this.#macs = pads ? new EntryMacCheck(pads) : null;
+    this.#line.macDigitsCompared = pads !== null;
   }
 
   /** Hex of the last entry's hash (the genesis value before the first), as stored. */
@@ -137,7 +138,13 @@ export class ChainWalk {
         return `has no MAC, though this device keys every entry after seq ${this.legacyUntil} (rewritten without the key?)`;
       }
     } else if (this.#macs && !this.#macs.matches(digest, buf, line.macStart, ENTRY_MAC_BYTES)) {
-      return "its MAC does not match this device's key (written or rewritten without the key, or another device's chain)";
+      // The schema names a MAC that is not hex (which scanLine left to this comparison).
+      return this.#refuse(
+        buf,
+        start,
+        end,
+        "its MAC does not match this device's key (written or rewritten without the key, or another device's chain)",
+      );
     }
     // Taken in: this hash is what the next line must link to.
     line.message.set(digest);

@@ -11,6 +11,8 @@
  * SHA-256 as in FIPS 180-4 §6.2.2, on 32-bit words held in Int32Array (two's complement, `| 0` wraps mod 2³²).
  */
 
+import { HEX_PAIR } from './entryScan.js';
+
 /** FIPS 180-4 §4.2.2: the 64 round constants. */
 const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
@@ -100,9 +102,6 @@ function absorbed(block: Uint8Array): Int32Array {
   return state;
 }
 
-/** Lower-case hex digit → value + 1 (0 = not a hex digit). */
-const HEX = new Uint8Array(256);
-for (let i = 0; i < 16; i++) HEX['0123456789abcdef'.charCodeAt(i)] = i + 1;
 
 /** Bit length of the message each second block ends: a 64-byte pad plus a 32-byte value. */
 const PADDED_BITS = (64 + 32) * 8;
@@ -158,13 +157,12 @@ export class EntryMacCheck {
   matches(value: Uint8Array, hex: Uint8Array, at: number, bytes: number): boolean {
     const mac = this.words(value);
     for (let i = 0; i < bytes / 4; i++) {
-      let word = 0;
-      for (let j = 0; j < 8; j++) {
-        const v = HEX[hex[at + 8 * i + j]!]!;
-        if (v === 0) return false;
-        word = (word << 4) | (v - 1);
-      }
-      if (word !== mac[i]) return false;
+      const p = at + 8 * i;
+      const b0 = HEX_PAIR[(hex[p]! << 8) | hex[p + 1]!]!;
+      const b1 = HEX_PAIR[(hex[p + 2]! << 8) | hex[p + 3]!]!;
+      const b2 = HEX_PAIR[(hex[p + 4]! << 8) | hex[p + 5]!]!;
+      const b3 = HEX_PAIR[(hex[p + 6]! << 8) | hex[p + 7]!]!;
+      if ((b0 | b1 | b2 | b3) < 0 || ((b0 << 24) | (b1 << 16) | (b2 << 8) | b3) !== mac[i]) return false;
     }
     return true;
   }

@@ -30,6 +30,15 @@ NOT_QUOTE[0x22] = 0;
 /** Lower-case hex digit → value + 1 (0 = not a hex digit). */
 const HEX = new Uint8Array(256);
 for (let i = 0; i < 16; i++) HEX['0123456789abcdef'.charCodeAt(i)] = i + 1;
+/**
+ * Two bytes of lower-case hex, `first << 8 | second`, → the byte they spell, or -1: one lookup per byte instead
+ * of two (128 KiB, made once).
+ */
+export const HEX_PAIR = new Int16Array(65536).fill(-1);
+for (let hi = 0; hi < 256; hi++) {
+  if (HEX[hi] === 0) continue;
+  for (let lo = 0; lo < 256; lo++) if (HEX[lo] !== 0) HEX_PAIR[(hi << 8) | lo] = ((HEX[hi]! - 1) << 4) | (HEX[lo]! - 1);
+}
 
 const lit = (s: string) => Buffer.from(s, 'utf8');
 const K_SEQ = lit('{"seq":');
@@ -81,6 +90,11 @@ export class ScannedLine {
   /** -1 when the line has no `mac`. */
   macStart = -1;
   /**
+   * Set by a caller that compares every MAC with the one it computes (a non-hex digit never matches): scanLine
+   * then leaves the MAC's digits to that comparison.
+   */
+  macDigitsCompared = false;
+  /**
    * The hashed message (PROTOCOL.md "Audit chain"): bytes 0–31 are the previous hash, which the caller keeps
    * (scanLine never writes them), then the length-prefixed fields scanLine copied; `messageLength` bytes in all.
    */
@@ -121,24 +135,40 @@ function expect(buf: Uint8Array, at: number, end: number, l: Uint8Array): number
 }
 
 /**
- * Copies a string value starting at `at` into `msg[m…]` up to its closing quote.
- * @returns the index of the closing quote, or -1 when a byte isn't `allowed` or there are more than `max` bytes.
+ * Checks that `key` (e.g. `","tool":"`) starts at `p`, then copies the string value after it into `msg[m + 4…]`
+ * with its u32 big-endian byte length at `msg[m…]`.
+ * @returns the index of the value's closing quote, or -1 when the key differs, a byte isn't `allowed`, or the
+ *   value is shorter than `min` or longer than `max` bytes.
  */
-function copyString(
+function keyValue(
   buf: Uint8Array,
-  at: number,
+  p: number,
   end: number,
+  key: Uint8Array,
   allowed: Uint8Array,
+  min: number,
   max: number,
   msg: Uint8Array,
   m: number,
 ): number {
+  const at = p + key.length;
+  if (at > end) return -1;
+  for (let i = 0; i < key.length; i++) if (buf[p + i] !== key[i]) return -1;
   const stop = Math.min(end, at + max + 1);
+  const to = m + 4 - at;
   for (let i = at; i < stop; i++) {
     const c = buf[i]!;
-    if (c === 0x22) return i;
+    if (c === 0x22) {
+      const n = i - at;
+      if (n < min) return -1;
+      msg[m] = 0;
+      msg[m + 1] = 0;
+      msg[m + 2] = n >>> 8;
+      msg[m + 3] = n & 0xff;
+      return i;
+    }
     if (allowed[c] !== 1) return -1;
-    msg[m + i - at] = c;
+    msg[to + i] = c;
   }
   return -1;
 }
@@ -197,62 +227,49 @@ export function scanLine(buf: Uint8Array, start: number, end: number, out: Scann
   m += TS_BYTES;
   p += TS_BYTES;
   // call_id, tool: [A-Za-z0-9._:-], 0–128 and 1–64.
-  p = expect(buf, p, end, K_CALL);
-  if (p < 0) return false;
-  let q = copyString(buf, p, end, ID_CHARS, CALL_ID_MAX, msg, m + 4);
+  let q = keyValue(buf, p, end, K_CALL, ID_CHARS, 0, CALL_ID_MAX, msg, m);
   if (q < 0) return false;
-  putLength(msg, m, q - p);
-  m += 4 + q - p;
-  p = expect(buf, q, end, K_TOOL);
-  if (p < 0) return false;
-  q = copyString(buf, p, end, ID_CHARS, TOOL_MAX, msg, m + 4);
-  if (q <= p) return false;
-  out.toolStart = p;
+  m += 4 + q - (p + K_CALL.length);
+  p = q;
+  q = keyValue(buf, p, end, K_TOOL, ID_CHARS, 1, TOOL_MAX, msg, m);
+  if (q < 0) return false;
+  out.toolStart = p + K_TOOL.length;
   out.toolEnd = q;
-  putLength(msg, m, q - p);
-  m += 4 + q - p;
+  m += 4 + q - out.toolStart;
+  p = q;
   // peer: empty or kind#8hex.
-  p = expect(buf, q, end, K_PEER);
-  if (p < 0) return false;
-  q = copyString(buf, p, end, NOT_QUOTE, PEER_MAX, msg, m + 4);
+  q = keyValue(buf, p, end, K_PEER, NOT_QUOTE, 0, PEER_MAX, msg, m);
   if (q < 0) return false;
+  p += K_PEER.length;
   if (q > p) {
     const hash = q - 9;
     if (hash <= p || buf[hash] !== 0x23 || !hexRun(buf, hash + 1, q, 8) || !oneOf(buf, p, hash, PEER_KINDS))
       return false;
   }
-  putLength(msg, m, q - p);
   m += 4 + q - p;
-  p = expect(buf, q, end, K_PHASE);
-  if (p < 0) return false;
-  q = copyString(buf, p, end, NOT_QUOTE, PHASE_MAX, msg, m + 4);
-  if (q < 0 || !oneOf(buf, p, q, PHASES)) return false;
-  putLength(msg, m, q - p);
-  m += 4 + q - p;
-  p = expect(buf, q, end, K_STATUS);
-  if (p < 0) return false;
-  q = copyString(buf, p, end, NOT_QUOTE, STATUS_MAX, msg, m + 4);
-  if (q < 0 || !oneOf(buf, p, q, STATUSES)) return false;
-  out.statusStart = p;
+  p = q;
+  q = keyValue(buf, p, end, K_PHASE, NOT_QUOTE, 1, PHASE_MAX, msg, m);
+  if (q < 0 || !oneOf(buf, p + K_PHASE.length, q, PHASES)) return false;
+  m += 4 + q - (p + K_PHASE.length);
+  p = q;
+  q = keyValue(buf, p, end, K_STATUS, NOT_QUOTE, 1, STATUS_MAX, msg, m);
+  if (q < 0) return false;
+  out.statusStart = p + K_STATUS.length;
   out.statusEnd = q;
-  putLength(msg, m, q - p);
-  m += 4 + q - p;
-  p = expect(buf, q, end, K_DECIDED);
-  if (p < 0) return false;
-  q = copyString(buf, p, end, NOT_QUOTE, DECIDER_MAX, msg, m + 4);
-  if (q < 0 || !oneOf(buf, p, q, DECIDERS)) return false;
-  putLength(msg, m, q - p);
-  m += 4 + q - p;
+  if (!oneOf(buf, out.statusStart, q, STATUSES)) return false;
+  m += 4 + q - out.statusStart;
+  p = q;
+  q = keyValue(buf, p, end, K_DECIDED, NOT_QUOTE, 1, DECIDER_MAX, msg, m);
+  if (q < 0 || !oneOf(buf, p + K_DECIDED.length, q, DECIDERS)) return false;
+  m += 4 + q - (p + K_DECIDED.length);
+  p = q;
   // error (optional): 1–200 of the error alphabet; hashed as the empty string when absent.
-  const e = expect(buf, q, end, K_ERROR);
-  if (e >= 0) {
-    const eEnd = copyString(buf, e, end, ERROR_CHARS, ERROR_MAX, msg, m + 4);
-    if (eEnd <= e) return false;
-    out.errorStart = e;
-    out.errorEnd = eEnd;
-    putLength(msg, m, eEnd - e);
-    m += 4 + eEnd - e;
-    q = eEnd;
+  if (buf[p + 3] === 0x65 /* e of "error" */) {
+    q = keyValue(buf, p, end, K_ERROR, ERROR_CHARS, 1, ERROR_MAX, msg, m);
+    if (q < 0) return false;
+    out.errorStart = p + K_ERROR.length;
+    out.errorEnd = q;
+    m += 4 + q - out.errorStart;
   } else {
     out.errorStart = -1;
     out.errorEnd = -1;
@@ -271,7 +288,7 @@ export function scanLine(buf: Uint8Array, start: number, end: number, out: Scann
   p += 64;
   const mac = expect(buf, p, end, K_MAC);
   if (mac >= 0) {
-    if (!hexRun(buf, mac, end, 32)) return false;
+    if (mac + 32 > end || (!out.macDigitsCompared && !hexRun(buf, mac, end, 32))) return false;
     out.macStart = mac;
     p = mac + 32;
   } else out.macStart = -1;
@@ -280,14 +297,12 @@ export function scanLine(buf: Uint8Array, start: number, end: number, out: Scann
 
 /** Decodes `n` bytes of lower-case hex at `at` into `out[outAt…]` (a non-hex digit gives a wrong byte). */
 export function hexDecode(buf: Uint8Array, at: number, n: number, out: Uint8Array, outAt = 0): void {
-  for (let i = 0; i < n; i++) out[outAt + i] = ((HEX[buf[at + 2 * i]!]! - 1) << 4) | (HEX[buf[at + 2 * i + 1]!]! - 1);
+  for (let i = 0; i < n; i++) out[outAt + i] = HEX_PAIR[(buf[at + 2 * i]! << 8) | buf[at + 2 * i + 1]!]! & 0xff;
 }
 
 /** True when the `n` bytes `bytes[0…n)` equal the lower-case hex at `buf[at…]` (a non-hex digit never matches). */
 export function hexEquals(buf: Uint8Array, at: number, bytes: Uint8Array, n: number): boolean {
-  for (let i = 0; i < n; i++) {
-    if ((((HEX[buf[at + 2 * i]!]! - 1) << 4) | (HEX[buf[at + 2 * i + 1]!]! - 1)) !== bytes[i]) return false;
-  }
+  for (let i = 0; i < n; i++) if (HEX_PAIR[(buf[at + 2 * i]! << 8) | buf[at + 2 * i + 1]!] !== bytes[i]) return false;
   return true;
 }
 
@@ -300,7 +315,7 @@ export function digestEqualsHex(buf: Uint8Array, at: number, digest: string, out
   for (let i = 0; i < 32; i++) {
     const b = digest.charCodeAt(i);
     out[i] = b;
-    if ((((HEX[buf[at + 2 * i]!]! - 1) << 4) | (HEX[buf[at + 2 * i + 1]!]! - 1)) !== b) same = false;
+    if (HEX_PAIR[(buf[at + 2 * i]! << 8) | buf[at + 2 * i + 1]!] !== b) same = false;
   }
   return same;
 }
