@@ -31,6 +31,7 @@ import {
   type RequestId,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/sdk/types.js';
+import { MCP_CLIENT_GONE_REASON } from './deviceHub.js';
 import { writeJsonRpcError } from './mcpEndpoint.js';
 
 /** What {@link JsonCallTransport.handlePost} did with a request. */
@@ -71,7 +72,6 @@ export class JsonCallTransport implements Transport {
       }
       return; // a notification related to a JSON-answered request: nowhere to send it (SDK JSON mode too)
     }
-    if (isResponse && id !== undefined && this.answeredOrGone.delete(id)) return; // its client went away
     await this.sdk.send(message, options);
   }
 
@@ -80,18 +80,18 @@ export class JsonCallTransport implements Transport {
     await this.sdk.close();
   }
 
-  /** Ids of JSON-path requests whose HTTP response closed before the answer: their late answer is dropped. */
-  private readonly answeredOrGone = new Set<RequestId>();
-
   /**
    * Handles one POST of this session (already authenticated and matched to it). Takes it when it is a
    * progress-less `tools/call` (see the module docs) and answers 200 with the JSON-RPC response; otherwise
-   * hands it to the SDK transport, with the body already read.
+   * hands it to the SDK transport, with the body already read. Either way, when the response closes before it
+   * was completely written (the client went away), every request the body carried is cancelled as if the
+   * client had sent `notifications/cancelled` with reason {@link MCP_CLIENT_GONE_REASON} (issue 8 §7): the
+   * server aborts the handler's signal, the device gets `cancel`, and nothing is answered.
    * @param maxBodyBytes body cap; a larger body is answered 413 as the SDK would.
    */
   async handlePost(req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): Promise<void> {
-    if (!headersFit(req)) {
-      await this.sdk.handleRequest(req, res);
+    if (!sdkReadsBody(req)) {
+      await this.sdk.handleRequest(req, res); // the SDK answers 406 or 415 without reading the body
       return;
     }
     const body = await readBody(req, maxBodyBytes);
@@ -106,14 +106,16 @@ export class JsonCallTransport implements Transport {
       writeJsonRpcError(res, 400, -32700, 'Parse error: Invalid JSON');
       return;
     }
-    const id = progresslessToolCallId(parsed);
+    const id = versionFits(req) ? progresslessToolCallId(parsed) : undefined;
     if (id === undefined || this.waiting.has(id) || !this.onmessage) {
+      const ids = requestIds(parsed);
+      if (ids.length > 0) this.cancelWhenGone(res, ids);
       await this.sdk.handleRequest(req, res, parsed);
       return;
     }
     const answer = new Promise<JSONRPCMessage>((resolve) => this.waiting.set(id, resolve));
     res.once('close', () => {
-      if (this.waiting.delete(id)) this.answeredOrGone.add(id);
+      if (this.waiting.delete(id)) this.cancel(id);
     });
     this.onmessage(parsed as JSONRPCMessage, { requestInfo: { headers: req.headers } });
     const response = JSON.stringify(await answer);
@@ -126,20 +128,49 @@ export class JsonCallTransport implements Transport {
     res.writeHead(200, headers);
     res.end(response);
   }
+
+  /** Cancels requests `ids` when `res` closes before it was completely written (an SSE answer cut short). */
+  private cancelWhenGone(res: ServerResponse, ids: RequestId[]): void {
+    res.once('close', () => {
+      if (!res.writableFinished) for (const id of ids) this.cancel(id);
+    });
+  }
+
+  /** Delivers `notifications/cancelled` for request `id` to the server (a finished request ignores it). */
+  private cancel(id: RequestId): void {
+    this.onmessage?.({
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId: id, reason: MCP_CLIENT_GONE_REASON },
+    });
+  }
 }
 
-/** The SDK's own header checks for a POST, so the JSON path never accepts what the SDK would refuse. */
-function headersFit(req: IncomingMessage): boolean {
+/**
+ * Whether the SDK transport would read this POST's body: it accepts both `application/json` and
+ * `text/event-stream` and sends `Content-Type: application/json` (otherwise the SDK answers 406 / 415).
+ */
+function sdkReadsBody(req: IncomingMessage): boolean {
   const accept = req.headers.accept ?? '';
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  return accept.includes('application/json') && accept.includes('text/event-stream') && type === 'application/json';
+}
+
+/** Whether the POST names an `Mcp-Protocol-Version` the SDK supports (the JSON path requires one). */
+function versionFits(req: IncomingMessage): boolean {
   const version = req.headers['mcp-protocol-version'];
-  return (
-    accept.includes('application/json') &&
-    accept.includes('text/event-stream') &&
-    type === 'application/json' &&
-    typeof version === 'string' &&
-    SUPPORTED_PROTOCOL_VERSIONS.includes(version)
-  );
+  return typeof version === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(version);
+}
+
+/** Ids of the JSON-RPC requests (not notifications or responses) in a parsed body, single or batch. */
+function requestIds(body: unknown): RequestId[] {
+  const ids: RequestId[] = [];
+  for (const m of Array.isArray(body) ? body : [body]) {
+    if (typeof m !== 'object' || m === null) continue;
+    const { id, method } = m as Loose;
+    if (typeof method === 'string' && (typeof id === 'string' || typeof id === 'number')) ids.push(id);
+  }
+  return ids;
 }
 
 /** The id of a single JSON-RPC `tools/call` request without a progress token, else undefined. */

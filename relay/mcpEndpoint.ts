@@ -12,11 +12,11 @@
  * fraction of the relay's work).
  *
  * A call is withdrawn (the device gets `cancel`) when its MCP client goes away without cancelling (issue 8
- * §7): the HTTP response that would carry its result closes before the result is written, or the session
- * ends (DELETE, idle sweep, eviction). Nobody could receive the result any more, and an AI that retries must
+ * §7): the HTTP response that would carry its result closes before the result is written (then
+ * {@link JsonCallTransport} delivers a `notifications/cancelled` for it, as if the client had sent one), or the
+ * session ends (DELETE, idle sweep, eviction). Nobody could receive the result any more, and an AI that retries must
  * not have its first write sent later.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -26,7 +26,7 @@ import type { Logger } from 'pino';
 import { MAX_FRAME_BYTES, TOOLS, type ToolContract, ToolErrorCode, toolErrorText } from '../bridge/protocol/index.js';
 import { createToolServer } from '../bridge/protocol/node/mcpTools.js';
 import type { CallRouter } from './callRouter.js';
-import { type CallOutcome, McpClientGone } from './deviceHub.js';
+import type { CallOutcome } from './deviceHub.js';
 import { JsonCallTransport, readBody } from './jsonCallTransport.js';
 import { type McpSessionDirectory, replayInitialize } from './replicas/sharedSessions.js';
 import { RELAY_VERSION } from './version.js';
@@ -110,15 +110,13 @@ export function createRelayToolServer(
         clearInterval(heartbeat);
         heartbeat = setInterval(() => onProgress(message), progressHeartbeatMs);
       };
-      // Aborted when the HTTP response of the POST that carried this call closes unanswered.
-      const gone = httpExchange.getStore()?.gone;
       return deviceConsent()
         .then(
           (refused) =>
             refused ??
             router.call(caller.userId, name, args, {
               ...(tool.deadlineMs !== undefined ? { deadlineMs: tool.deadlineMs } : {}),
-              signal: gone ? AbortSignal.any([signal, gone]) : signal,
+              signal,
               onProgress: relayProgress,
               ...(client ? { client } : {}),
               ...(caller.oauthClientId ? { oauthClient: caller.oauthClientId } : {}),
@@ -128,21 +126,6 @@ export function createRelayToolServer(
     },
     onError: (message) => logger.debug({ err: message }, 'MCP server error'),
   });
-}
-
-/**
- * The HTTP exchange a piece of MCP work runs for: `gone` aborts when the client closed the response before it
- * was finished. Set around the SDK's handling of each request; the SDK calls tool handlers inside it.
- */
-const httpExchange = new AsyncLocalStorage<{ gone: AbortSignal }>();
-
-/** An abort signal for `res`: aborted when the connection closes before the response was completely written. */
-function responseGone(res: ServerResponse): AbortSignal {
-  const controller = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) controller.abort(new McpClientGone());
-  });
-  return controller.signal;
 }
 
 interface McpSession {
@@ -218,11 +201,9 @@ export class McpEndpoint {
         session.touchedAt = session.lastUsed;
         this.options.directory.touch(session.id);
       }
-      await httpExchange.run({ gone: responseGone(res) }, () =>
-        req.method === 'POST'
-          ? session.calls.handlePost(req, res, MAX_FRAME_BYTES)
-          : session.transport.handleRequest(req, res),
-      );
+      await (req.method === 'POST'
+        ? session.calls.handlePost(req, res, MAX_FRAME_BYTES)
+        : session.transport.handleRequest(req, res));
       // A DELETE ends the session on every replica, not only here.
       if (req.method === 'DELETE' && !this.sessions.has(session.id)) this.options.directory?.closed(session.id);
       return;
@@ -249,7 +230,7 @@ export class McpEndpoint {
     const session = this.openSession(caller, undefined, initializeParams(body));
     await session.server.connect(session.calls);
     this.shareCancels(session);
-    await httpExchange.run({ gone: responseGone(res) }, () => session.transport.handleRequest(req, res, body));
+    await session.transport.handleRequest(req, res, body);
     if (session.transport.sessionId === undefined) await session.server.close();
   }
 

@@ -114,7 +114,7 @@ describe('tools/call over the JSON path', () => {
     expect(text).toContain('"id":12');
   });
 
-  it('a client that hangs up mid-call leaves the session working; the late answer goes nowhere', async () => {
+  it('a client that hangs up mid-call: the device gets cancel, the late answer goes nowhere, the session works on', async () => {
     const { post, dev } = await setup();
     let held: { id: string } | undefined;
     dev.onCall = (f) => {
@@ -125,10 +125,16 @@ describe('tools/call over the JSON path', () => {
     await dev.waitForCall();
     hangUp.abort();
     await gone;
-    await new Promise((r) => setTimeout(r, 50));
+    expect(await dev.waitFor((f) => f.type === 'cancel' && f.id === held!.id)).toMatchObject({
+      reason: expect.stringMatching(/MCP client went away/),
+    });
     dev.send({ type: 'response', id: held!.id, result: DIALOGS_RESULT });
     dev.onCall = (f, d) => d.send({ type: 'response', id: f.id, result: DIALOGS_RESULT });
     const res = await post(call(22));
     expect(((await res.json()) as { id: number }).id).toBe(22);
+    // The id of the abandoned request may be used again, on either path, and is answered.
+    expect(((await (await post(call(21))).json()) as { id: number }).id).toBe(21);
+    const viaSdk = await post({ ...call(21), params: { ...call(21).params, _meta: { progressToken: 't' } } });
+    expect(await viaSdk.text()).toContain('"id":21');
   });
 });
