@@ -18,19 +18,27 @@
  *   `Mcp-Protocol-Version` header the SDK supports (the same checks the SDK applies);
  * - the body is one JSON-RPC request (not a batch), method `tools/call`, id a string or number not already in
  *   flight, `params` an object without `_meta.progressToken`.
- * The `Server` still validates the request (CallToolRequestSchema) and runs it exactly as before: same handler,
- * same cancellation by `notifications/cancelled`, same errors. Notifications the server relates to such a
- * request are dropped, as the SDK does in JSON mode (none are sent without a progress token).
+ * - `params` passes `CallToolRequestSchema` and asks for no task (`params.task`: this server offers none, and
+ *   the SDK answers such a request with its error).
+ * Such a request runs the server's own `tools/call` handler directly ({@link DirectToolCall}): the same
+ * argument checks, results and errors, and the same cancellation by `notifications/cancelled` (matched here,
+ * by request id), without the SDK's generic dispatch, which re-validates every message against each JSON-RPC
+ * shape and the handler's result against `CallToolResultSchema` (our results are built to that schema). A
+ * handler that throws is answered with a JSON-RPC error as the SDK would (its `code` when it has one, else
+ * -32603). A cancelled request gets no answer, as with the SDK.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
+  CallToolRequestSchema,
+  ErrorCode,
   type JSONRPCMessage,
   type MessageExtraInfo,
   type RequestId,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { DirectToolCall } from '../bridge/protocol/node/mcpTools.js';
 import { MCP_CLIENT_GONE_REASON } from './deviceHub.js';
 import { writeJsonRpcError } from './mcpEndpoint.js';
 
@@ -45,48 +53,65 @@ export class JsonCallTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
-  /** Requests taken by the JSON path, by id: how to deliver their response. */
-  private readonly waiting = new Map<RequestId, (response: JSONRPCMessage) => void>();
+  /**
+   * Called with each `notifications/cancelled` the client sent to this replica (`reason` as sent), so that
+   * other replicas holding the session can cancel too; cancels they share come back through {@link deliver}.
+   */
+  onClientCancel?: (requestId: RequestId, reason: string | undefined) => void;
+  /** Requests running on the direct path, by id: how to abort them. */
+  private readonly direct = new Map<RequestId, AbortController>();
 
-  constructor(private readonly sdk: StreamableHTTPServerTransport) {}
+  /**
+   * @param sdk the session's SDK transport (everything not taken here goes there).
+   * @param callTool the server's `tools/call` handler, run directly for progress-less calls.
+   */
+  constructor(
+    private readonly sdk: StreamableHTTPServerTransport,
+    private readonly callTool: DirectToolCall,
+  ) {}
 
   get sessionId(): string | undefined {
     return this.sdk.sessionId;
   }
 
   async start(): Promise<void> {
-    this.sdk.onmessage = (message, extra) => this.onmessage?.(message, extra);
+    this.sdk.onmessage = (message, extra) => this.receive(message, extra, true);
     this.sdk.onerror = (error) => this.onerror?.(error);
-    this.sdk.onclose = () => this.onclose?.();
+    this.sdk.onclose = () => {
+      this.abortDirect(); // as the server aborts its own handlers when the transport closes
+      this.onclose?.();
+    };
     await this.sdk.start();
   }
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    const isResponse = 'id' in message && ('result' in message || 'error' in message);
-    const id = isResponse ? (message as { id: RequestId }).id : options?.relatedRequestId;
-    const deliver = id === undefined ? undefined : this.waiting.get(id);
-    if (deliver) {
-      if (isResponse) {
-        this.waiting.delete(id!);
-        deliver(message);
-      }
-      return; // a notification related to a JSON-answered request: nowhere to send it (SDK JSON mode too)
-    }
     await this.sdk.send(message, options);
   }
 
   async close(): Promise<void> {
-    this.waiting.clear();
+    this.abortDirect();
     await this.sdk.close();
   }
 
+  /** Aborts every call running on the direct path (the session ended); none of them is answered. */
+  private abortDirect(): void {
+    const running = [...this.direct.values()];
+    this.direct.clear();
+    for (const controller of running) controller.abort();
+  }
+
+  /** Hands the server a message another replica shared (a cancel), as if the client had sent it here. */
+  deliver(message: JSONRPCMessage): void {
+    this.receive(message, undefined, false);
+  }
+
   /**
-   * Handles one POST of this session (already authenticated and matched to it). Takes it when it is a
+   * Handles one POST of this session (already authenticated and matched to it). Runs it directly when it is a
    * progress-less `tools/call` (see the module docs) and answers 200 with the JSON-RPC response; otherwise
    * hands it to the SDK transport, with the body already read. Either way, when the response closes before it
    * was completely written (the client went away), every request the body carried is cancelled as if the
    * client had sent `notifications/cancelled` with reason {@link MCP_CLIENT_GONE_REASON} (issue 8 §7): the
-   * server aborts the handler's signal, the device gets `cancel`, and nothing is answered.
+   * call's signal aborts, the device gets `cancel`, and nothing is answered.
    * @param maxBodyBytes body cap; a larger body is answered 413 as the SDK would.
    */
   async handlePost(req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): Promise<void> {
@@ -107,43 +132,74 @@ export class JsonCallTransport implements Transport {
       return;
     }
     const id = versionFits(req) ? progresslessToolCallId(parsed) : undefined;
-    if (id === undefined || this.waiting.has(id) || !this.onmessage) {
+    const request = id === undefined || this.direct.has(id) ? undefined : CallToolRequestSchema.safeParse(parsed);
+    if (id === undefined || !request?.success) {
       const ids = requestIds(parsed);
-      if (ids.length > 0) this.cancelWhenGone(res, ids);
+      if (ids.length > 0) {
+        res.once('close', () => {
+          if (!res.writableFinished) for (const gone of ids) this.receive(clientGone(gone), undefined, false);
+        });
+      }
       await this.sdk.handleRequest(req, res, parsed);
       return;
     }
-    const answer = new Promise<JSONRPCMessage>((resolve) => this.waiting.set(id, resolve));
+    const controller = new AbortController();
+    this.direct.set(id, controller);
     res.once('close', () => {
-      if (this.waiting.delete(id)) this.cancel(id);
+      if (this.direct.get(id) === controller) this.receive(clientGone(id), undefined, false);
     });
-    this.onmessage(parsed as JSONRPCMessage, { requestInfo: { headers: req.headers } });
-    const response = JSON.stringify(await answer);
-    if (res.destroyed) return;
+    let response: JSONRPCMessage;
+    try {
+      response = { jsonrpc: '2.0', id, result: await this.callTool(request.data, controller.signal) };
+    } catch (err) {
+      const { code, message, data } = err as { code?: unknown; message?: unknown; data?: unknown };
+      response = {
+        jsonrpc: '2.0',
+        id,
+        error: {
+          code: Number.isSafeInteger(code) ? (code as number) : ErrorCode.InternalError,
+          message: typeof message === 'string' ? message : 'Internal error',
+          ...(data !== undefined ? { data } : {}),
+        },
+      };
+    }
+    if (this.direct.get(id) === controller) this.direct.delete(id);
+    if (controller.signal.aborted || res.destroyed) return; // cancelled: no answer, as the SDK does
+    const text = JSON.stringify(response);
     const headers: Record<string, string | number> = {
       'Content-Type': 'application/json',
-      'Content-Length': Buffer.byteLength(response),
+      'Content-Length': Buffer.byteLength(text),
     };
     if (this.sessionId !== undefined) headers['mcp-session-id'] = this.sessionId;
     res.writeHead(200, headers);
-    res.end(response);
+    res.end(text);
   }
 
-  /** Cancels requests `ids` when `res` closes before it was completely written (an SSE answer cut short). */
-  private cancelWhenGone(res: ServerResponse, ids: RequestId[]): void {
-    res.once('close', () => {
-      if (!res.writableFinished) for (const id of ids) this.cancel(id);
-    });
+  /**
+   * One incoming message for the server. A `notifications/cancelled` also aborts the direct call it names, and
+   * when it came from this replica's client (`fromClient`) it is shared through {@link onClientCancel}.
+   */
+  private receive(message: JSONRPCMessage, extra: MessageExtraInfo | undefined, fromClient: boolean): void {
+    if ('method' in message && message.method === 'notifications/cancelled' && !('id' in message)) {
+      const params = message.params as { requestId?: unknown; reason?: unknown } | undefined;
+      const requestId = params?.requestId;
+      if (typeof requestId === 'string' || typeof requestId === 'number') {
+        const reason = typeof params?.reason === 'string' ? params.reason : undefined;
+        const controller = this.direct.get(requestId);
+        if (controller) {
+          this.direct.delete(requestId);
+          controller.abort(reason);
+        }
+        if (fromClient) this.onClientCancel?.(requestId, reason);
+      }
+    }
+    this.onmessage?.(message, extra);
   }
+}
 
-  /** Delivers `notifications/cancelled` for request `id` to the server (a finished request ignores it). */
-  private cancel(id: RequestId): void {
-    this.onmessage?.({
-      jsonrpc: '2.0',
-      method: 'notifications/cancelled',
-      params: { requestId: id, reason: MCP_CLIENT_GONE_REASON },
-    });
-  }
+/** The `notifications/cancelled` the relay delivers for request `id` when its client went away. */
+function clientGone(id: RequestId): JSONRPCMessage {
+  return { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: MCP_CLIENT_GONE_REASON } };
 }
 
 /**
@@ -183,6 +239,7 @@ function progresslessToolCallId(msg: unknown): RequestId | undefined {
   if (typeof params !== 'object' || params === null || Array.isArray(params)) return undefined;
   const meta = (params as Loose)._meta;
   if (meta !== undefined && (typeof meta !== 'object' || meta === null || 'progressToken' in meta)) return undefined;
+  if ('task' in params) return undefined;
   return m.id;
 }
 

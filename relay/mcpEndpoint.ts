@@ -19,12 +19,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { MAX_FRAME_BYTES, TOOLS, type ToolContract, ToolErrorCode, toolErrorText } from '../bridge/protocol/index.js';
-import { createToolServer } from '../bridge/protocol/node/mcpTools.js';
+import { createToolServer, type ToolServer } from '../bridge/protocol/node/mcpTools.js';
 import type { CallRouter } from './callRouter.js';
 import type { CallOutcome } from './deviceHub.js';
 import { JsonCallTransport, readBody } from './jsonCallTransport.js';
@@ -77,7 +75,7 @@ export function createRelayToolServer(
   logger: Logger,
   progressHeartbeatMs: number = PROGRESS_HEARTBEAT_MS,
   consent: DeviceConsentSettings = { relay: 'tg-relay', timeoutMs: 120_000 },
-): Server {
+): ToolServer {
   // One device consent per session for a token caller; a refusal is asked again on the next call.
   let consented: Promise<CallOutcome | null> | undefined;
   const deviceConsent = (): Promise<CallOutcome | null> => {
@@ -132,15 +130,13 @@ interface McpSession {
   id: string;
   userId: string;
   oauthClientId: string | undefined;
-  server: Server;
+  server: ToolServer['server'];
   transport: StreamableHTTPServerTransport;
   /** What `server` is connected to: JSON answers for progress-less tools/call, `transport` for the rest. */
   calls: JsonCallTransport;
   lastUsed: number;
   /** When this replica last extended the shared record's lifetime (ms since the epoch). */
   touchedAt: number;
-  /** Hands an incoming message to the server without sharing it with other replicas. */
-  deliver: (message: JSONRPCMessage) => void;
 }
 
 /** Options of {@link McpEndpoint}. */
@@ -170,7 +166,7 @@ export class McpEndpoint {
     options.directory?.listen({
       closed: (id) => this.dropSession(id),
       cancelled: (id, requestId, reason) =>
-        this.sessions.get(id)?.deliver({
+        this.sessions.get(id)?.calls.deliver({
           jsonrpc: '2.0',
           method: 'notifications/cancelled',
           params: { requestId, ...(reason !== undefined ? { reason } : {}) },
@@ -290,16 +286,16 @@ export class McpEndpoint {
         }
       },
     });
+    const tools = createRelayToolServer(caller, router, logger, this.options.progressHeartbeatMs, this.options.deviceConsent);
     const session: McpSession = {
       id: '',
       userId,
       oauthClientId: caller.oauthClientId,
-      server: createRelayToolServer(caller, router, logger, this.options.progressHeartbeatMs, this.options.deviceConsent),
+      server: tools.server,
       transport,
-      calls: new JsonCallTransport(transport),
+      calls: new JsonCallTransport(transport, tools.callTool),
       lastUsed: Date.now(),
       touchedAt: Date.now(),
-      deliver: () => undefined,
     };
     session.server.onclose = () => {
       if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
@@ -348,18 +344,9 @@ export class McpEndpoint {
   /** Shares the client's `notifications/cancelled` with the other replicas holding the session. */
   private shareCancels(session: McpSession): void {
     const directory = this.options.directory;
-    const deliver = session.calls.onmessage;
-    if (!directory || !deliver) return;
-    session.deliver = (message) => deliver(message);
-    session.calls.onmessage = (message, extra) => {
-      if ('method' in message && message.method === 'notifications/cancelled' && !('id' in message)) {
-        const params = message.params as { requestId?: unknown; reason?: unknown } | undefined;
-        const requestId = params?.requestId;
-        if (session.id && (typeof requestId === 'string' || typeof requestId === 'number')) {
-          directory.cancelled(session.id, requestId, typeof params?.reason === 'string' ? params.reason : undefined);
-        }
-      }
-      deliver(message, extra);
+    if (!directory) return;
+    session.calls.onClientCancel = (requestId, reason) => {
+      if (session.id) directory.cancelled(session.id, requestId, reason);
     };
   }
 
