@@ -64,7 +64,7 @@ describe('acceptedAsSdkWould', () => {
 
 /** A request for /mcp with these headers, a response that records headers, and the front's outcome. */
 function harness(options: { verify?: (token: string) => Promise<AuthInfo>; throttled?: boolean } = {}) {
-  const handle = vi.fn(async () => undefined);
+  const handle = vi.fn(async (..._args: unknown[]) => undefined);
   const throttle = new FailureThrottle(systemClock, { maxFailures: 1, windowMs: 60_000 });
   if (options.throttled) throttle.fail(['ip:10.0.0.1']);
   const front = mcpFront({
