@@ -58,8 +58,8 @@ export class JsonCallTransport implements Transport {
    * other replicas holding the session can cancel too; cancels they share come back through {@link deliver}.
    */
   onClientCancel?: (requestId: RequestId, reason: string | undefined) => void;
-  /** Requests running on the direct path, by id: how to abort them. */
-  private readonly direct = new Map<RequestId, AbortController>();
+  /** Requests running on the direct path, by id: how to abort them, and the response they answer on. */
+  private readonly direct = new Map<RequestId, { controller: AbortController; res: ServerResponse }>();
 
   /**
    * @param sdk the session's SDK transport (everything not taken here goes there).
@@ -93,11 +93,17 @@ export class JsonCallTransport implements Transport {
     await this.sdk.close();
   }
 
-  /** Aborts every call running on the direct path (the session ended); none of them is answered. */
+  /**
+   * Aborts every call running on the direct path (the session ended). Their responses, still open, get 404
+   * with a JSON-RPC error, what the spec has a client hear for a session that no longer exists.
+   */
   private abortDirect(): void {
     const running = [...this.direct.values()];
     this.direct.clear();
-    for (const controller of running) controller.abort();
+    for (const { controller, res } of running) {
+      controller.abort();
+      if (!res.headersSent && !res.destroyed) writeJsonRpcError(res, 404, -32001, 'The MCP session ended; initialize a new session.');
+    }
   }
 
   /** Hands the server a message another replica shared (a cancel), as if the client had sent it here. */
@@ -144,9 +150,9 @@ export class JsonCallTransport implements Transport {
       return;
     }
     const controller = new AbortController();
-    this.direct.set(id, controller);
+    this.direct.set(id, { controller, res });
     res.once('close', () => {
-      if (this.direct.get(id) === controller) this.receive(clientGone(id), undefined, false);
+      if (this.direct.get(id)?.controller === controller) this.receive(clientGone(id), undefined, false);
     });
     let response: JSONRPCMessage;
     try {
@@ -163,8 +169,8 @@ export class JsonCallTransport implements Transport {
         },
       };
     }
-    if (this.direct.get(id) === controller) this.direct.delete(id);
-    if (controller.signal.aborted || res.destroyed) return; // cancelled: no answer, as the SDK does
+    if (this.direct.get(id)?.controller === controller) this.direct.delete(id);
+    if (controller.signal.aborted || res.headersSent || res.destroyed) return; // cancelled: no answer, as the SDK does
     const text = JSON.stringify(response);
     const headers: Record<string, string | number> = {
       'Content-Type': 'application/json',
@@ -185,10 +191,10 @@ export class JsonCallTransport implements Transport {
       const requestId = params?.requestId;
       if (typeof requestId === 'string' || typeof requestId === 'number') {
         const reason = typeof params?.reason === 'string' ? params.reason : undefined;
-        const controller = this.direct.get(requestId);
-        if (controller) {
+        const running = this.direct.get(requestId);
+        if (running) {
           this.direct.delete(requestId);
-          controller.abort(reason);
+          running.controller.abort(reason);
         }
         if (fromClient) this.onClientCancel?.(requestId, reason);
       }

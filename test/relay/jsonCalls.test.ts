@@ -140,8 +140,11 @@ describe('tools/call over the JSON path', () => {
     });
     expect(ended.status).toBe(200);
     expect(await dev.waitFor((f) => f.type === 'cancel' && f.id === held.id)).toMatchObject({ type: 'cancel' });
+    // The call's own POST is not left hanging: it hears that the session is gone.
+    const answer = (await pending) as Response;
+    expect(answer.status).toBe(404);
+    expect(((await answer.json()) as { error: { code: number } }).error.code).toBe(-32001);
     hangUp.abort();
-    await pending;
   });
 
   it('a tools/call that asks for a task goes to the SDK, which answers it (this server offers no tasks)', async () => {
