@@ -1,9 +1,10 @@
 /**
  * Where the round trip goes: list_dialogs (limit 20) measured at each layer, round robin in one run on the same
  * sandbox — direct gramjs, the bridge's gateway, the engine over an audit chain that does not fsync, the engine
- * as shipped (schema + policy + durable audit + wrap), and an MCP client
- * through the relay and the relay link (JSON path) — so the relay hop's share (MCP − engine) and the engine's
- * (engine − gateway) read off directly next to the product/direct ratio.
+ * as shipped (schema + policy + durable audit + wrap), and MCP clients through the relay and the relay link
+ * (JSON path): a bare one (rawMcp.ts) and the MCP SDK's — so the relay hop's share (bare MCP − engine), the
+ * engine's (engine − gateway) and the SDK client's own (SDK MCP − bare MCP) read off directly next to the
+ * product/direct ratio.
  *
  * Env: BENCH_ROUNDS (default 300).
  */
@@ -21,6 +22,7 @@ import { startRelay } from '../relay/index.js';
 import { createSandboxClient } from '../sandbox/client.js';
 import { startSandbox } from '../sandbox/index.js';
 import { sandboxGateway } from '../test/helpers/sandboxGateway.js';
+import { KeepAliveMcpClient, openSession } from './rawMcp.js';
 import { ms, percentile, timed } from './stats.js';
 import { personApproves } from '../test/helpers/clientConsent.js';
 
@@ -40,6 +42,7 @@ export async function benchHops(): Promise<void> {
   // The same engine over an audit chain that does not fsync: what the engine costs besides durable appends.
   const unsynced = await AuditChain.open(join(home, 'unsynced.jsonl'), { fsync: false });
   const engineNoFsync = new BridgeEngine({ gateway, audit: unsynced, approvals: new ApprovalQueue() });
+  let bare: KeepAliveMcpClient | undefined;
   try {
     await host.waitConnected();
     await direct.connect();
@@ -48,13 +51,16 @@ export async function benchHops(): Promise<void> {
         requestInit: { headers: { Authorization: `Bearer ${mcpToken}` } },
       }),
     );
+    bare = new KeepAliveMcpClient(await openSession(relay.mcpUrl, mcpToken));
+    const mcp = bare;
     let n = 0;
     const layers: [string, () => Promise<unknown>][] = [
       ['gramjs → sandbox (direct)', () => direct.getDialogs({ limit: 20 })],
       ['gateway', () => gateway.listDialogs({ limit: 20 })],
       ['engine, audit not fsync\'d', () => engineNoFsync.call({ callId: `u${n++}`, tool: 'list_dialogs', args: { limit: 20 } })],
       ['engine (schema+policy+audit)', () => host.engine.call({ callId: `h${n++}`, tool: 'list_dialogs', args: { limit: 20 } })],
-      ['MCP → relay → link → engine', () => ai.callTool({ name: 'list_dialogs', arguments: { limit: 20 } })],
+      ['MCP (bare) → relay → link → engine', () => mcp.callTool('list_dialogs', { limit: 20 })],
+      ['MCP (SDK) → relay → link → engine', () => ai.callTool({ name: 'list_dialogs', arguments: { limit: 20 } })],
     ];
     const samples = layers.map(() => [] as number[]);
     for (let round = -10; round < ROUNDS; round++) {
@@ -68,14 +74,16 @@ export async function benchHops(): Promise<void> {
     const p = (i: number, q: number) => percentile(samples[i]!, q);
     process.stdout.write(`list_dialogs (limit 20) per layer, ${ROUNDS} calls each, round robin:\n`);
     for (const [i, [name]] of layers.entries()) {
-      process.stdout.write(`  ${name.padEnd(30)} p50 ${ms(p(i, 50)).padStart(10)}   p99 ${ms(p(i, 99)).padStart(10)}\n`);
+      process.stdout.write(`  ${name.padEnd(36)} p50 ${ms(p(i, 50)).padStart(10)}   p99 ${ms(p(i, 99)).padStart(10)}\n`);
     }
     process.stdout.write(
-      `  relay + link share (MCP − engine) p50 +${ms(p(4, 50) - p(3, 50))}; engine share (engine − gateway) p50 +${ms(p(3, 50) - p(1, 50))}, ` +
+      `  relay + link share (bare MCP − engine) p50 +${ms(p(4, 50) - p(3, 50))}; SDK client's own (SDK − bare) p50 +${ms(p(5, 50) - p(4, 50))}; ` +
+        `engine share (engine − gateway) p50 +${ms(p(3, 50) - p(1, 50))}, ` +
         `of which not durable appends (unsynced engine − gateway) +${ms(p(2, 50) - p(1, 50))}; ` +
-        `product/direct p50 ${(p(4, 50) / p(0, 50)).toFixed(2)}×, p99 ${(p(4, 99) / p(0, 99)).toFixed(2)}×\n`,
+        `product/direct p50 ${(p(4, 50) / p(0, 50)).toFixed(2)}× bare, ${(p(5, 50) / p(0, 50)).toFixed(2)}× SDK\n`,
     );
   } finally {
+    bare?.close();
     await ai.close();
     await unsynced.close();
     await direct.destroy();

@@ -93,9 +93,21 @@ export type ClientConsentOutcome =
  */
 export class McpClientGone extends Error {
   constructor() {
-    super('the MCP client went away (its connection closed) before the person decided');
+    super(MCP_CLIENT_GONE_REASON);
     this.name = 'McpClientGone';
   }
+}
+
+/**
+ * Why a call is withdrawn when its MCP client went away without cancelling (issue 8 §7): the reason the relay
+ * puts in the `notifications/cancelled` it delivers for the closed HTTP response, and the `cancel` text the
+ * device shows.
+ */
+export const MCP_CLIENT_GONE_REASON = 'the MCP client went away (its connection closed) before the person decided';
+
+/** Whether an abort `reason` says the MCP client went away ({@link McpClientGone} or its reason text). */
+export function isClientGone(reason: unknown): boolean {
+  return reason instanceof McpClientGone || reason === MCP_CLIENT_GONE_REASON;
 }
 
 /** A connected device as {@link DeviceHub.connectedDevices} lists it; `connectedAt` is ms since the epoch. */
@@ -345,7 +357,7 @@ class DeviceConnection {
     const startedAt = Date.now();
     return new Promise<CallOutcome>((resolve) => {
       const onAbort = () => {
-        this.cancel(id, signal?.reason instanceof McpClientGone ? signal.reason.message : 'the MCP client cancelled the call');
+        this.cancel(id, isClientGone(signal?.reason) ? MCP_CLIENT_GONE_REASON : 'the MCP client cancelled the call');
         pending.finish({ ok: false, error: 'The MCP client cancelled the call.' });
       };
       const pending: PendingCall = {

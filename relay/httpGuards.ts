@@ -3,7 +3,7 @@
  * another site that resolves its name to this relay's address still sends its own Host/Origin), CORS for the
  * browser origins the person allowed, and per-address connection caps and timeouts against slow clients.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { TrustedProxies } from './clientAddress.js';
 
@@ -21,6 +21,21 @@ function json(res: Response, status: number, error: string, message: string): vo
   res.status(status).set('Cache-Control', 'no-store').json({ error, message });
 }
 
+/** Whether `req`'s Host is one of the relay's names and its Origin, when sent, is allowed. */
+export function originAllowed(policy: OriginPolicy, req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  return policy.hosts.has((req.headers.host ?? '').toLowerCase()) && (origin === undefined || policy.origins.has(origin));
+}
+
+/** Adds the CORS headers of an allowed cross-origin request (none when `req` sent no Origin). */
+export function addCorsHeaders(req: IncomingMessage, res: ServerResponse): void {
+  const origin = req.headers.origin;
+  if (origin === undefined) return;
+  res.setHeader('Access-Control-Allow-Origin', origin);
+  res.setHeader('Access-Control-Expose-Headers', CORS_EXPOSE_HEADERS);
+  res.setHeader('Vary', 'Origin');
+}
+
 /**
  * Refuses a request whose Host is not one of the relay's names (421) or whose Origin, when sent, is not
  * allowed (403); answers CORS preflights (`OPTIONS`) for allowed origins with 204, and adds CORS headers to
@@ -28,23 +43,15 @@ function json(res: Response, status: number, error: string, message: string): vo
  */
 export function originGuard(policy: OriginPolicy) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const host = (req.headers.host ?? '').toLowerCase();
-    if (!policy.hosts.has(host)) {
+    if (!policy.hosts.has((req.headers.host ?? '').toLowerCase())) {
       json(res, 421, 'misdirected_request', 'This relay does not serve that host name.');
       return;
     }
-    const origin = req.headers.origin;
-    if (origin !== undefined) {
-      if (!policy.origins.has(origin)) {
-        json(res, 403, 'forbidden_origin', 'Requests from this web origin are not allowed by this relay.');
-        return;
-      }
-      res.set({
-        'Access-Control-Allow-Origin': origin,
-        'Access-Control-Expose-Headers': CORS_EXPOSE_HEADERS,
-        Vary: 'Origin',
-      });
+    if (!originAllowed(policy, req)) {
+      json(res, 403, 'forbidden_origin', 'Requests from this web origin are not allowed by this relay.');
+      return;
     }
+    addCorsHeaders(req, res);
     if (req.method === 'OPTIONS') {
       res
         .status(204)

@@ -18,19 +18,28 @@
  *   `Mcp-Protocol-Version` header the SDK supports (the same checks the SDK applies);
  * - the body is one JSON-RPC request (not a batch), method `tools/call`, id a string or number not already in
  *   flight, `params` an object without `_meta.progressToken`.
- * The `Server` still validates the request (CallToolRequestSchema) and runs it exactly as before: same handler,
- * same cancellation by `notifications/cancelled`, same errors. Notifications the server relates to such a
- * request are dropped, as the SDK does in JSON mode (none are sent without a progress token).
+ * - `params` passes `CallToolRequestSchema` and asks for no task (`params.task`: this server offers none, and
+ *   the SDK answers such a request with its error).
+ * Such a request runs the server's own `tools/call` handler directly ({@link DirectToolCall}): the same
+ * argument checks, results and errors, and the same cancellation by `notifications/cancelled` (matched here,
+ * by request id), without the SDK's generic dispatch, which re-validates every message against each JSON-RPC
+ * shape and the handler's result against `CallToolResultSchema` (our results are built to that schema). A
+ * handler that throws is answered with a JSON-RPC error as the SDK would (its `code` when it has one, else
+ * -32603). A cancelled request gets no answer, as with the SDK.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
+  CallToolRequestSchema,
+  ErrorCode,
   type JSONRPCMessage,
   type MessageExtraInfo,
   type RequestId,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { DirectToolCall } from '../bridge/protocol/node/mcpTools.js';
+import { MCP_CLIENT_GONE_REASON } from './deviceHub.js';
 import { writeJsonRpcError } from './mcpEndpoint.js';
 
 /** What {@link JsonCallTransport.handlePost} did with a request. */
@@ -44,54 +53,76 @@ export class JsonCallTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
-  /** Requests taken by the JSON path, by id: how to deliver their response. */
-  private readonly waiting = new Map<RequestId, (response: JSONRPCMessage) => void>();
+  /**
+   * Called with each `notifications/cancelled` the client sent to this replica (`reason` as sent), so that
+   * other replicas holding the session can cancel too; cancels they share come back through {@link deliver}.
+   */
+  onClientCancel?: (requestId: RequestId, reason: string | undefined) => void;
+  /** Requests running on the direct path, by id: how to abort them, and the response they answer on. */
+  private readonly direct = new Map<RequestId, { controller: AbortController; res: ServerResponse }>();
 
-  constructor(private readonly sdk: StreamableHTTPServerTransport) {}
+  /**
+   * @param sdk the session's SDK transport (everything not taken here goes there).
+   * @param callTool the server's `tools/call` handler, run directly for progress-less calls.
+   */
+  constructor(
+    private readonly sdk: StreamableHTTPServerTransport,
+    private readonly callTool: DirectToolCall,
+  ) {}
 
   get sessionId(): string | undefined {
     return this.sdk.sessionId;
   }
 
   async start(): Promise<void> {
-    this.sdk.onmessage = (message, extra) => this.onmessage?.(message, extra);
+    this.sdk.onmessage = (message, extra) => this.receive(message, extra, true);
     this.sdk.onerror = (error) => this.onerror?.(error);
-    this.sdk.onclose = () => this.onclose?.();
+    this.sdk.onclose = () => {
+      this.abortDirect(); // as the server aborts its own handlers when the transport closes
+      this.onclose?.();
+    };
     await this.sdk.start();
   }
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    const isResponse = 'id' in message && ('result' in message || 'error' in message);
-    const id = isResponse ? (message as { id: RequestId }).id : options?.relatedRequestId;
-    const deliver = id === undefined ? undefined : this.waiting.get(id);
-    if (deliver) {
-      if (isResponse) {
-        this.waiting.delete(id!);
-        deliver(message);
-      }
-      return; // a notification related to a JSON-answered request: nowhere to send it (SDK JSON mode too)
-    }
-    if (isResponse && id !== undefined && this.answeredOrGone.delete(id)) return; // its client went away
     await this.sdk.send(message, options);
   }
 
   async close(): Promise<void> {
-    this.waiting.clear();
+    this.abortDirect();
     await this.sdk.close();
   }
 
-  /** Ids of JSON-path requests whose HTTP response closed before the answer: their late answer is dropped. */
-  private readonly answeredOrGone = new Set<RequestId>();
+  /**
+   * Aborts every call running on the direct path (the session ended). Their responses, still open, get 404
+   * with a JSON-RPC error, what the spec has a client hear for a session that no longer exists.
+   */
+  private abortDirect(): void {
+    const running = [...this.direct.values()];
+    this.direct.clear();
+    for (const { controller, res } of running) {
+      controller.abort();
+      if (!res.headersSent && !res.destroyed) writeJsonRpcError(res, 404, -32001, 'The MCP session ended; initialize a new session.');
+    }
+  }
+
+  /** Hands the server a message another replica shared (a cancel), as if the client had sent it here. */
+  deliver(message: JSONRPCMessage): void {
+    this.receive(message, undefined, false);
+  }
 
   /**
-   * Handles one POST of this session (already authenticated and matched to it). Takes it when it is a
+   * Handles one POST of this session (already authenticated and matched to it). Runs it directly when it is a
    * progress-less `tools/call` (see the module docs) and answers 200 with the JSON-RPC response; otherwise
-   * hands it to the SDK transport, with the body already read.
+   * hands it to the SDK transport, with the body already read. Either way, when the response closes before it
+   * was completely written (the client went away), every request the body carried is cancelled as if the
+   * client had sent `notifications/cancelled` with reason {@link MCP_CLIENT_GONE_REASON} (issue 8 §7): the
+   * call's signal aborts, the device gets `cancel`, and nothing is answered.
    * @param maxBodyBytes body cap; a larger body is answered 413 as the SDK would.
    */
   async handlePost(req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): Promise<void> {
-    if (!headersFit(req)) {
-      await this.sdk.handleRequest(req, res);
+    if (!sdkReadsBody(req)) {
+      await this.sdk.handleRequest(req, res); // the SDK answers 406 or 415 without reading the body
       return;
     }
     const body = await readBody(req, maxBodyBytes);
@@ -106,40 +137,102 @@ export class JsonCallTransport implements Transport {
       writeJsonRpcError(res, 400, -32700, 'Parse error: Invalid JSON');
       return;
     }
-    const id = progresslessToolCallId(parsed);
-    if (id === undefined || this.waiting.has(id) || !this.onmessage) {
+    const id = versionFits(req) ? progresslessToolCallId(parsed) : undefined;
+    const request = id === undefined || this.direct.has(id) ? undefined : CallToolRequestSchema.safeParse(parsed);
+    if (id === undefined || !request?.success) {
+      const ids = requestIds(parsed);
+      if (ids.length > 0) {
+        res.once('close', () => {
+          if (!res.writableFinished) for (const gone of ids) this.receive(clientGone(gone), undefined, false);
+        });
+      }
       await this.sdk.handleRequest(req, res, parsed);
       return;
     }
-    const answer = new Promise<JSONRPCMessage>((resolve) => this.waiting.set(id, resolve));
+    const controller = new AbortController();
+    this.direct.set(id, { controller, res });
     res.once('close', () => {
-      if (this.waiting.delete(id)) this.answeredOrGone.add(id);
+      if (this.direct.get(id)?.controller === controller) this.receive(clientGone(id), undefined, false);
     });
-    this.onmessage(parsed as JSONRPCMessage, { requestInfo: { headers: req.headers } });
-    const response = JSON.stringify(await answer);
-    if (res.destroyed) return;
+    let response: JSONRPCMessage;
+    try {
+      response = { jsonrpc: '2.0', id, result: await this.callTool(request.data, controller.signal) };
+    } catch (err) {
+      const { code, message, data } = err as { code?: unknown; message?: unknown; data?: unknown };
+      response = {
+        jsonrpc: '2.0',
+        id,
+        error: {
+          code: Number.isSafeInteger(code) ? (code as number) : ErrorCode.InternalError,
+          message: typeof message === 'string' ? message : 'Internal error',
+          ...(data !== undefined ? { data } : {}),
+        },
+      };
+    }
+    if (this.direct.get(id)?.controller === controller) this.direct.delete(id);
+    if (controller.signal.aborted || res.headersSent || res.destroyed) return; // cancelled: no answer, as the SDK does
+    const text = JSON.stringify(response);
     const headers: Record<string, string | number> = {
       'Content-Type': 'application/json',
-      'Content-Length': Buffer.byteLength(response),
+      'Content-Length': Buffer.byteLength(text),
     };
     if (this.sessionId !== undefined) headers['mcp-session-id'] = this.sessionId;
     res.writeHead(200, headers);
-    res.end(response);
+    res.end(text);
+  }
+
+  /**
+   * One incoming message for the server. A `notifications/cancelled` also aborts the direct call it names, and
+   * when it came from this replica's client (`fromClient`) it is shared through {@link onClientCancel}.
+   */
+  private receive(message: JSONRPCMessage, extra: MessageExtraInfo | undefined, fromClient: boolean): void {
+    if ('method' in message && message.method === 'notifications/cancelled' && !('id' in message)) {
+      const params = message.params as { requestId?: unknown; reason?: unknown } | undefined;
+      const requestId = params?.requestId;
+      if (typeof requestId === 'string' || typeof requestId === 'number') {
+        const reason = typeof params?.reason === 'string' ? params.reason : undefined;
+        const running = this.direct.get(requestId);
+        if (running) {
+          this.direct.delete(requestId);
+          running.controller.abort(reason);
+        }
+        if (fromClient) this.onClientCancel?.(requestId, reason);
+      }
+    }
+    this.onmessage?.(message, extra);
   }
 }
 
-/** The SDK's own header checks for a POST, so the JSON path never accepts what the SDK would refuse. */
-function headersFit(req: IncomingMessage): boolean {
+/** The `notifications/cancelled` the relay delivers for request `id` when its client went away. */
+function clientGone(id: RequestId): JSONRPCMessage {
+  return { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: MCP_CLIENT_GONE_REASON } };
+}
+
+/**
+ * Whether the SDK transport would read this POST's body: it accepts both `application/json` and
+ * `text/event-stream` and sends `Content-Type: application/json` (otherwise the SDK answers 406 / 415).
+ */
+function sdkReadsBody(req: IncomingMessage): boolean {
   const accept = req.headers.accept ?? '';
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  return accept.includes('application/json') && accept.includes('text/event-stream') && type === 'application/json';
+}
+
+/** Whether the POST names an `Mcp-Protocol-Version` the SDK supports (the JSON path requires one). */
+function versionFits(req: IncomingMessage): boolean {
   const version = req.headers['mcp-protocol-version'];
-  return (
-    accept.includes('application/json') &&
-    accept.includes('text/event-stream') &&
-    type === 'application/json' &&
-    typeof version === 'string' &&
-    SUPPORTED_PROTOCOL_VERSIONS.includes(version)
-  );
+  return typeof version === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(version);
+}
+
+/** Ids of the JSON-RPC requests (not notifications or responses) in a parsed body, single or batch. */
+function requestIds(body: unknown): RequestId[] {
+  const ids: RequestId[] = [];
+  for (const m of Array.isArray(body) ? body : [body]) {
+    if (typeof m !== 'object' || m === null) continue;
+    const { id, method } = m as Loose;
+    if (typeof method === 'string' && (typeof id === 'string' || typeof id === 'number')) ids.push(id);
+  }
+  return ids;
 }
 
 /** The id of a single JSON-RPC `tools/call` request without a progress token, else undefined. */
@@ -152,6 +245,7 @@ function progresslessToolCallId(msg: unknown): RequestId | undefined {
   if (typeof params !== 'object' || params === null || Array.isArray(params)) return undefined;
   const meta = (params as Loose)._meta;
   if (meta !== undefined && (typeof meta !== 'object' || meta === null || 'progressToken' in meta)) return undefined;
+  if ('task' in params) return undefined;
   return m.id;
 }
 

@@ -12,21 +12,19 @@
  * fraction of the relay's work).
  *
  * A call is withdrawn (the device gets `cancel`) when its MCP client goes away without cancelling (issue 8
- * §7): the HTTP response that would carry its result closes before the result is written, or the session
- * ends (DELETE, idle sweep, eviction). Nobody could receive the result any more, and an AI that retries must
+ * §7): the HTTP response that would carry its result closes before the result is written (then
+ * {@link JsonCallTransport} delivers a `notifications/cancelled` for it, as if the client had sent one), or the
+ * session ends (DELETE, idle sweep, eviction). Nobody could receive the result any more, and an AI that retries must
  * not have its first write sent later.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { MAX_FRAME_BYTES, TOOLS, type ToolContract, ToolErrorCode, toolErrorText } from '../bridge/protocol/index.js';
-import { createToolServer } from '../bridge/protocol/node/mcpTools.js';
+import { createToolServer, type ToolServer } from '../bridge/protocol/node/mcpTools.js';
 import type { CallRouter } from './callRouter.js';
-import { type CallOutcome, McpClientGone } from './deviceHub.js';
+import type { CallOutcome } from './deviceHub.js';
 import { JsonCallTransport, readBody } from './jsonCallTransport.js';
 import { type McpSessionDirectory, replayInitialize } from './replicas/sharedSessions.js';
 import { RELAY_VERSION } from './version.js';
@@ -77,7 +75,7 @@ export function createRelayToolServer(
   logger: Logger,
   progressHeartbeatMs: number = PROGRESS_HEARTBEAT_MS,
   consent: DeviceConsentSettings = { relay: 'tg-relay', timeoutMs: 120_000 },
-): Server {
+): ToolServer {
   // One device consent per session for a token caller; a refusal is asked again on the next call.
   let consented: Promise<CallOutcome | null> | undefined;
   const deviceConsent = (): Promise<CallOutcome | null> => {
@@ -110,15 +108,13 @@ export function createRelayToolServer(
         clearInterval(heartbeat);
         heartbeat = setInterval(() => onProgress(message), progressHeartbeatMs);
       };
-      // Aborted when the HTTP response of the POST that carried this call closes unanswered.
-      const gone = httpExchange.getStore()?.gone;
       return deviceConsent()
         .then(
           (refused) =>
             refused ??
             router.call(caller.userId, name, args, {
               ...(tool.deadlineMs !== undefined ? { deadlineMs: tool.deadlineMs } : {}),
-              signal: gone ? AbortSignal.any([signal, gone]) : signal,
+              signal,
               onProgress: relayProgress,
               ...(client ? { client } : {}),
               ...(caller.oauthClientId ? { oauthClient: caller.oauthClientId } : {}),
@@ -130,34 +126,17 @@ export function createRelayToolServer(
   });
 }
 
-/**
- * The HTTP exchange a piece of MCP work runs for: `gone` aborts when the client closed the response before it
- * was finished. Set around the SDK's handling of each request; the SDK calls tool handlers inside it.
- */
-const httpExchange = new AsyncLocalStorage<{ gone: AbortSignal }>();
-
-/** An abort signal for `res`: aborted when the connection closes before the response was completely written. */
-function responseGone(res: ServerResponse): AbortSignal {
-  const controller = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) controller.abort(new McpClientGone());
-  });
-  return controller.signal;
-}
-
 interface McpSession {
   id: string;
   userId: string;
   oauthClientId: string | undefined;
-  server: Server;
+  server: ToolServer['server'];
   transport: StreamableHTTPServerTransport;
   /** What `server` is connected to: JSON answers for progress-less tools/call, `transport` for the rest. */
   calls: JsonCallTransport;
   lastUsed: number;
   /** When this replica last extended the shared record's lifetime (ms since the epoch). */
   touchedAt: number;
-  /** Hands an incoming message to the server without sharing it with other replicas. */
-  deliver: (message: JSONRPCMessage) => void;
 }
 
 /** Options of {@link McpEndpoint}. */
@@ -187,7 +166,7 @@ export class McpEndpoint {
     options.directory?.listen({
       closed: (id) => this.dropSession(id),
       cancelled: (id, requestId, reason) =>
-        this.sessions.get(id)?.deliver({
+        this.sessions.get(id)?.calls.deliver({
           jsonrpc: '2.0',
           method: 'notifications/cancelled',
           params: { requestId, ...(reason !== undefined ? { reason } : {}) },
@@ -218,11 +197,9 @@ export class McpEndpoint {
         session.touchedAt = session.lastUsed;
         this.options.directory.touch(session.id);
       }
-      await httpExchange.run({ gone: responseGone(res) }, () =>
-        req.method === 'POST'
-          ? session.calls.handlePost(req, res, MAX_FRAME_BYTES)
-          : session.transport.handleRequest(req, res),
-      );
+      await (req.method === 'POST'
+        ? session.calls.handlePost(req, res, MAX_FRAME_BYTES)
+        : session.transport.handleRequest(req, res));
       // A DELETE ends the session on every replica, not only here.
       if (req.method === 'DELETE' && !this.sessions.has(session.id)) this.options.directory?.closed(session.id);
       return;
@@ -249,7 +226,7 @@ export class McpEndpoint {
     const session = this.openSession(caller, undefined, initializeParams(body));
     await session.server.connect(session.calls);
     this.shareCancels(session);
-    await httpExchange.run({ gone: responseGone(res) }, () => session.transport.handleRequest(req, res, body));
+    await session.transport.handleRequest(req, res, body);
     if (session.transport.sessionId === undefined) await session.server.close();
   }
 
@@ -309,16 +286,16 @@ export class McpEndpoint {
         }
       },
     });
+    const tools = createRelayToolServer(caller, router, logger, this.options.progressHeartbeatMs, this.options.deviceConsent);
     const session: McpSession = {
       id: '',
       userId,
       oauthClientId: caller.oauthClientId,
-      server: createRelayToolServer(caller, router, logger, this.options.progressHeartbeatMs, this.options.deviceConsent),
+      server: tools.server,
       transport,
-      calls: new JsonCallTransport(transport),
+      calls: new JsonCallTransport(transport, tools.callTool),
       lastUsed: Date.now(),
       touchedAt: Date.now(),
-      deliver: () => undefined,
     };
     session.server.onclose = () => {
       if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
@@ -367,18 +344,9 @@ export class McpEndpoint {
   /** Shares the client's `notifications/cancelled` with the other replicas holding the session. */
   private shareCancels(session: McpSession): void {
     const directory = this.options.directory;
-    const deliver = session.calls.onmessage;
-    if (!directory || !deliver) return;
-    session.deliver = (message) => deliver(message);
-    session.calls.onmessage = (message, extra) => {
-      if ('method' in message && message.method === 'notifications/cancelled' && !('id' in message)) {
-        const params = message.params as { requestId?: unknown; reason?: unknown } | undefined;
-        const requestId = params?.requestId;
-        if (session.id && (typeof requestId === 'string' || typeof requestId === 'number')) {
-          directory.cancelled(session.id, requestId, typeof params?.reason === 'string' ? params.reason : undefined);
-        }
-      }
-      deliver(message, extra);
+    if (!directory) return;
+    session.calls.onClientCancel = (requestId, reason) => {
+      if (session.id) directory.cancelled(session.id, requestId, reason);
     };
   }
 

@@ -14,7 +14,7 @@
  *   (PROTOCOL.md "Transport"). A missing or wrong token gets 401 with `WWW-Authenticate: Bearer
  *   realm="tg-bridge"` and no upgrade.
  */
-import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import { mcpAuthRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
@@ -28,6 +28,7 @@ import type { RelayClock } from './clock.js';
 import type { DeviceHub } from './deviceHub.js';
 import { originGuard, type OriginPolicy } from './httpGuards.js';
 import type { McpEndpoint } from './mcpEndpoint.js';
+import { mcpFront } from './mcpFront.js';
 import type { RelayAuthExtra } from './oauth/tokenVerifier.js';
 import { RELAY_SCOPE, type RelayOAuthProvider } from './oauth/provider.js';
 import { accountPages, type AccountPagesOptions } from './pages/accountPages.js';
@@ -59,8 +60,16 @@ export interface RelayServerParts {
   logger: Logger;
 }
 
-function writeJson(res: Response, status: number, body: unknown, headers: Record<string, string> = {}) {
-  res.status(status).set({ 'Cache-Control': 'no-store', ...headers }).json(body);
+/** Answers `status` with a JSON body (as express's `res.json` does) and `Cache-Control: no-store`. */
+function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Cache-Control': 'no-store',
+    ...headers,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
+  res.end(text);
 }
 
 /** Path of a request URL, or `undefined` when the URL cannot be parsed. */
@@ -182,6 +191,11 @@ export function installRelayRoutes(http: Server, parts: RelayServerParts): WebSo
   app.use((_req, res) => {
     writeJson(res, 404, { error: 'not_found', message: 'Nothing here. The MCP endpoint is /mcp.' });
   });
+  const fail = (req: IncomingMessage, res: ServerResponse, err: unknown) => {
+    logger.error({ err: err instanceof Error ? err.message : String(err), path: pathOf(req) }, 'request failed');
+    if (!res.headersSent) writeJson(res, 500, { error: 'internal_error', message: 'The relay failed.' });
+    else res.destroy();
+  };
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const status = (err as { status?: number }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
@@ -189,14 +203,23 @@ export function installRelayRoutes(http: Server, parts: RelayServerParts): WebSo
       if (!res.headersSent) writeJson(res, status, { error: 'bad_request', message: 'The request could not be read.' });
       return;
     }
-    logger.error({ err: err instanceof Error ? err.message : String(err), path: pathOf(req) }, 'request failed');
-    if (!res.headersSent) writeJson(res, 500, { error: 'internal_error', message: 'The relay failed.' });
-    else res.destroy();
+    fail(req, res, err);
   });
 
+  // Authorised MCP requests skip express (mcpFront.ts); everything else, refusals included, takes the app.
+  const quickMcp = mcpFront({
+    mcp,
+    verifyAccessToken: (token) => provider.verifyAccessToken(token),
+    resource: mcpUrl,
+    policy,
+    tokenThrottle,
+    addressOf,
+    fail,
+  });
   http.on('request', (req, res) => {
     resolveClientAddress(req, parts.trustedProxies);
-    app(req, res);
+    if (pathOf(req) === '/mcp') quickMcp(req, res, () => app(req, res));
+    else app(req, res);
   });
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

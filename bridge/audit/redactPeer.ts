@@ -8,9 +8,18 @@ import { parsePeer } from '../protocol/index.js';
  * without revealing who it is, e.g. `user#3f9a12bc`.
  */
 export function redactPeer(peer: string): string {
+  const known = recent.get(peer);
+  if (known !== undefined) return known;
   const ref = parsePeer(peer);
   const kind = ref === null ? 'peer' : ref.kind === 'username' ? 'username' : ref.kind;
   const key = ref === null ? peer : ref.kind === 'username' ? ref.username : `${ref.kind}:${ref.id}`;
-  const tag = createHash('sha256').update(`tg-bridge-peer:${key}`).digest('hex').slice(0, 8);
-  return `${kind}#${tag}`;
+  const tag = `${kind}#${createHash('sha256').update(`tg-bridge-peer:${key}`).digest('hex').slice(0, 8)}`;
+  // A list of dialogs redacts the same peers on every call: remember the latest few (a pure function).
+  if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value!);
+  recent.set(peer, tag);
+  return tag;
 }
+
+/** How many peers {@link redactPeer} remembers (oldest forgotten first). */
+const RECENT_MAX = 2_048;
+const recent = new Map<string, string>();

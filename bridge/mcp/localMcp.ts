@@ -18,7 +18,7 @@ export function createLocalToolServer(control: ControlClient): Server {
     version: APP_VERSION,
     call: (tool, args, { signal, onProgress, client }) =>
       control.call(tool, args, { signal, onProgress, ...(client ? { client } : {}) }),
-  });
+  }).server;
 }
 
 /**

@@ -15,15 +15,18 @@ export async function listDialogs(
     ...(args.query ? { query: args.query } : {}),
   });
   return {
-    dialogs: dialogs.map((d) => ({
-      id: Number(d.peer.id),
-      peer: d.peer.ref,
-      type: d.type,
-      title: wrapTitle(d.peer.title, { peer: redactPeer(d.peer.ref) }),
-      username: safeUsername(d.peer.username, redactPeer(d.peer.ref)),
-      unread_count: d.unreadCount,
-      last_message_date: d.lastMessageDate === null ? null : new Date(d.lastMessageDate).toISOString(),
-    })),
+    dialogs: dialogs.map((d) => {
+      const tag = redactPeer(d.peer.ref);
+      return {
+        id: Number(d.peer.id),
+        peer: d.peer.ref,
+        type: d.type,
+        title: wrapTitle(d.peer.title, { peer: tag }),
+        username: safeUsername(d.peer.username, tag),
+        unread_count: d.unreadCount,
+        last_message_date: d.lastMessageDate === null ? null : new Date(d.lastMessageDate).toISOString(),
+      };
+    }),
     notice: UNTRUSTED_NOTICE,
   };
 }

@@ -27,6 +27,7 @@ import {
   type DeviceHub,
   failure,
   type ForwardOptions,
+  isClientGone,
   McpClientGone,
   OFFLINE_TEXT,
   type PendingCall,
@@ -199,7 +200,7 @@ export class ReplicaCallRouter implements CallRouter {
     const startedAt = Date.now();
     return new Promise<CallOutcome>((resolve) => {
       const onAbort = () => {
-        const gone = signal?.reason instanceof McpClientGone;
+        const gone = isClientGone(signal?.reason);
         bus.send(waiting.holder, { kind: 'cancel', callId, gone }).catch(() => undefined);
         waiting.finish({ ok: false, error: 'The MCP client cancelled the call.' });
       };

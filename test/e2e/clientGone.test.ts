@@ -71,10 +71,15 @@ async function connectedClient(): Promise<{ client: Client; transport: Streamabl
 }
 
 /** Starts a send that waits for the person; resolves once the approval is on screen. */
-async function sendWaiting(client: Client, text: string) {
+async function sendWaiting(client: Client, text: string, withProgress = false) {
   const pending = nextApproval(host.approvals);
   const call = client
-    .callTool({ name: 'send_message', arguments: { peer: `user:${sandbox.control.users()[0]!.id}`, text, mode: 'send' } })
+    .callTool(
+      { name: 'send_message', arguments: { peer: `user:${sandbox.control.users()[0]!.id}`, text, mode: 'send' } },
+      undefined,
+      // With onprogress the SDK sends a progress token, and the relay answers as an SSE stream.
+      withProgress ? { onprogress: () => undefined } : {},
+    )
     .then(
       (r) => ({ settled: 'result' as const, r }),
       (e: unknown) => ({ settled: 'error' as const, e }),
@@ -99,6 +104,17 @@ describe('a write whose MCP client went away is withdrawn and never sent', () =>
     const entries = await readAuditEntries(join(home, 'audit.jsonl'));
     // asked (recorded when the approval was requested, issue 8 §6), then withdrawn; never an intent
     expect(entries.filter((e) => e.call_id === approval.callId).map((e) => e.status)).toEqual(['pending', 'cancelled']);
+  });
+
+  it('the same when the answer was to come as an SSE stream (the client asked for progress)', async () => {
+    const { client } = await connectedClient();
+    const text = `left an SSE answer ${randomBytes(4).toString('hex')}`;
+    const { approval, call, decided } = await sendWaiting(client, text, true);
+    await client.close();
+    expect(await decided).toMatchObject({ status: 'cancelled', reason: expect.stringMatching(/MCP client went away/) });
+    expect((await call).settled).toBe('error');
+    expect(host.approvals.approve(approval.callId)).toBe(false);
+    expect(sandbox.control.sentMessages().some((m) => m.text === text)).toBe(false);
   });
 
   it('the client deletes its session (DELETE /mcp) while a send waits: withdrawn, nothing sent', async () => {

@@ -83,9 +83,11 @@ describe('tools/call over the JSON path', () => {
 
   it('an unknown tool or bad params get exactly the answer the SDK path gives', async () => {
     const { post } = await setup();
-    const sseData = (text: string) => JSON.parse(/^data: (.*)$/m.exec(text)![1]!) as Record<string, unknown>;
+    // A JSON body, or an SSE stream's one message (a request that is not a valid tools/call goes to the SDK).
+    const sseData = (text: string) =>
+      JSON.parse(text.startsWith('{') ? text : /^data: (.*)$/m.exec(text)![1]!) as Record<string, unknown>;
     for (const params of [{ name: 'no_such_tool', arguments: {} }, { arguments: {} }, { name: 'list_dialogs', arguments: { limit: 'many' } }]) {
-      const viaJson = (await (await post({ jsonrpc: '2.0', id: 3, method: 'tools/call', params })).json()) as Record<string, unknown>;
+      const viaJson = sseData(await (await post({ jsonrpc: '2.0', id: 3, method: 'tools/call', params })).text());
       const viaSdk = sseData(
         await (await post({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { ...params, _meta: { progressToken: 1 } } })).text(),
       );
@@ -105,6 +107,53 @@ describe('tools/call over the JSON path', () => {
     expect(big.status).toBe(413);
   });
 
+  it("the client's notifications/cancelled stops a call on the JSON path: the device gets cancel, nothing is answered", async () => {
+    const { post, dev } = await setup();
+    dev.onCall = () => undefined; // the device holds the call
+    let answered = false;
+    const hangUp = new AbortController();
+    const pending = post(call(31), {}, hangUp.signal).then(
+      () => (answered = true),
+      () => undefined,
+    );
+    const held = await dev.waitForCall();
+    const ack = await post({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 31, reason: 'user pressed stop' } });
+    expect(ack.status).toBe(202);
+    expect(await dev.waitFor((f) => f.type === 'cancel' && f.id === held.id)).toMatchObject({
+      reason: 'the MCP client cancelled the call',
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(answered).toBe(false);
+    hangUp.abort();
+    await pending;
+  });
+
+  it('ending the session (DELETE) stops its calls on the JSON path', async () => {
+    const { post, dev, sessionId } = await setup();
+    dev.onCall = () => undefined;
+    const hangUp = new AbortController();
+    const pending = post(call(41), {}, hangUp.signal).catch(() => undefined);
+    const held = await dev.waitForCall();
+    const ended = await fetch(env!.relay.mcpUrl, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${env!.users.alice.mcpToken}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION },
+    });
+    expect(ended.status).toBe(200);
+    expect(await dev.waitFor((f) => f.type === 'cancel' && f.id === held.id)).toMatchObject({ type: 'cancel' });
+    // The call's own POST is not left hanging: it hears that the session is gone.
+    const answer = (await pending) as Response;
+    expect(answer.status).toBe(404);
+    expect(((await answer.json()) as { error: { code: number } }).error.code).toBe(-32001);
+    hangUp.abort();
+  });
+
+  it('a tools/call that asks for a task goes to the SDK, which answers it (this server offers no tasks)', async () => {
+    const { post } = await setup();
+    const res = await post({ ...call(51), params: { ...call(51).params, task: { ttl: 1000 } } });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    expect(await res.text()).toContain('"id":51');
+  });
+
   it('a batch still goes through the SDK and is answered', async () => {
     const { post } = await setup();
     const res = await post([call(11), call(12)]);
@@ -114,7 +163,7 @@ describe('tools/call over the JSON path', () => {
     expect(text).toContain('"id":12');
   });
 
-  it('a client that hangs up mid-call leaves the session working; the late answer goes nowhere', async () => {
+  it('a client that hangs up mid-call: the device gets cancel, the late answer goes nowhere, the session works on', async () => {
     const { post, dev } = await setup();
     let held: { id: string } | undefined;
     dev.onCall = (f) => {
@@ -125,10 +174,16 @@ describe('tools/call over the JSON path', () => {
     await dev.waitForCall();
     hangUp.abort();
     await gone;
-    await new Promise((r) => setTimeout(r, 50));
+    expect(await dev.waitFor((f) => f.type === 'cancel' && f.id === held!.id)).toMatchObject({
+      reason: expect.stringMatching(/MCP client went away/),
+    });
     dev.send({ type: 'response', id: held!.id, result: DIALOGS_RESULT });
     dev.onCall = (f, d) => d.send({ type: 'response', id: f.id, result: DIALOGS_RESULT });
     const res = await post(call(22));
     expect(((await res.json()) as { id: number }).id).toBe(22);
+    // The id of the abandoned request may be used again, on either path, and is answered.
+    expect(((await (await post(call(21))).json()) as { id: number }).id).toBe(21);
+    const viaSdk = await post({ ...call(21), params: { ...call(21).params, _meta: { progressToken: 't' } } });
+    expect(await viaSdk.text()).toContain('"id":21');
   });
 });

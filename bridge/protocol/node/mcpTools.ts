@@ -4,6 +4,7 @@
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
+  type CallToolRequest,
   CallToolRequestSchema,
   type CallToolResult,
   ListToolsRequestSchema,
@@ -78,12 +79,13 @@ function isJsonObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Turns a device's tool result into an MCP tool result: pretty JSON text plus `structuredContent` (the
+ * Turns a device's tool result into an MCP tool result: the result as compact JSON text (what the MCP spec
+ * asks of a tool with structured output, for clients that read only text) plus `structuredContent` (the
  * result as received). A result that does not match the tool's published `outputSchema` would be rejected by
  * MCP clients, so it comes back as `isError` naming the mismatched fields, with the raw JSON still attached.
  */
 export function deviceResultToToolResult(tool: ToolContract, result: unknown): CallToolResult {
-  const text = JSON.stringify(result, null, 2) ?? 'null';
+  const text = JSON.stringify(result) ?? 'null';
   const checked = tool.result.safeParse(result);
   if (checked.success && isJsonObject(result)) {
     return { content: [{ type: 'text', text }], structuredContent: result };
@@ -124,18 +126,35 @@ export interface ToolServerOptions {
 }
 
 /**
+ * Runs one `tools/call` whose request already passed `CallToolRequestSchema`, outside the SDK's request
+ * dispatch: the same handler the server runs, with `signal` as its abort signal. For a request without a
+ * progress token (nothing else can ever be sent for it). Resolves with the tool result; rejects only where
+ * the server's handler would (the caller then answers a JSON-RPC error).
+ */
+export type DirectToolCall = (request: CallToolRequest, signal: AbortSignal) => Promise<CallToolResult>;
+
+/** An MCP server with `tools/list` and `tools/call`, and its `tools/call` handler for a direct path. */
+export interface ToolServer {
+  server: Server;
+  callTool: DirectToolCall;
+}
+
+/**
  * Builds an MCP server with `tools/list` and `tools/call`. `tools/call` answers an unknown tool with
  * `[unknown_tool]`, arguments failing the tool's zod schema with `[invalid_arguments]` naming each bad field
  * (nothing is run), and otherwise hands the ORIGINAL arguments to `call` (the device re-validates). Progress
  * becomes `notifications/progress` when the request carried a `progressToken`.
  */
-export function createToolServer(options: ToolServerOptions): Server {
+export function createToolServer(options: ToolServerOptions): ToolServer {
   const server = new Server(
     { name: options.name, version: options.version },
     { capabilities: { tools: {} }, instructions: MCP_INSTRUCTIONS },
   );
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...MCP_TOOLS] }));
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+  const handle = async (
+    request: CallToolRequest,
+    signal: AbortSignal,
+    sendNotification?: (notification: { method: 'notifications/progress'; params: Record<string, unknown> }) => Promise<void>,
+  ): Promise<CallToolResult> => {
     const name = request.params.name;
     if (!isToolName(name)) {
       return errorResult(
@@ -155,21 +174,23 @@ export function createToolServer(options: ToolServerOptions): Server {
     let progress = 0;
     const info = server.getClientVersion();
     const outcome = await options.call(name, args, {
-      signal: extra.signal,
+      signal,
       ...(info ? { client: `${info.name} ${info.version}`.slice(0, 100) } : {}),
       onProgress: (message) => {
-        if (progressToken === undefined) return;
+        if (progressToken === undefined || !sendNotification) return;
         progress += 1;
-        extra
-          .sendNotification({
-            method: 'notifications/progress',
-            params: { progressToken, progress, message },
-          })
-          .catch((err: unknown) => options.onError?.(`progress notification not delivered: ${String(err)}`));
+        sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken, progress, message },
+        }).catch((err: unknown) => options.onError?.(`progress notification not delivered: ${String(err)}`));
       },
     });
     return outcome.ok ? deviceResultToToolResult(tool, outcome.result) : errorResult(outcome.error);
-  });
+  };
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...MCP_TOOLS] }));
+  server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
+    handle(request, extra.signal, (notification) => extra.sendNotification(notification)),
+  );
   server.onerror = (err) => options.onError?.(err.message);
-  return server;
+  return { server, callTool: (request, signal) => handle(request, signal) };
 }
