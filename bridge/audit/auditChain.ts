@@ -6,8 +6,11 @@
  *
  * This module is the writer, {@link AuditChain}, and re-exports the rest of the audit module:
  * - entry.ts — the entry schema, canonical line form, errors;
- * - entryHash.ts — the hash (PROTOCOL.md), the MAC, and the byte-level line reader of verify;
+ * - entryValues.ts — the enum values and MAC size as plain constants (zod-free, for verify's worker threads);
+ * - entryHash.ts — the hash (PROTOCOL.md) and the slow, explaining line reader;
  * - verify.ts — verify, read and export, and the threat model (what verify proves with and without the key);
+ * - entryScan.ts, entryMacCheck.ts, chainWalk.ts, parallelWalk.ts, verifyWorker.ts — verify's byte-level line
+ *   reader, its MAC check, the line-by-line walk and its split over worker threads;
  * - headAnchor.ts — the head record (`audit.head`);
  * - deviceKey.ts — the device key and where it lives; fileIo.ts — atomic files and streaming.
  *
