@@ -139,19 +139,20 @@ async function splitRanges(path: string, size: number, n: number): Promise<{ sta
  * @throws when the worker can't start or fails (the results it posted before stay given).
  */
 function inWorker(task: WorkerTask, onResult: (index: number, result: RangeResult) => void): Promise<void> {
-  const self = import.meta.url;
-  let worker: Worker;
-  if (self.endsWith('.ts')) {
-    const tsx = createRequire(self).resolve('tsx/esm/api').replace(/index\.cjs$/, 'index.mjs');
-    const target = new URL('./verifyWorker.ts', self).href;
-    const boot = `import(${JSON.stringify(pathToFileURL(tsx).href)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
-    worker = new Worker(boot, { eval: true, workerData: task });
-  } else {
-    // Compiled JavaScript needs none of the parent's node flags: under a loader such as tsx (`--import tsx`, the
-    // benches, `npm run` scripts) inheriting them made every worker start the loader too (~40 ms).
-    worker = new Worker(new URL('./verifyWorker.js', self), { workerData: task, execArgv: [] });
-  }
+  // A Worker that can't even be constructed throws inside the executor: that rejects the promise.
   return new Promise<void>((resolve, reject) => {
+    const self = import.meta.url;
+    let worker: Worker;
+    if (self.endsWith('.ts')) {
+      const tsx = createRequire(self).resolve('tsx/esm/api').replace(/index\.cjs$/, 'index.mjs');
+      const target = new URL('./verifyWorker.ts', self).href;
+      const boot = `import(${JSON.stringify(pathToFileURL(tsx).href)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
+      worker = new Worker(boot, { eval: true, workerData: task });
+    } else {
+      // Compiled JavaScript needs none of the parent's node flags: under a loader such as tsx (`--import tsx`,
+      // the benches, `npm run` scripts) inheriting them made every worker start the loader too (~40 ms).
+      worker = new Worker(new URL('./verifyWorker.js', self), { workerData: task, execArgv: [] });
+    }
     worker.on('message', (m: WorkerMessage) => {
       if ('index' in m) return onResult(m.index, m.result);
       if ('error' in m) reject(new Error(m.error));
