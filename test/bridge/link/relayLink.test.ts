@@ -207,27 +207,20 @@ describe('relay link', () => {
     expect(slow.retryInMs).toBeLessThanOrEqual(exp);
   });
 
-  it('a proxy answering 503 for a relay that is restarting behind it counts as unreachable: quick redials', async () => {
+  it.each([
+    [503, 'a proxy in front of a relay restarting behind it: unreachable, quick redials', 200, 600],
+    [429, 'a relay that answers while down is not redialled quickly, even in the quick window', 1_000, 2_000],
+  ])('HTTP %i: %s', async (status, _what, min, max) => {
     const { relay, statuses, port } = await welcomedLink(false);
     await relay.close();
-    const proxy = await miniRelay({ port, refuseWith: 503 });
-    relays.push(proxy);
-    const waits = () => statuses.filter((s) => s.state === 'waiting') as Array<{ retryInMs: number; attempt: number; reason: string }>;
-    while (!waits().some((w) => /HTTP 503/.test(w.reason))) await new Promise((r) => setTimeout(r, 20));
-    const unavailable = waits().find((w) => /HTTP 503/.test(w.reason))!;
-    expect(unavailable.retryInMs).toBeGreaterThanOrEqual(200);
-    expect(unavailable.retryInMs).toBeLessThanOrEqual(600);
-  });
-
-  it('a relay that answers while down (401, 429) is not redialled quickly, even in the quick window', async () => {
-    const { relay, statuses, port } = await welcomedLink(false);
-    await relay.close();
-    const refusing = await miniRelay({ port, refuseWith: 429 });
-    relays.push(refusing);
-    const waits = () => statuses.filter((s) => s.state === 'waiting') as Array<{ retryInMs: number; attempt: number; reason: string }>;
-    while (!waits().some((w) => /HTTP 429/.test(w.reason))) await new Promise((r) => setTimeout(r, 20));
-    const refused = waits().find((w) => /HTTP 429/.test(w.reason))!;
-    expect(refused.retryInMs).toBeGreaterThanOrEqual(1_000);
+    const answering = await miniRelay({ port, refuseWith: status });
+    relays.push(answering);
+    const answered = new RegExp(`HTTP ${status}`);
+    const waits = () => statuses.filter((s) => s.state === 'waiting') as Array<{ retryInMs: number; reason: string }>;
+    while (!waits().some((w) => answered.test(w.reason))) await new Promise((r) => setTimeout(r, 20));
+    const wait = waits().find((w) => answered.test(w.reason))!;
+    expect(wait.retryInMs).toBeGreaterThanOrEqual(min);
+    expect(wait.retryInMs).toBeLessThanOrEqual(max);
   });
 
   it('the quick first redial is jittered across devices', async () => {
