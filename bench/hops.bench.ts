@@ -23,7 +23,7 @@ import { createSandboxClient } from '../sandbox/client.js';
 import { startSandbox } from '../sandbox/index.js';
 import { sandboxGateway } from '../test/helpers/sandboxGateway.js';
 import { KeepAliveMcpClient, openSession } from './rawMcp.js';
-import { ms, percentile, timed } from './stats.js';
+import { ms, percentile, roundRobin } from './stats.js';
 import { personApproves } from '../test/helpers/clientConsent.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
@@ -62,15 +62,7 @@ export async function benchHops(): Promise<void> {
       ['MCP (bare) → relay → link → engine', () => mcp.callTool('list_dialogs', { limit: 20 })],
       ['MCP (SDK) → relay → link → engine', () => ai.callTool({ name: 'list_dialogs', arguments: { limit: 20 } })],
     ];
-    const samples = layers.map(() => [] as number[]);
-    for (let round = -10; round < ROUNDS; round++) {
-      // Rotate the order each round so no layer always runs right after another.
-      for (let k = 0; k < layers.length; k++) {
-        const i = (k + round + 10) % layers.length;
-        const t = await timed(layers[i]![1]);
-        if (round >= 0) samples[i]!.push(t);
-      }
-    }
+    const samples = await roundRobin(layers.map(([, fn]) => fn), ROUNDS);
     const p = (i: number, q: number) => percentile(samples[i]!, q);
     process.stdout.write(`list_dialogs (limit 20) per layer, ${ROUNDS} calls each, round robin:\n`);
     for (const [i, [name]] of layers.entries()) {

@@ -18,7 +18,7 @@ import { startRelay } from '../relay/index.js';
 import { createSandboxClient } from '../sandbox/client.js';
 import { startSandbox } from '../sandbox/index.js';
 import { KeepAliveMcpClient, openSession } from './rawMcp.js';
-import { ms, percentile, timed } from './stats.js';
+import { ms, percentile, roundRobin } from './stats.js';
 import { sandboxGateway } from '../test/helpers/sandboxGateway.js';
 import { personApproves } from '../test/helpers/clientConsent.js';
 
@@ -62,15 +62,7 @@ export async function benchRoundTrip(): Promise<void> {
         },
       ],
     ];
-    const samples = sides.map(() => [] as number[]);
-    for (let round = -10; round < ROUNDS; round++) {
-      // Rotate the order each round so no side always runs right after another.
-      for (let k = 0; k < sides.length; k++) {
-        const i = (k + round + 10) % sides.length;
-        const t = await timed(sides[i]![1]);
-        if (round >= 0) samples[i]!.push(t);
-      }
-    }
+    const samples = await roundRobin(sides.map(([, fn]) => fn), ROUNDS);
     const p = (i: number, q: number) => percentile(samples[i]!, q);
     process.stdout.write(`list_dialogs (limit ${limit}), ${ROUNDS} calls each, round robin:\n`);
     for (const [i, [name]] of sides.entries()) {

@@ -47,3 +47,20 @@ export async function sideBySide(
 export function ms(v: number): string {
   return `${v.toFixed(2)} ms`;
 }
+
+/**
+ * Runs each of `fns` once per round, `rounds` times after `warmup` rounds, rotating the order every round so no
+ * function always runs right after another (all see the same machine load).
+ * @returns per-call latencies in ms, one array per function, in the order of `fns`.
+ */
+export async function roundRobin(fns: ReadonlyArray<() => Promise<unknown>>, rounds: number, warmup = 10): Promise<number[][]> {
+  const samples = fns.map(() => [] as number[]);
+  for (let round = -warmup; round < rounds; round++) {
+    for (let k = 0; k < fns.length; k++) {
+      const i = (k + round + warmup) % fns.length;
+      const t = await timed(fns[i]!);
+      if (round >= 0) samples[i]!.push(t);
+    }
+  }
+  return samples;
+}

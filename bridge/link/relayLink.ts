@@ -11,9 +11,13 @@
  * - the backoff resets when the relay's `welcome` arrives (the relay accepted this device), not only after 60 s
  *   of uptime (still the rule for a plain mctl-style relay, which never sends `welcome`);
  * - after a good connection (welcomed, or 60 s old) drops, the first redial comes after 100–300 ms (uniform
- *   jitter, so a restarted relay is not hit by every device at once); if that fails, the 2 s–60 s doubling
- *   applies. A connection closed as `replaced` (another device of the same user took over) gets no quick
- *   redial, so two devices do not take the account from each other five times a second.
+ *   jitter, so a restarted relay is not hit by every device at once). While the relay then stays unreachable
+ *   the way a restarting relay is (connection refused or reset, or a proxy in front answering 502/503/504), the
+ *   redials keep coming every 200–600 ms for up to 10 s after the drop (`quickWindowMs`): a relay that takes
+ *   a second to start is reached within half a second of listening. Any other failure (401, 429, a timeout),
+ *   and everything after the window, gets the 2 s–60 s doubling. A connection closed as `replaced` (another
+ *   device of the same user took over) gets no quick redial, so two devices do not take the account from each
+ *   other five times a second.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -53,6 +57,12 @@ export interface BackoffOptions {
   /** The first redial after a good connection drops waits a uniform random time in [min, max]. */
   firstRedialMinMs: number;
   firstRedialMaxMs: number;
+  /**
+   * For this long after a good connection dropped, a relay that is unreachable as a restarting one is
+   * (connection refused or reset, HTTP 502/503/504) is redialled every [2·min, 2·max] of the first redial
+   * instead of the doubling; 0 turns this off.
+   */
+  quickWindowMs: number;
 }
 
 /** Options of {@link RelayLink}. */
@@ -118,6 +128,10 @@ export class RelayLink extends EventEmitter<LinkEvents> {
   private ws: WebSocket | null = null;
   private stopped = true;
   private attempt = 0;
+  /** Until when (ms since the epoch) an unreachable relay is redialled quickly; see {@link BackoffOptions}. */
+  private quickUntil = 0;
+  /** Whether the last dial failed the way a restarting relay fails (refused, reset, 502/503/504). */
+  private restarting = false;
   private connectedAt = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
@@ -135,6 +149,7 @@ export class RelayLink extends EventEmitter<LinkEvents> {
       resetAfterMs: 60_000,
       firstRedialMinMs: 100,
       firstRedialMaxMs: 300,
+      quickWindowMs: 10_000,
       ...options.backoff,
     };
     this.pingIntervalMs = options.pingIntervalMs ?? PING_INTERVAL_MS;
@@ -199,6 +214,7 @@ export class RelayLink extends EventEmitter<LinkEvents> {
       token = typeof this.options.token === 'string' ? this.options.token : await this.options.token();
       if (this.options.connectHeaders) extraHeaders = await this.options.connectHeaders();
     } catch (err) {
+      this.restarting = false;
       this.scheduleRetry(`could not get a bridge token: ${(err as Error).message}`);
       return;
     }
@@ -211,8 +227,11 @@ export class RelayLink extends EventEmitter<LinkEvents> {
     this.ws = ws;
     let failure = 'connection closed';
     let refused = false;
+    // Until the relay says otherwise, a failure to connect looks like a relay that is not up (yet).
+    this.restarting = true;
     ws.on('unexpected-response', (_req, res) => {
       refused = true;
+      this.restarting = res.statusCode === 502 || res.statusCode === 503 || res.statusCode === 504;
       failure =
         res.statusCode === 401
           ? 'the relay refused the bridge token (401): pair this device again or check the token'
@@ -221,6 +240,7 @@ export class RelayLink extends EventEmitter<LinkEvents> {
       ws.terminate();
     });
     ws.on('open', () => {
+      this.restarting = false;
       this.connectedAt = Date.now();
       this.limits = null;
       this.options.logger?.info({ url: redactUrl(this.url) }, 'relay link open');
@@ -235,8 +255,10 @@ export class RelayLink extends EventEmitter<LinkEvents> {
       this.onFrame(data as Buffer);
     });
     ws.on('pong', () => this.armIdle());
-    ws.on('error', (err) => {
-      if (!refused) failure = describeSocketError(err);
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (refused) return;
+      failure = describeSocketError(err);
+      if (err.code !== 'ECONNREFUSED' && err.code !== 'ECONNRESET') this.restarting = false;
     });
     ws.on('close', (code, reason) => {
       if (this.ws !== ws) return;
@@ -260,10 +282,16 @@ export class RelayLink extends EventEmitter<LinkEvents> {
    */
   private scheduleRetry(reason: string): void {
     if (this.stopped) return;
-    const { initialMs, maxMs, firstRedialMinMs: min, firstRedialMaxMs: max } = this.backoff;
+    const { initialMs, maxMs, firstRedialMinMs: min, firstRedialMaxMs: max, quickWindowMs } = this.backoff;
     const exp = Math.min(maxMs, initialMs * 2 ** Math.max(0, this.attempt - 1));
+    if (this.attempt === 0) this.quickUntil = Date.now() + quickWindowMs;
+    const quick = this.attempt > 0 && this.restarting && Date.now() < this.quickUntil;
     const retryInMs =
-      this.attempt === 0 ? Math.round(min + Math.random() * (max - min)) : Math.round(exp / 2 + Math.random() * (exp / 2));
+      this.attempt === 0
+        ? Math.round(min + Math.random() * (max - min))
+        : quick
+          ? Math.round(2 * min + Math.random() * 2 * (max - min))
+          : Math.round(exp / 2 + Math.random() * (exp / 2));
     this.setStatus({ state: 'waiting', retryInMs, attempt: this.attempt, reason });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;

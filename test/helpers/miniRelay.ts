@@ -20,12 +20,16 @@ export interface MiniRelay {
 }
 
 /** A relay speaking only the mctl frames: it authenticates, records frames, and sends what a test asks. */
-export async function miniRelay(opts: { port?: number; answerPings?: boolean } = {}): Promise<MiniRelay> {
+export async function miniRelay(opts: { port?: number; answerPings?: boolean; refuseWith?: number } = {}): Promise<MiniRelay> {
   const wss = new WebSocketServer({
     port: opts.port ?? 0,
     host: '127.0.0.1',
     verifyClient: (info, cb) =>
-      info.req.headers.authorization === `Bearer ${TOKEN}` ? cb(true) : cb(false, 401, 'Unauthorized'),
+      opts.refuseWith !== undefined
+        ? cb(false, opts.refuseWith)
+        : info.req.headers.authorization === `Bearer ${TOKEN}`
+          ? cb(true)
+          : cb(false, 401, 'Unauthorized'),
   });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   const frames: Array<Record<string, unknown>> = [];

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  type BackoffOptions,
   bridgeUrlOf,
   type LinkStatus,
   RelayLink,
@@ -56,16 +57,16 @@ const WELCOME = {
  * A link (PROTOCOL.md backoff: 2 s doubling to 60 s) connected to a new mini relay that has sent `welcome`;
  * `statuses` records every status from the start. `keep`: close the relay after the test.
  */
-async function welcomedLink(keep: boolean) {
+async function welcomedLink(keep: boolean, backoff: Partial<BackoffOptions> = {}) {
   const relay = await miniRelay();
   if (keep) relays.push(relay);
   const statuses: LinkStatus[] = [];
-  const l = link(relay.url, { backoff: { initialMs: 2_000, maxMs: 60_000 } });
+  const l = link(relay.url, { backoff: { initialMs: 2_000, maxMs: 60_000, ...backoff } });
   l.on('status', (s) => statuses.push(s));
   await relay.next('hello');
   relay.send(WELCOME);
   await new Promise<void>((resolve) => l.once('welcome', () => resolve()));
-  return { relay, l, statuses };
+  return { relay, l, statuses, port: relay.port };
 }
 
 describe('relay link', () => {
@@ -181,19 +182,45 @@ describe('relay link', () => {
     expect(l.status.state).toBe('connected');
   });
 
-  it('after a welcomed connection drops, redials within 100–300 ms, then falls back to the doubling', async () => {
-    const { relay, statuses } = await welcomedLink(false);
+  it('after a welcomed connection drops, redials within 100–300 ms, every 200–600 ms while the relay refuses connections in the quick window, then the doubling', async () => {
+    const { relay, statuses } = await welcomedLink(false, { quickWindowMs: 1_000 });
+    const droppedAt = Date.now();
     await relay.close();
-    // The quick redial finds nobody; the next wait is the protocol's 2 s doubling (jittered 1–2 s).
-    const waits = () => statuses.filter((s) => s.state === 'waiting') as Array<{ retryInMs: number; attempt: number }>;
-    while (waits().length < 2) await new Promise((r) => setTimeout(r, 20));
-    const [quick, next] = waits();
-    expect(quick!.attempt).toBe(0);
-    expect(quick!.retryInMs).toBeGreaterThanOrEqual(100);
-    expect(quick!.retryInMs).toBeLessThanOrEqual(300);
-    expect(next!.attempt).toBe(1);
-    expect(next!.retryInMs).toBeGreaterThanOrEqual(1_000);
-    expect(next!.retryInMs).toBeLessThanOrEqual(2_000);
+    const waits = () => statuses.filter((s) => s.state === 'waiting') as Array<{ retryInMs: number; attempt: number; reason: string }>;
+    // Nobody listens: the quick redial, quick ones while the window lasts, then the protocol's 2 s doubling.
+    while (!waits().some((w) => w.retryInMs >= 1_000)) await new Promise((r) => setTimeout(r, 20));
+    const [first, ...rest] = waits();
+    expect(first!.attempt).toBe(0);
+    expect(first!.retryInMs).toBeGreaterThanOrEqual(100);
+    expect(first!.retryInMs).toBeLessThanOrEqual(300);
+    const slow = rest.at(-1)!;
+    const quick = rest.slice(0, -1);
+    expect(quick.length).toBeGreaterThanOrEqual(1);
+    for (const w of quick) {
+      expect(w.retryInMs).toBeGreaterThanOrEqual(200);
+      expect(w.retryInMs).toBeLessThanOrEqual(600);
+      expect(w.reason).toMatch(/connection refused/);
+    }
+    expect(Date.now() - droppedAt).toBeGreaterThanOrEqual(1_000);
+    const exp = Math.min(60_000, 2_000 * 2 ** (slow.attempt - 1));
+    expect(slow.retryInMs).toBeGreaterThanOrEqual(exp / 2);
+    expect(slow.retryInMs).toBeLessThanOrEqual(exp);
+  });
+
+  it.each([
+    [503, 'a proxy in front of a relay restarting behind it: unreachable, quick redials', 200, 600],
+    [429, 'a relay that answers while down is not redialled quickly, even in the quick window', 1_000, 2_000],
+  ])('HTTP %i: %s', async (status, _what, min, max) => {
+    const { relay, statuses, port } = await welcomedLink(false);
+    await relay.close();
+    const answering = await miniRelay({ port, refuseWith: status });
+    relays.push(answering);
+    const answered = new RegExp(`HTTP ${status}`);
+    const waits = () => statuses.filter((s) => s.state === 'waiting') as Array<{ retryInMs: number; reason: string }>;
+    while (!waits().some((w) => answered.test(w.reason))) await new Promise((r) => setTimeout(r, 20));
+    const wait = waits().find((w) => answered.test(w.reason))!;
+    expect(wait.retryInMs).toBeGreaterThanOrEqual(min);
+    expect(wait.retryInMs).toBeLessThanOrEqual(max);
   });
 
   it('the quick first redial is jittered across devices', async () => {

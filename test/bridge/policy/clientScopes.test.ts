@@ -170,8 +170,11 @@ describe('client scopes on the device, whatever the relay claims', () => {
     const again = await ClientScopes.open(path);
     expect(again.list()).toEqual(scopes.list());
     expect(await readFile(path, 'utf8')).not.toContain('token');
+    await expect(scopes.check('a', 'get_messages', { peer: 'chat:5' }, async () => 'chat:5')).resolves.toBeUndefined();
     await again.revoke('a');
     expect((await ClientScopes.open(path)).list()).toEqual([]);
+    // The running engine's instance sees the other process's revocation at its next check (same second or not).
+    await expect(scopes.check('a', 'get_messages', { peer: 'chat:5' }, async () => 'chat:5')).rejects.toThrow(/not approved/);
     const { writeFile } = await import('node:fs/promises');
     await writeFile(path, '{"version":1,"clients":[{"clientId":1}]}');
     await expect(ClientScopes.open(path)).rejects.toThrow(/not a valid client approvals file/);
