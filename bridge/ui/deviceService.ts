@@ -374,6 +374,7 @@ export class DeviceService {
         if (result.ok) {
           const { relayUrl: _forgotten, ...rest } = this.#settings.load();
           await this.#saveSettings(rest);
+          this.#paused = false; // nothing left to pause: the status is "no relay set up", not "paused"
           this.#lastError = undefined;
           this.#retryAt = undefined;
           this.#emitStatus();

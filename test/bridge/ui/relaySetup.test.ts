@@ -102,9 +102,12 @@ describe('relay set-up from the connection screen', () => {
     const saved = await fileRelayConfig(storePath).load();
     expect(saved).toMatchObject({ kind: 'paired', credential: { user, deviceId: relay.connectedDevices()[0]!.deviceId } });
 
-    // Forget: disconnected, the file records that nothing is set up, the screen says so.
+    // Disconnect, then Forget: the file records that nothing is set up, the screen says so (not "paused").
+    expect(await service.call('link.disconnect', {})).toEqual({ ok: true });
+    expect(service.status().state).toBe('paused');
     expect(await service.call('link.forget', {})).toEqual({ ok: true });
     expect(service.status().link.state).toBe('unconfigured');
+    expect(service.status().state).toBe('offline');
     await until(() => (relay.connectedDevices().length === 0 ? true : undefined), 'the relay to see the device go');
     expect(await fileRelayConfig(storePath).load()).toBeNull();
     service.close();
