@@ -5,6 +5,7 @@
  * in, and the person checks the address and presses Pair (device pairing then shows a code they confirm on
  * the relay while signed in — link/devicePairing.ts). Other query parameters are ignored.
  */
+import { isLoopbackHostname } from '../bridge/protocol/index.js';
 
 /** The URL scheme registered with the OS. */
 export const DEEP_LINK_SCHEME = 'tgbridge';
@@ -34,7 +35,7 @@ export function parseDeepLink(raw: string): PairingLink | null {
   } catch {
     return null;
   }
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(relayUrl.hostname);
+  const loopback = isLoopbackHostname(relayUrl.hostname);
   if (relayUrl.username || relayUrl.password) return null;
   if (!(relayUrl.protocol === 'https:' || (relayUrl.protocol === 'http:' && loopback))) return null;
   return { kind: 'pair', relayUrl: `${relayUrl.origin}${relayUrl.pathname.replace(/\/$/, '')}` };

@@ -19,6 +19,7 @@ import {
   CALL_DEADLINE_MS,
   formatZodIssues,
   IDLE_TIMEOUT_MS,
+  isLoopbackHostname,
   PING_INTERVAL_MS,
 } from '../bridge/protocol/index.js';
 import { checkConfigUsers, ConfiguredToken, hashToken } from './auth.js';
@@ -200,11 +201,6 @@ function configTokens(users: readonly RelayUser[], now: number): TokenRecord[] {
   ]);
 }
 
-/** Whether a URL's host is loopback (http is allowed there). */
-function isLoopback(url: URL): boolean {
-  return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-}
-
 /**
  * Starts the relay and resolves once it listens.
  * @throws Error naming each bad option (never echoing a token) when options fail validation, when two users
@@ -218,7 +214,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   checkConfigUsers(opts.users);
   if (opts.publicUrl) {
     const u = new URL(opts.publicUrl);
-    if (u.protocol !== 'https:' && !isLoopback(u)) {
+    if (u.protocol !== 'https:' && !isLoopbackHostname(u.hostname)) {
       throw new Error(`--public-url must be https (OAuth 2.1 requires it) unless it is loopback: ${u.origin}`);
     }
   }

@@ -9,7 +9,7 @@ import type { BridgeHost } from '../host/bridgeHost.js';
 import { type DeviceCredential, pairDevice, relayBaseUrl } from '../link/devicePairing.js';
 import { type RelayConfig, type RelayConfigStore, relayConnectOptions } from '../link/relayConfig.js';
 import { bridgeUrlOf } from '../link/relayLink.js';
-import type { PairingStep } from '../protocol/index.js';
+import { isLoopbackHostname, type PairingStep } from '../protocol/index.js';
 import { sentence } from '../protocol/sentence.js';
 
 /** Options of {@link RelaySetup}. */
@@ -196,21 +196,17 @@ function checkRelayUrl(raw: string): Ok {
   }
   if (url.username || url.password) return { ok: false, error: 'the relay address must not carry a user name or password' };
   const secure = url.protocol === 'https:' || url.protocol === 'wss:';
-  if (!secure && !isLoopback(url.hostname)) {
+  if (!secure && !isLoopbackHostname(url.hostname)) {
     return { ok: false, error: 'use https:// for a relay on another computer (http is only for one on this computer)' };
   }
   return { ok: true };
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** A page the person may be sent to: https, or http on this computer. */
 function isWebAddress(raw: string): boolean {
   try {
     const u = new URL(raw);
-    return u.protocol === 'https:' || (u.protocol === 'http:' && isLoopback(u.hostname));
+    return u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHostname(u.hostname));
   } catch {
     return false;
   }
