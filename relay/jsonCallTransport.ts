@@ -42,9 +42,6 @@ import type { DirectToolCall } from '../bridge/protocol/node/mcpTools.js';
 import { MCP_CLIENT_GONE_REASON } from './deviceHub.js';
 import { writeJsonRpcError } from './mcpEndpoint.js';
 
-/** What {@link JsonCallTransport.handlePost} did with a request. */
-export type PostOutcome = 'answered' | { fallThrough: unknown };
-
 /** A JSON-RPC message as parsed from a body, before any schema. */
 type Loose = Record<string, unknown>;
 
@@ -125,18 +122,9 @@ export class JsonCallTransport implements Transport {
       await this.sdk.handleRequest(req, res); // the SDK answers 406 or 415 without reading the body
       return;
     }
-    const body = await readBody(req, maxBodyBytes);
-    if (body === 'too large') {
-      writeJsonRpcError(res, 413, -32000, `Payload Too Large: request body exceeds ${maxBodyBytes} bytes`);
-      return;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      writeJsonRpcError(res, 400, -32700, 'Parse error: Invalid JSON');
-      return;
-    }
+    const read = await readJsonBody(req, res, maxBodyBytes);
+    if (!read.ok) return;
+    const parsed = read.body;
     const id = versionFits(req) ? progresslessToolCallId(parsed) : undefined;
     const request = id === undefined || this.direct.has(id) ? undefined : CallToolRequestSchema.safeParse(parsed);
     if (id === undefined || !request?.success) {
@@ -249,8 +237,31 @@ function progresslessToolCallId(msg: unknown): RequestId | undefined {
   return m.id;
 }
 
+/**
+ * Reads and parses a JSON request body, answering as the SDK transport would when it cannot: 413 with a JSON-RPC
+ * error past `max` bytes, 400 with a parse error for a body that is not JSON.
+ * @returns the parsed body, or `ok: false` once the error was answered.
+ */
+export async function readJsonBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  max: number,
+): Promise<{ ok: true; body: unknown } | { ok: false }> {
+  const text = await readBody(req, max);
+  if (text === 'too large') {
+    writeJsonRpcError(res, 413, -32000, `Payload Too Large: request body exceeds ${max} bytes`);
+    return { ok: false };
+  }
+  try {
+    return { ok: true, body: JSON.parse(text) as unknown };
+  } catch {
+    writeJsonRpcError(res, 400, -32700, 'Parse error: Invalid JSON');
+    return { ok: false };
+  }
+}
+
 /** Reads a request body as UTF-8, or 'too large' past `max` bytes (then stops reading). */
-export function readBody(req: IncomingMessage, max: number): Promise<string | 'too large'> {
+function readBody(req: IncomingMessage, max: number): Promise<string | 'too large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

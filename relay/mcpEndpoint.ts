@@ -25,7 +25,8 @@ import { MAX_FRAME_BYTES, TOOLS, type ToolContract, ToolErrorCode, toolErrorText
 import { createToolServer, type ToolServer } from '../bridge/protocol/node/mcpTools.js';
 import type { CallRouter } from './callRouter.js';
 import type { CallOutcome } from './deviceHub.js';
-import { JsonCallTransport, readBody } from './jsonCallTransport.js';
+import type { RelayAuthExtra } from './oauth/tokenVerifier.js';
+import { JsonCallTransport, readJsonBody } from './jsonCallTransport.js';
 import { type McpSessionDirectory, replayInitialize } from './replicas/sharedSessions.js';
 import { RELAY_VERSION } from './version.js';
 
@@ -57,6 +58,15 @@ export interface McpCaller {
    * this caller under this name (the device answers at once when the person already approved it).
    */
   deviceConsentName?: string;
+}
+
+/** The `/mcp` caller a verified token names (its {@link RelayAuthExtra}). */
+export function callerOf(extra: RelayAuthExtra): McpCaller {
+  return {
+    userId: extra.userId,
+    oauthClientId: extra.oauthClientId,
+    ...(extra.deviceConsentName ? { deviceConsentName: extra.deviceConsentName } : {}),
+  };
 }
 
 /** How a session asks the device about a token caller: the relay as the person knows it, and the wait in ms. */
@@ -208,20 +218,9 @@ export class McpEndpoint {
     let body: unknown;
     if (this.options.directory && req.method === 'POST') {
       // Read here so the initialize params can be shared before the client learns the session id.
-      const text = await readBody(req, MAX_FRAME_BYTES);
-      try {
-        body = text === 'too large' ? undefined : JSON.parse(text);
-      } catch {
-        body = undefined;
-      }
-      if (text === 'too large') {
-        writeJsonRpcError(res, 413, -32000, `Payload Too Large: request body exceeds ${MAX_FRAME_BYTES} bytes`);
-        return;
-      }
-      if (body === undefined) {
-        writeJsonRpcError(res, 400, -32700, 'Parse error: Invalid JSON');
-        return;
-      }
+      const read = await readJsonBody(req, res, MAX_FRAME_BYTES);
+      if (!read.ok) return;
+      body = read.body;
     }
     const session = this.openSession(caller, undefined, initializeParams(body));
     await session.server.connect(session.calls);
