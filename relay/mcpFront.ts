@@ -17,7 +17,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { addCorsHeaders, originAllowed, type OriginPolicy } from './httpGuards.js';
-import type { McpEndpoint } from './mcpEndpoint.js';
+import { callerOf, type McpEndpoint } from './mcpEndpoint.js';
 import type { RelayAuthExtra } from './oauth/tokenVerifier.js';
 import type { FailureThrottle } from './throttle.js';
 
@@ -83,13 +83,7 @@ export function mcpFront(options: McpFrontOptions): (req: IncomingMessage, res: 
           return;
         }
         addCorsHeaders(req, res);
-        mcp
-          .handle(req, res, {
-            userId: extra.userId,
-            oauthClientId: extra.oauthClientId,
-            ...(extra.deviceConsentName ? { deviceConsentName: extra.deviceConsentName } : {}),
-          })
-          .catch((err: unknown) => options.fail(req, res, err));
+        mcp.handle(req, res, callerOf(extra)).catch((err: unknown) => options.fail(req, res, err));
       },
       () => slow(),
     );

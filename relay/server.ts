@@ -27,7 +27,7 @@ import { clientAddress, resolveClientAddress, type TrustedProxies } from './clie
 import type { RelayClock } from './clock.js';
 import type { DeviceHub } from './deviceHub.js';
 import { originGuard, type OriginPolicy } from './httpGuards.js';
-import type { McpEndpoint } from './mcpEndpoint.js';
+import { callerOf, type McpEndpoint } from './mcpEndpoint.js';
 import { mcpFront } from './mcpFront.js';
 import type { RelayAuthExtra } from './oauth/tokenVerifier.js';
 import { RELAY_SCOPE, type RelayOAuthProvider } from './oauth/provider.js';
@@ -153,13 +153,7 @@ export function installRelayRoutes(http: Server, parts: RelayServerParts): WebSo
         writeJson(res, 401, { error: 'invalid_token', error_description: 'No user for this token' });
         return;
       }
-      mcp
-        .handle(req, res, {
-          userId: extra.userId,
-          oauthClientId: extra.oauthClientId,
-          ...(extra.deviceConsentName ? { deviceConsentName: extra.deviceConsentName } : {}),
-        })
-        .catch(next);
+      mcp.handle(req, res, callerOf(extra)).catch(next);
     });
   });
 
