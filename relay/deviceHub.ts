@@ -88,27 +88,12 @@ export type ClientConsentOutcome =
   | { approved: false; offline: boolean; reason: string };
 
 /**
- * Abort reason for a call whose MCP client went away without cancelling (its HTTP stream closed): the `cancel`
- * frame then says so, instead of "cancelled".
- */
-export class McpClientGone extends Error {
-  constructor() {
-    super(MCP_CLIENT_GONE_REASON);
-    this.name = 'McpClientGone';
-  }
-}
-
-/**
- * Why a call is withdrawn when its MCP client went away without cancelling (issue 8 §7): the reason the relay
- * puts in the `notifications/cancelled` it delivers for the closed HTTP response, and the `cancel` text the
- * device shows.
+ * Why a call is withdrawn when its MCP client went away without cancelling (issue 8 §7), and the abort reason
+ * of such a call: the reason the relay puts in the `notifications/cancelled` it delivers for the closed HTTP
+ * response, the one a replica aborts a call it serves for another with, and the `cancel` text the device shows
+ * (instead of "cancelled").
  */
 export const MCP_CLIENT_GONE_REASON = 'the MCP client went away (its connection closed) before the person decided';
-
-/** Whether an abort `reason` says the MCP client went away ({@link McpClientGone} or its reason text). */
-export function isClientGone(reason: unknown): boolean {
-  return reason instanceof McpClientGone || reason === MCP_CLIENT_GONE_REASON;
-}
 
 /** A connected device as {@link DeviceHub.connectedDevices} lists it; `connectedAt` is ms since the epoch. */
 export interface DeviceInfo {
@@ -357,7 +342,7 @@ class DeviceConnection {
     const startedAt = Date.now();
     return new Promise<CallOutcome>((resolve) => {
       const onAbort = () => {
-        this.cancel(id, isClientGone(signal?.reason) ? MCP_CLIENT_GONE_REASON : 'the MCP client cancelled the call');
+        this.cancel(id, signal?.reason === MCP_CLIENT_GONE_REASON ? MCP_CLIENT_GONE_REASON : 'the MCP client cancelled the call');
         pending.finish({ ok: false, error: 'The MCP client cancelled the call.' });
       };
       const pending: PendingCall = {

@@ -27,8 +27,7 @@ import {
   type DeviceHub,
   failure,
   type ForwardOptions,
-  isClientGone,
-  McpClientGone,
+  MCP_CLIENT_GONE_REASON,
   OFFLINE_TEXT,
   type PendingCall,
   unknownOutcomeAdvice,
@@ -130,7 +129,7 @@ export class ReplicaCallRouter implements CallRouter {
           this.log.debug({ callId: message.callId }, 'cancel for a call not running here ignored');
           return;
         }
-        served.controller.abort(message.gone ? new McpClientGone() : new Error('cancelled'));
+        served.controller.abort(message.gone ? MCP_CLIENT_GONE_REASON : new Error('cancelled'));
         return;
       }
       case 'consent':
@@ -200,7 +199,7 @@ export class ReplicaCallRouter implements CallRouter {
     const startedAt = Date.now();
     return new Promise<CallOutcome>((resolve) => {
       const onAbort = () => {
-        const gone = isClientGone(signal?.reason);
+        const gone = signal?.reason === MCP_CLIENT_GONE_REASON;
         bus.send(waiting.holder, { kind: 'cancel', callId, gone }).catch(() => undefined);
         waiting.finish({ ok: false, error: 'The MCP client cancelled the call.' });
       };
