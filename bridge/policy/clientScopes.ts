@@ -103,7 +103,7 @@ export class ClientScopes {
       this.loadedVersion = '';
       return;
     }
-    const version = `${st.mtimeMs}:${st.ino}:${st.size}`;
+    const version = fileVersion(st);
     if (version === this.loadedVersion) return;
     let json: unknown;
     try {
@@ -247,9 +247,13 @@ export class ClientScopes {
   private async save(): Promise<void> {
     if (this.path === undefined) return;
     await writePrivateFileAtomic(this.path, `${JSON.stringify({ version: 1, clients: this.list() }, null, 2)}\n`);
-    const st = statSync(this.path);
-    this.loadedVersion = `${st.mtimeMs}:${st.ino}:${st.size}`;
+    this.loadedVersion = fileVersion(statSync(this.path));
   }
+}
+
+/** What tells one version of the approvals file from another: `mtimeMs:ino:size`. */
+function fileVersion(st: Stats): string {
+  return `${st.mtimeMs}:${st.ino}:${st.size}`;
 }
 
 /** Asks the person about a new AI client (a popup, the web UI or the terminal). */
