@@ -6,6 +6,9 @@
  *   engine's share with next to nothing of the client's own;
  * - the MCP SDK's `Client` with its Streamable HTTP transport (fetch): what a TypeScript MCP client adds on
  *   top (its own request/response validation and fetch), not work the relay or the device does.
+ * Both clients also call the floor (plainForwarder.ts): the same http + ws hop to a device calling the same
+ * gateway, with nothing of the product's (no auth, checks, audit, policy or boundary). So the table shows what
+ * any relayed design costs with each client, and what the product adds on top of that.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,6 +20,7 @@ import { startBridgeHost } from '../bridge/host/bridgeHost.js';
 import { startRelay } from '../relay/index.js';
 import { createSandboxClient } from '../sandbox/client.js';
 import { startSandbox } from '../sandbox/index.js';
+import { startPlainForwarder } from './plainForwarder.js';
 import { KeepAliveMcpClient, openSession } from './rawMcp.js';
 import { ms, percentile, roundRobin } from './stats.js';
 import { sandboxGateway } from '../test/helpers/sandboxGateway.js';
@@ -32,50 +36,65 @@ export async function benchRoundTrip(): Promise<void> {
   const bridgeToken = randomBytes(24).toString('base64url');
   const sandbox = await startSandbox();
   const relay = await startRelay({ users: [{ id: 'bench', mcpToken, bridgeToken }] });
+  const gateway = sandboxGateway(sandbox);
   const host = await startBridgeHost({
     clientConsent: personApproves(),
     relayUrl: relay.url,
     bridgeToken,
     auditPath: join(home, 'audit.jsonl'),
-    gateway: sandboxGateway(sandbox),
+    gateway,
   });
   await host.waitConnected();
   const direct = createSandboxClient(sandbox, sandbox.mintSession());
   await direct.connect();
-  const ai = new Client({ name: 'bench', version: '1' });
-  await ai.connect(
-    new StreamableHTTPClientTransport(new URL(relay.mcpUrl), {
-      requestInit: { headers: { Authorization: `Bearer ${mcpToken}` } },
-    }),
-  );
+  const sdkClient = async (url: string) => {
+    const client = new Client({ name: 'bench', version: '1' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(url), {
+        requestInit: { headers: { Authorization: `Bearer ${mcpToken}` } },
+      }),
+    );
+    return client;
+  };
+  const floor = await startPlainForwarder(async (args) => ({ dialogs: await gateway.listDialogs({ limit: Number(args.limit) }) }));
+  const ai = await sdkClient(relay.mcpUrl);
+  const floorAi = await sdkClient(floor.mcpUrl);
   const bare = new KeepAliveMcpClient(await openSession(relay.mcpUrl, mcpToken));
+  const floorBare = new KeepAliveMcpClient(await openSession(floor.mcpUrl, mcpToken));
   try {
     const limit = 20;
+    const viaSdk = (client: Client) => async () => {
+      const r = await client.callTool({ name: 'list_dialogs', arguments: { limit } });
+      if (r.isError) throw new Error('list_dialogs failed during the benchmark');
+    };
     const sides: Array<[string, () => Promise<unknown>]> = [
       ['gramjs → sandbox (direct)', () => direct.getDialogs({ limit })],
       ['MCP (bare client) → relay → bridge → sandbox', () => bare.callTool('list_dialogs', { limit })],
-      [
-        'MCP (SDK client) → relay → bridge → sandbox',
-        async () => {
-          const r = await ai.callTool({ name: 'list_dialogs', arguments: { limit } });
-          if (r.isError) throw new Error('list_dialogs failed during the benchmark');
-        },
-      ],
+      ['MCP (SDK client) → relay → bridge → sandbox', viaSdk(ai)],
+      ['floor: bare client → plain http + ws hop', () => floorBare.callTool('list_dialogs', { limit })],
+      ['floor: SDK client → plain http + ws hop', viaSdk(floorAi)],
     ];
     const samples = await roundRobin(sides.map(([, fn]) => fn), ROUNDS);
     const p = (i: number, q: number) => percentile(samples[i]!, q);
+    const ratio = (i: number, q: number) => `${(p(i, q) / p(0, q)).toFixed(2)}×`;
     process.stdout.write(`list_dialogs (limit ${limit}), ${ROUNDS} calls each, round robin:\n`);
     for (const [i, [name]] of sides.entries()) {
-      process.stdout.write(`  ${name.padEnd(46)} p50 ${ms(p(i, 50)).padStart(10)}   p99 ${ms(p(i, 99)).padStart(10)}\n`);
-    }
-    for (const i of [1, 2]) {
       process.stdout.write(
-        `  ratio product/direct, ${i === 1 ? 'bare client' : 'SDK client '}: p50 ${(p(i, 50) / p(0, 50)).toFixed(2)}×   p99 ${(p(i, 99) / p(0, 99)).toFixed(2)}× (target ≤ 1.5× / ≤ 3×)\n`,
+        `  ${name.padEnd(46)} p50 ${ms(p(i, 50)).padStart(10)} ${i ? ratio(i, 50).padStart(6) : '      '}   p99 ${ms(p(i, 99)).padStart(10)} ${i ? ratio(i, 99).padStart(6) : ''}\n`,
+      );
+    }
+    for (const [i, client] of [[1, 'bare client'], [2, 'SDK client ']] as const) {
+      process.stdout.write(
+        `  ratio product/direct, ${client}: p50 ${ratio(i, 50)}   p99 ${ratio(i, 99)} (target ≤ 1.5× / ≤ 3×); ` +
+          `the floor with this client p50 ${ratio(i + 2, 50)}; the product adds p50 +${ms(p(i, 50) - p(i + 2, 50))} over it\n`,
       );
     }
   } finally {
     bare.close();
+    floorBare.close();
     await ai.close();
+    await floorAi.close();
+    await floor.close();
     await direct.destroy();
     await host.stop();
     await relay.close();
