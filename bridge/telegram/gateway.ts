@@ -4,7 +4,7 @@
  * The engine owns the only gramjs client of an account (ARCHITECTURE.md: Telegram kills sessions whose auth
  * key is used by two clients at once). Gateway errors are {@link ToolError}s with codes from the protocol.
  */
-import { Api, TelegramClient } from 'telegram';
+import { Api, TelegramClient, utils } from 'telegram';
 import type { TelegramClientParams } from 'telegram/client/telegramBaseClient.js';
 import { CustomFile } from 'telegram/client/uploads.js';
 import { FloodWaitError, RPCError } from 'telegram/errors/index.js';
@@ -398,7 +398,7 @@ export class GramjsGateway implements TelegramGateway {
         if (out.length < want) out.push({ entity, dialog, date: date ?? null });
       }
       if (r.dialogs.length < limit || !(r instanceof Api.messages.DialogsSlice) || !last) break;
-      offset = { offsetDate: last.date, offsetId: last.id, offsetPeer: inputPeerOf(last.entity) };
+      offset = { offsetDate: last.date, offsetId: last.id, offsetPeer: utils.getInputPeer(last.entity) as Api.TypeInputPeer };
     }
     return out;
   }
@@ -971,13 +971,6 @@ function entityRef(entity: Api.TypeUser | Api.TypeChat): string | undefined {
   if (entity instanceof Api.Chat || entity instanceof Api.ChatForbidden) return formatPeer('chat', entity.id.toString());
   if (entity instanceof Api.Channel || entity instanceof Api.ChannelForbidden) return formatPeer('channel', entity.id.toString());
   return undefined;
-}
-
-/** The input peer that names `entity` in a request (with its access hash where it has one). */
-function inputPeerOf(entity: DialogEntity): Api.TypeInputPeer {
-  if (entity instanceof Api.User) return new Api.InputPeerUser({ userId: entity.id, accessHash: entity.accessHash ?? returnBigInt(0) });
-  if (entity instanceof Api.Chat || entity instanceof Api.ChatForbidden) return new Api.InputPeerChat({ chatId: entity.id });
-  return new Api.InputPeerChannel({ channelId: entity.id, accessHash: entity.accessHash ?? returnBigInt(0) });
 }
 
 function dialogType(peer: ResolvedPeer): GatewayDialog['type'] {
