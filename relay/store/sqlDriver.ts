@@ -18,11 +18,21 @@ export interface SqlDriver {
 }
 
 /**
- * Opens embedded PGlite.
+ * Shared buffers of the embedded database: 16 MB instead of PostgreSQL's default 128 MB. PGlite's WebAssembly
+ * memory only grows, so the default made a relay hold ~470 MiB from start-up on (~300 MiB reopening a data
+ * folder). The relay's tables are small and its per-request token lookups are answered from memory on PGlite
+ * (liveTokenCache.ts); a relay that outgrows this runs on PostgreSQL (`DATABASE_URL`).
+ */
+export const PGLITE_SHARED_BUFFERS = '16MB';
+
+/**
+ * Opens embedded PGlite (PGlite's start parameters plus {@link PGLITE_SHARED_BUFFERS}).
  * @param dataDir folder holding the database (created if missing), or undefined for an in-memory database.
  */
 export async function openPglite(dataDir?: string): Promise<SqlDriver> {
-  const db = await PGlite.create(dataDir ?? 'memory://');
+  const db = await PGlite.create(dataDir ?? 'memory://', {
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
+  });
   // PGlite serves one statement at a time; a queue keeps a transaction's statements together.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {

@@ -14,7 +14,7 @@ import { hashToken } from '../../relay/auth.js';
 import { startRelay } from '../../relay/index.js';
 import { MIGRATIONS, migrate } from '../../relay/store/migrations.js';
 import { openRelayStore, type RelayStore, type TokenRecord, tokenRecord } from '../../relay/store/relayStore.js';
-import { openPglite } from '../../relay/store/sqlDriver.js';
+import { openPglite, PGLITE_SHARED_BUFFERS } from '../../relay/store/sqlDriver.js';
 import { type PostgresServer, startPostgres } from '../helpers/postgresServer.js';
 import { FakeDevice, memoryLogger, token } from './helpers.js';
 import { addAccount, MemoryOAuthClient, scopedDevice, TestBrowser } from './oauthHelpers.js';
@@ -165,6 +165,20 @@ describe.each(backends)('relay store on $name', ({ name, open }) => {
     } else {
       const again = await openRelayStore({ databaseUrl: pg!.url });
       await again.close();
+    }
+  });
+});
+
+describe('embedded PGlite settings', () => {
+  it(`runs with ${PGLITE_SHARED_BUFFERS} of shared buffers (not PostgreSQL's 128 MB), in a data folder and in memory`, async () => {
+    for (const db of [await openPglite(join(await tempDir(), 'sb')), await openPglite()]) {
+      try {
+        expect(await db.query('SHOW shared_buffers')).toEqual([{ shared_buffers: PGLITE_SHARED_BUFFERS }]);
+        // PGlite's own start parameters still apply (search_path=public is one of them).
+        expect(await db.query('SHOW search_path')).toEqual([{ search_path: 'public' }]);
+      } finally {
+        await db.close();
+      }
     }
   });
 });
