@@ -74,7 +74,10 @@ export const Dialog = z.object({
 });
 export type Dialog = z.infer<typeof Dialog>;
 
-/** `list_dialogs` arguments: `limit` 1–200 (default 50); `query` filters titles and usernames. */
+/**
+ * `list_dialogs` arguments: `limit` 1–200 (default 50); `query` keeps chats whose title or username contains it,
+ * among the 1,000 most recent (the gateway's MAX_SEARCHED_DIALOGS).
+ */
 export const ListDialogsArgs = z.strictObject({
   limit: z.number().int().min(1).max(200).default(50),
   query: z.string().max(100).optional(),
@@ -467,7 +470,8 @@ export const TOOLS = {
     name: 'list_dialogs',
     description:
       "List the person's Telegram chats (dialogs), newest activity first, with unread counts. " +
-      'Use the returned `peer` value in other tools. ' +
+      'With `query`, only chats whose title or username contains it (case-insensitive), found among the 1,000 ' +
+      'most recent. Use the returned `peer` value in other tools. ' +
       UNTRUSTED_NOTE,
     args: ListDialogsArgs,
     result: ListDialogsResult,

@@ -129,7 +129,10 @@ export interface TelegramGateway {
    * not be told.
    */
   logOut(): Promise<{ ended: boolean; detail?: string }>;
-  /** Dialogs, newest activity first, at most `limit`; `query` filters title/username case-insensitively. */
+  /**
+   * Dialogs, newest activity first, at most `limit`; `query` keeps those whose title or username contains it
+   * (case-insensitive), searching the newest {@link MAX_SEARCHED_DIALOGS}.
+   */
   listDialogs(opts: { limit: number; query?: string }): Promise<GatewayDialog[]>;
   /** Resolves a peer reference. @throws ToolError `peer_not_found`. */
   resolvePeer(ref: PeerRef): Promise<ResolvedPeer>;
@@ -333,50 +336,52 @@ export class GramjsGateway implements TelegramGateway {
   async listDialogs(opts: { limit: number; query?: string }): Promise<GatewayDialog[]> {
     await this.connect();
     const q = opts.query?.trim().toLowerCase();
-    // With a query, fetch more than asked so filtering still returns up to `limit` matches.
-    const fetch = q ? Math.max(opts.limit * 4, 100) : opts.limit;
-    const dialogs = await this.fetchDialogs(fetch);
-    this.dialogsPrimed = true;
     const out: GatewayDialog[] = [];
-    for (const d of dialogs) {
-      const peer = peerOfEntity(d.entity);
-      this.peers.put(peer);
-      if (q && !peer.title.toLowerCase().includes(q) && !(peer.username ?? '').toLowerCase().includes(q))
-        continue;
-      out.push({
-        peer,
-        type: dialogType(peer),
-        unreadCount: d.dialog.unreadCount,
-        readInboxMaxId: d.dialog.readInboxMaxId,
-        lastMessageDate: d.date ? d.date * 1000 : null,
-      });
-      if (out.length >= opts.limit) break;
+    // Without a query the first `limit` dialogs are the answer; with one, pages are read until `limit` chats match
+    // or MAX_SEARCHED_DIALOGS were looked at, so an old chat is found by its name too.
+    for await (const page of this.dialogPages(q ? MAX_SEARCHED_DIALOGS : opts.limit)) {
+      this.dialogsPrimed = true;
+      for (const d of page) {
+        const peer = peerOfEntity(d.entity);
+        this.peers.put(peer);
+        if (q && !peer.title.toLowerCase().includes(q) && !(peer.username ?? '').toLowerCase().includes(q))
+          continue;
+        out.push({
+          peer,
+          type: dialogType(peer),
+          unreadCount: d.dialog.unreadCount,
+          readInboxMaxId: d.dialog.readInboxMaxId,
+          lastMessageDate: d.date ? d.date * 1000 : null,
+        });
+        if (out.length >= opts.limit) return out;
+      }
     }
     return out;
   }
 
   /**
-   * The first `want` dialogs of the main list, newest first (pinned ones first, as Telegram orders them), each
-   * with its chat entity and the date of its top message (s since epoch, null when Telegram sent none).
-   * `messages.getDialogs` is asked directly, one request per {@link DIALOGS_PAGE} dialogs, paging by the last
-   * dialog's top message as gramjs's `iterDialogs` does; gramjs's `getDialogs` helper would also build a Dialog,
-   * a Draft and a full Message object per dialog that nothing here reads (issue 12: ~0.1 ms per call). Dialogs
-   * whose entity Telegram did not send (a deleted chat, `UserEmpty`) and folder entries are left out.
+   * The first `want` dialogs of the main list, newest first (pinned ones first, as Telegram orders them), one page
+   * per request, each dialog with its chat entity and the date of its top message (s since epoch, null when
+   * Telegram sent none). `messages.getDialogs` is asked directly, {@link DIALOGS_PAGE} dialogs a request, paging
+   * by the last dialog's top message as gramjs's `iterDialogs` does; gramjs's `getDialogs` helper would also
+   * build a Dialog, a Draft and a full Message object per dialog that nothing here reads (issue 12: ~0.1 ms per
+   * call). Dialogs whose entity Telegram did not send (a deleted chat, `UserEmpty`) and folder entries are left
+   * out. The caller may stop early; no request is made for a page it does not ask for.
    * @throws ToolError from {@link call} (flood wait, timeout, Telegram errors).
    */
-  private async fetchDialogs(want: number): Promise<Array<{ entity: DialogEntity; dialog: Api.Dialog; date: number | null }>> {
-    const out: Array<{ entity: DialogEntity; dialog: Api.Dialog; date: number | null }> = [];
+  private async *dialogPages(want: number): AsyncGenerator<Array<{ entity: DialogEntity; dialog: Api.Dialog; date: number | null }>> {
     const seen = new Set<string>();
+    let given = 0;
     let offset: { offsetDate: number; offsetId: number; offsetPeer: Api.TypeInputPeer } = {
       offsetDate: 0,
       offsetId: 0,
       offsetPeer: new Api.InputPeerEmpty(),
     };
-    for (let page = 0; out.length < want; page++) {
-      const limit = Math.min(want - out.length, DIALOGS_PAGE);
+    for (let page = 0; given < want; page++) {
+      const limit = Math.min(want - given, DIALOGS_PAGE);
       const request = new Api.messages.GetDialogs({ ...offset, excludePinned: page > 0, limit, hash: returnBigInt(0) });
       const r = await this.call(() => this.client.invoke(request));
-      if (r instanceof Api.messages.DialogsNotModified) break;
+      if (r instanceof Api.messages.DialogsNotModified) return;
       const entities = new Map<string, DialogEntity>();
       for (const entity of [...r.users, ...r.chats]) {
         const ref = entityRef(entity);
@@ -386,6 +391,7 @@ export class GramjsGateway implements TelegramGateway {
       for (const m of r.messages) {
         if (!(m instanceof Api.MessageEmpty)) dates.set(`${peerIdRef(m.peerId)}/${m.id}`, m.date);
       }
+      const out: Array<{ entity: DialogEntity; dialog: Api.Dialog; date: number | null }> = [];
       let last: { date: number; id: number; entity: DialogEntity } | undefined;
       for (const dialog of r.dialogs) {
         if (!(dialog instanceof Api.Dialog)) continue; // a folder (the archive), not a chat
@@ -395,12 +401,13 @@ export class GramjsGateway implements TelegramGateway {
         if (date !== undefined && entity) last = { date, id: dialog.topMessage, entity };
         if (seen.has(ref) || !entity) continue;
         seen.add(ref);
-        if (out.length < want) out.push({ entity, dialog, date: date ?? null });
+        if (given + out.length < want) out.push({ entity, dialog, date: date ?? null });
       }
-      if (r.dialogs.length < limit || !(r instanceof Api.messages.DialogsSlice) || !last) break;
+      given += out.length;
+      yield out;
+      if (r.dialogs.length < limit || !(r instanceof Api.messages.DialogsSlice) || !last) return;
       offset = { offsetDate: last.date, offsetId: last.id, offsetPeer: utils.getInputPeer(last.entity) as Api.TypeInputPeer };
     }
-    return out;
   }
 
   /** Resolves `ref` from the peer cache when known there (no request), else asks Telegram and caches it. */
@@ -961,6 +968,12 @@ export function peerOfEntity(entity: unknown): ResolvedPeer {
 
 /** Dialogs per `messages.getDialogs` request: Telegram's own cap (gramjs pages by the same). */
 const DIALOGS_PAGE = 100;
+
+/**
+ * Most dialogs a `list_dialogs` title search looks through, newest first: 1,000, ten requests at most (before,
+ * only the first max(4 × limit, 100), so an older chat could not be found by its name).
+ */
+export const MAX_SEARCHED_DIALOGS = 1_000;
 
 /** A chat entity a dialog can stand for. */
 type DialogEntity = Api.User | Api.Chat | Api.ChatForbidden | Api.Channel | Api.ChannelForbidden;
