@@ -3,9 +3,8 @@
  * fsync'd) against the raw gateway call, alternated in one run; audit verify throughput on a 100k-entry
  * chain; and the resident memory of an idle headless bridge against a bare Node process.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditChain, verifyAuditFile } from '../bridge/audit/auditChain.js';
@@ -13,6 +12,7 @@ import { BridgeEngine } from '../bridge/engine.js';
 import { ApprovalQueue } from '../bridge/policy/approvals.js';
 import { startRelay } from '../relay/index.js';
 import { SANDBOX_API_HASH, SANDBOX_API_ID, startSandbox } from '../sandbox/index.js';
+import { childRss } from './childRss.js';
 import { ms, percentile, sideBySide } from './stats.js';
 import { sandboxGateway } from '../test/helpers/sandboxGateway.js';
 
@@ -128,41 +128,3 @@ async function idleRss(sandbox: Awaited<ReturnType<typeof startSandbox>>, dir: s
   }
 }
 
-/**
- * Starts `command args`, waits for `ready` on stdout, then reads VmRSS (KiB) from /proc every second for 20 s of
- * idleness and stops it. @returns the RSS 2 s after ready, and the settled RSS (the lowest seen: what the
- * process holds once V8's memory reducer has run, as it stays for hours of idling).
- */
-async function childRss(
-  command: string,
-  args: string[],
-  env: Record<string, string>,
-  ready: RegExp,
-): Promise<{ after2s: number; settled: number }> {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => {
-    out += d;
-  });
-  child.stderr.on('data', (d) => {
-    out += d;
-  });
-  try {
-    const t0 = Date.now();
-    while (!ready.test(out)) {
-      if (Date.now() - t0 > 30_000 || child.exitCode !== null) throw new Error(`child did not get ready:\n${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const samples: number[] = [];
-    for (let second = 1; second <= 20; second++) {
-      await new Promise((r) => setTimeout(r, 1_000));
-      const m = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${child.pid}/status`, 'utf8'));
-      if (!m) throw new Error('no VmRSS in /proc status');
-      samples.push(Number(m[1]));
-    }
-    return { after2s: samples[1]!, settled: Math.min(...samples) };
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('close', r));
-  }
-}

@@ -7,6 +7,7 @@ import { benchEngine } from './engine.bench.js';
 import { benchHops } from './hops.bench.js';
 import { benchReconnect } from './reconnect.bench.js';
 import { benchRelayLoad } from './relayLoad.bench.js';
+import { benchRelayMemory } from './relayMemory.bench.js';
 import { benchReplicas } from './replicas.bench.js';
 import { benchRoundTrip } from './roundtrip.bench.js';
 import { benchSandbox } from './sandbox.bench.js';
@@ -18,6 +19,7 @@ const sections: Record<string, () => Promise<void>> = {
   audit: benchAudit,
   engine: benchEngine,
   relayload: benchRelayLoad,
+  relaymem: benchRelayMemory,
   replicas: benchReplicas,
   reconnect: benchReconnect,
   sandbox: async () => {

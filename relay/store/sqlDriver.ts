@@ -3,6 +3,9 @@
  * embedded PGlite (default; a data folder or memory) and on PostgreSQL (`DATABASE_URL`, through `pg`).
  * Timestamps are stored as `double precision` milliseconds so both drivers return plain numbers.
  */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
@@ -30,9 +33,9 @@ export const PGLITE_SHARED_BUFFERS = '16MB';
  * @param dataDir folder holding the database (created if missing), or undefined for an in-memory database.
  */
 export async function openPglite(dataDir?: string): Promise<SqlDriver> {
-  const db = await PGlite.create(dataDir ?? 'memory://', {
-    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
-  });
+  const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`];
+  if (dataDir !== undefined && !existsSync(join(dataDir, 'PG_VERSION'))) await createDataDirApart(dataDir, startParams);
+  const db = await PGlite.create(dataDir ?? 'memory://', { startParams });
   // PGlite serves one statement at a time; a queue keeps a transaction's statements together.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -48,6 +51,29 @@ export async function openPglite(dataDir?: string): Promise<SqlDriver> {
     transaction: (fn) => serial(() => db.transaction((tx) => fn({ query: async (sql, params = []) => (await tx.query(sql, [...params])).rows as never }))),
     close: () => serial(() => db.close()),
   };
+}
+
+/**
+ * Creates a new PGlite data folder (initdb) in a short-lived child process. initdb grows PGlite's WebAssembly
+ * memory to ~750 MiB and a process never gets that back (not even from a worker thread: its allocator keeps
+ * ~170 MiB), so a relay that created its folder itself held ~350 MiB until restarted; opening the finished folder
+ * needs ~200 MiB.
+ * @param startParams PostgreSQL start parameters, the same the relay opens the folder with.
+ * @returns true when the child created the folder; false when it could not (the caller's own `PGlite.create`
+ *   then creates it as before, and reports any real problem: a folder it may not write, a full disk).
+ */
+export async function createDataDirApart(dataDir: string, startParams: readonly string[]): Promise<boolean> {
+  const script =
+    'const [module, dir, params] = JSON.parse(process.argv[1]);' +
+    'const { PGlite } = await import(module);' +
+    'await (await PGlite.create(dir, { startParams: params })).close();';
+  const args = JSON.stringify([import.meta.resolve('@electric-sql/pglite'), dataDir, startParams]);
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, args], { stdio: 'ignore' });
+    child.once('error', () => resolve(null));
+    child.once('exit', (exitCode) => resolve(exitCode));
+  });
+  return code === 0 && existsSync(join(dataDir, 'PG_VERSION'));
 }
 
 /**

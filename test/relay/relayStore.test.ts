@@ -9,12 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../relay/auth.js';
 import { startRelay } from '../../relay/index.js';
 import { MIGRATIONS, migrate } from '../../relay/store/migrations.js';
 import { openRelayStore, type RelayStore, type TokenRecord, tokenRecord } from '../../relay/store/relayStore.js';
-import { openPglite, PGLITE_SHARED_BUFFERS } from '../../relay/store/sqlDriver.js';
+import { createDataDirApart, openPglite, PGLITE_SHARED_BUFFERS } from '../../relay/store/sqlDriver.js';
 import { type PostgresServer, startPostgres } from '../helpers/postgresServer.js';
 import { FakeDevice, memoryLogger, token } from './helpers.js';
 import { addAccount, MemoryOAuthClient, scopedDevice, TestBrowser } from './oauthHelpers.js';
@@ -170,6 +171,21 @@ describe.each(backends)('relay store on $name', ({ name, open }) => {
 });
 
 describe('embedded PGlite settings', () => {
+  it('creates a new data folder in a child process (its initdb memory is not the relay\'s), then opens it', async () => {
+    const dir = join(await tempDir(), 'fresh');
+    const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`];
+    expect(await createDataDirApart(dir, startParams)).toBe(true);
+    const db = await openPglite(dir);
+    try {
+      expect(await db.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      await db.close();
+    }
+    // A folder the child cannot create is left to the relay's own PGlite, which reports why.
+    expect(await createDataDirApart('/proc/no-such-place/db', startParams)).toBe(false);
+    await expect(openPglite('/proc/no-such-place/db')).rejects.toThrow();
+  });
+
   it(`runs with ${PGLITE_SHARED_BUFFERS} of shared buffers (not PostgreSQL's 128 MB), in a data folder and in memory`, async () => {
     for (const db of [await openPglite(join(await tempDir(), 'sb')), await openPglite()]) {
       try {
