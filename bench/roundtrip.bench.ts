@@ -67,24 +67,24 @@ export async function benchRoundTrip(): Promise<void> {
       const r = await client.callTool({ name: 'list_dialogs', arguments: { limit } });
       if (r.isError) throw new Error('list_dialogs failed during the benchmark');
     };
-    const direct1: [string, () => Promise<unknown>] = ['gramjs → sandbox (direct)', () => direct.getDialogs({ limit })];
+    const directSide: [string, () => Promise<unknown>] = ['gramjs → sandbox (direct)', () => direct.getDialogs({ limit })];
     // Two passes, each round robin against its own direct calls: the product as always measured (three sides),
     // then the floor. One pass of five would let each side's code evict the others' from the caches between calls.
     const passes: Array<Array<[string, () => Promise<unknown>]>> = [
       [
-        direct1,
+        directSide,
         ['MCP (bare client) → relay → bridge → sandbox', () => bare.callTool('list_dialogs', { limit })],
         ['MCP (SDK client) → relay → bridge → sandbox', viaSdk(ai)],
       ],
       [
-        direct1,
+        directSide,
         ['floor: bare client → plain http + ws hop', () => floorBare.callTool('list_dialogs', { limit })],
         ['floor: SDK client → plain http + ws hop', viaSdk(floorAi)],
       ],
     ];
     process.stdout.write(`list_dialogs (limit ${limit}), ${ROUNDS} calls each, round robin in two passes:\n`);
     const ratios: number[][] = [];
-    for (const sides of passes) {
+    for (const [pass, sides] of passes.entries()) {
       const samples = await roundRobin(sides.map(([, fn]) => fn), ROUNDS);
       const p = (i: number, q: number) => percentile(samples[i]!, q);
       ratios.push([1, 2].map((i) => p(i, 50) / p(0, 50)));
@@ -94,7 +94,7 @@ export async function benchRoundTrip(): Promise<void> {
           `  ${name.padEnd(46)} p50 ${ms(p(i, 50)).padStart(10)} ${ratio(50)}   p99 ${ms(p(i, 99)).padStart(10)} ${ratio(99)}\n`,
         );
       }
-      if (ratios.length === 1) {
+      if (pass === 0) {
         for (const [i, client] of [[1, 'bare client'], [2, 'SDK client ']] as const) {
           process.stdout.write(
             `  ratio product/direct, ${client}: p50 ${(p(i, 50) / p(0, 50)).toFixed(2)}×   p99 ${(p(i, 99) / p(0, 99)).toFixed(2)}× (target ≤ 1.5× / ≤ 3×)\n`,

@@ -28,14 +28,17 @@ export interface SqlDriver {
  */
 export const PGLITE_SHARED_BUFFERS = '16MB';
 
+/** PostgreSQL start parameters of the embedded database: PGlite's own plus {@link PGLITE_SHARED_BUFFERS}. */
+const PGLITE_START_PARAMS: readonly string[] = [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`];
+
 /**
- * Opens embedded PGlite (PGlite's start parameters plus {@link PGLITE_SHARED_BUFFERS}).
+ * Opens embedded PGlite with {@link PGLITE_START_PARAMS}; a new data folder is created apart
+ * ({@link createDataDirApart}).
  * @param dataDir folder holding the database (created if missing), or undefined for an in-memory database.
  */
 export async function openPglite(dataDir?: string): Promise<SqlDriver> {
-  const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`];
-  if (dataDir !== undefined && !existsSync(join(dataDir, 'PG_VERSION'))) await createDataDirApart(dataDir, startParams);
-  const db = await PGlite.create(dataDir ?? 'memory://', { startParams });
+  if (dataDir !== undefined && !existsSync(join(dataDir, 'PG_VERSION'))) await createDataDirApart(dataDir);
+  const db = await PGlite.create(dataDir ?? 'memory://', { startParams: [...PGLITE_START_PARAMS] });
   // PGlite serves one statement at a time; a queue keeps a transaction's statements together.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -57,17 +60,16 @@ export async function openPglite(dataDir?: string): Promise<SqlDriver> {
  * Creates a new PGlite data folder (initdb) in a short-lived child process. initdb grows PGlite's WebAssembly
  * memory to ~750 MiB and a process never gets that back (not even from a worker thread: its allocator keeps
  * ~170 MiB), so a relay that created its folder itself held ~350 MiB until restarted; opening the finished folder
- * needs ~200 MiB.
- * @param startParams PostgreSQL start parameters, the same the relay opens the folder with.
+ * needs ~200 MiB. The child uses {@link PGLITE_START_PARAMS}, as the relay does when it opens the folder.
  * @returns true when the child created the folder; false when it could not (the caller's own `PGlite.create`
  *   then creates it as before, and reports any real problem: a folder it may not write, a full disk).
  */
-export async function createDataDirApart(dataDir: string, startParams: readonly string[]): Promise<boolean> {
+export async function createDataDirApart(dataDir: string): Promise<boolean> {
   const script =
     'const [module, dir, params] = JSON.parse(process.argv[1]);' +
     'const { PGlite } = await import(module);' +
     'await (await PGlite.create(dir, { startParams: params })).close();';
-  const args = JSON.stringify([import.meta.resolve('@electric-sql/pglite'), dataDir, startParams]);
+  const args = JSON.stringify([import.meta.resolve('@electric-sql/pglite'), dataDir, PGLITE_START_PARAMS]);
   const code = await new Promise<number | null>((resolve) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script, args], { stdio: 'ignore' });
     child.once('error', () => resolve(null));
